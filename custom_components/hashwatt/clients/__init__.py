@@ -1,0 +1,1 @@
+"""Protocol clients for Whatsminer miners and mining pools (no Home Assistant imports)."""

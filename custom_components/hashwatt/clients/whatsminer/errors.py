@@ -1,0 +1,52 @@
+"""The Whatsminer client's exceptions. Messages never contain the password."""
+
+from __future__ import annotations
+
+
+class WhatsminerError(Exception):
+    """Base class of every error the Whatsminer client raises."""
+
+
+class WhatsminerConnectionError(WhatsminerError):
+    """The miner could not be reached, or closed the connection early."""
+
+
+class WhatsminerTimeoutError(WhatsminerConnectionError):
+    """The miner did not connect or answer in time."""
+
+
+class WhatsminerAuthError(WhatsminerError):
+    """The admin password is wrong (v2: code 23 "enc json load err"; v3: code -1/-4)."""
+
+
+class WhatsminerWriteDisabledError(WhatsminerError):
+    """The miner's write API is disabled ("can't access write cmd")."""
+
+
+class WhatsminerTokenLimitError(WhatsminerError):
+    """The miner has handed out too many tokens (code 136, "over max connect")."""
+
+
+class WhatsminerCommandError(WhatsminerError):
+    """The miner refused a command (e.g. codes 14, 45, 132) with its own message."""
+
+    def __init__(self, command: str, code: int | None, message: str) -> None:
+        """Keep the command, the miner's code and its message."""
+        super().__init__(f"{command} refused by the miner (code {code}): {message}")
+        self.command = command
+        self.code = code
+        self.message = message
+
+
+class WhatsminerInvalidReplyError(WhatsminerError):
+    """The miner answered something that cannot be repaired into a valid reply."""
+
+
+class WhatsminerValidationError(WhatsminerError, ValueError):
+    """An argument is out of range; raised before anything is sent to the miner."""
+
+    def __init__(self, field: str, message: str) -> None:
+        """Keep the offending field's name for translated error messages."""
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.message = message
