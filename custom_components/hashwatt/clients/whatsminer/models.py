@@ -216,6 +216,24 @@ class FastData:
 
 
 @dataclass(frozen=True, slots=True)
+class MinerSettings:
+    """Settings the miner reports back; ``None`` where its API does not report one.
+
+    Controls are built only for settings that can be read back, so Home Assistant
+    always shows the miner's state rather than a guess.
+    """
+
+    power_percent: int | None = None
+    target_frequency: int | None = None
+    temperature_offset: int | None = None
+    upfreq_speed: int | None = None
+    web_pools: bool | None = None
+    fan_zero_speed: bool | None = None
+    poweroff_cool: bool | None = None
+    raw: RawReply = field(default_factory=dict, repr=False, compare=False)
+
+
+@dataclass(frozen=True, slots=True)
 class SlowData:
     """Everything the slow poll reads: identity, firmware, PSU, errors, pools."""
 
@@ -225,6 +243,7 @@ class SlowData:
     psu: Psu | None
     errors: tuple[MinerError, ...]
     pools: tuple[Pool, ...]
+    settings: MinerSettings = field(default_factory=MinerSettings)
 
 
 @dataclass(frozen=True, slots=True)
