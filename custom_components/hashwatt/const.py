@@ -1,0 +1,5 @@
+"""Constants for the Hashwatt integration."""
+
+from typing import Final
+
+DOMAIN: Final = "hashwatt"
