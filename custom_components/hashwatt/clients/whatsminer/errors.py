@@ -38,6 +38,10 @@ class WhatsminerCommandError(WhatsminerError):
         self.message = message
 
 
+class WhatsminerUnsupportedError(WhatsminerCommandError):
+    """The miner's API or firmware has no such command (e.g. v3 code -2)."""
+
+
 class WhatsminerInvalidReplyError(WhatsminerError):
     """The miner answered something that cannot be repaired into a valid reply."""
 
