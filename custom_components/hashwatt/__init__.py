@@ -2,15 +2,132 @@
 
 from __future__ import annotations
 
-from homeassistant.core import HomeAssistant
-from homeassistant.helpers import config_validation as cv
+from homeassistant.const import CONF_HOST, CONF_PASSWORD, Platform
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.exceptions import ConfigEntryError
+from homeassistant.helpers import (
+    config_validation as cv,
+    device_registry as dr,
+    issue_registry as ir,
+)
 from homeassistant.helpers.typing import ConfigType
 
-from .const import DOMAIN
+from .clients.whatsminer.client import Whatsminer
+from .clients.whatsminer.models import ApiVersion
+from .const import (
+    CONF_API,
+    CONF_ENTRY_TYPE,
+    CONF_V2_PORT,
+    CONF_V3_PORT,
+    DOMAIN,
+    ENTRY_TYPE_WHATSMINER,
+)
+from .coordinator import (
+    HashwattConfigEntry,
+    MinerRuntimeData,
+    WhatsminerFastCoordinator,
+    WhatsminerSlowCoordinator,
+    write_disabled_issue_id,
+)
+from .services import async_setup_services
 
 CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
+
+MINER_PLATFORMS: list[Platform] = []
 
 
 async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
     """Set up Hashwatt; everything is configured through config entries."""
+    await async_setup_services(hass)
     return True
+
+
+async def async_setup_entry(hass: HomeAssistant, entry: HashwattConfigEntry) -> bool:
+    """Set up one miner (pool accounts will be other entry types)."""
+    entry_type = entry.data.get(CONF_ENTRY_TYPE)
+    if entry_type == ENTRY_TYPE_WHATSMINER:
+        return await _async_setup_miner(hass, entry)
+    raise ConfigEntryError(
+        translation_domain=DOMAIN,
+        translation_key="unknown_entry_type",
+        translation_placeholders={"entry_type": str(entry_type)},
+    )
+
+
+async def _async_setup_miner(hass: HomeAssistant, entry: HashwattConfigEntry) -> bool:
+    data = entry.data
+    client = Whatsminer(
+        data[CONF_HOST],
+        password=data[CONF_PASSWORD],
+        api=ApiVersion(data[CONF_API]),
+        v2_port=data[CONF_V2_PORT],
+        v3_port=data[CONF_V3_PORT],
+    )
+    entry.async_on_unload(client.close)
+    fast = WhatsminerFastCoordinator(hass, entry, client)
+    slow = WhatsminerSlowCoordinator(hass, entry, client, fast)
+    await fast.async_config_entry_first_refresh()
+    await slow.async_config_entry_first_refresh()
+    entry.runtime_data = MinerRuntimeData(client=client, fast=fast, slow=slow)
+    entry.async_on_unload(fast.async_add_listener(slow.async_fast_updated))
+
+    @callback
+    def async_follow_miner() -> None:
+        _async_follow_miner(hass, entry)
+
+    entry.async_on_unload(slow.async_add_listener(async_follow_miner))
+    _async_remove_stale_devices(hass, entry)
+    await hass.config_entries.async_forward_entry_setups(entry, MINER_PLATFORMS)
+    return True
+
+
+@callback
+def _async_follow_miner(hass: HomeAssistant, entry: HashwattConfigEntry) -> None:
+    """Keep the device and the stored API in step with what the slow poll read."""
+    slow = entry.runtime_data.slow
+    if not slow.last_update_success:
+        return
+    identity = slow.data.identity
+    device_registry = dr.async_get(hass)
+    if device := device_registry.async_get_device(
+        identifiers={(DOMAIN, str(entry.unique_id))}
+    ):
+        device_registry.async_update_device(
+            device.id,
+            model=identity.model,
+            serial_number=identity.serial_number,
+            sw_version=identity.firmware_version,
+        )
+    if identity.api != entry.data[CONF_API]:
+        # A firmware upgrade moved the miner to another API; the client followed.
+        hass.config_entries.async_update_entry(
+            entry, data={**entry.data, CONF_API: str(identity.api)}
+        )
+
+
+@callback
+def _async_remove_stale_devices(
+    hass: HomeAssistant, entry: HashwattConfigEntry
+) -> None:
+    """Detach devices this entry no longer provides: one miner, one device."""
+    device_registry = dr.async_get(hass)
+    for device in dr.async_entries_for_config_entry(device_registry, entry.entry_id):
+        if (DOMAIN, entry.unique_id) not in device.identifiers:
+            device_registry.async_update_device(
+                device.id, remove_config_entry_id=entry.entry_id
+            )
+
+
+async def async_remove_config_entry_device(
+    hass: HomeAssistant, entry: HashwattConfigEntry, device_entry: dr.DeviceEntry
+) -> bool:
+    """Allow removing a device, unless it is the miner this entry still polls."""
+    return (DOMAIN, entry.unique_id) not in device_entry.identifiers
+
+
+async def async_unload_entry(hass: HomeAssistant, entry: HashwattConfigEntry) -> bool:
+    """Unload an entry; its repair issue goes with it and comes back with it."""
+    unloaded = await hass.config_entries.async_unload_platforms(entry, MINER_PLATFORMS)
+    if unloaded:
+        ir.async_delete_issue(hass, DOMAIN, write_disabled_issue_id(entry))
+    return unloaded

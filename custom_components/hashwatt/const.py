@@ -1,5 +1,38 @@
 """Constants for the Hashwatt integration."""
 
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
 from typing import Final
 
 DOMAIN: Final = "hashwatt"
+LOGGER: Final = logging.getLogger(__package__)
+
+MANUFACTURER: Final = "MicroBT"
+
+# Config entry data. Every entry says what it is, so pool accounts can join later.
+CONF_ENTRY_TYPE: Final = "entry_type"
+ENTRY_TYPE_WHATSMINER: Final = "whatsminer"
+
+CONF_V2_PORT: Final = "v2_port"
+CONF_V3_PORT: Final = "v3_port"
+# The API found when the miner was added, so setup doesn't probe again; the
+# client detects again by itself when the miner stops answering that way.
+CONF_API: Final = "api"
+# Added while the miner's write API was off, so the password is not verified yet.
+CONF_READ_ONLY: Final = "read_only"
+
+DEFAULT_V2_PORT: Final = 4028
+DEFAULT_V3_PORT: Final = 4433
+
+# Options: the fast poll's interval in seconds (CONF_SCAN_INTERVAL from homeassistant.const).
+DEFAULT_SCAN_INTERVAL: Final = 30
+MIN_SCAN_INTERVAL: Final = 10
+MAX_SCAN_INTERVAL: Final = 600
+
+# Identity, firmware, PSU, error codes, pools and settings change little.
+SLOW_SCAN_INTERVAL: Final = timedelta(minutes=5)
+
+# The factory hostname of every Whatsminer: useless as a name for one of many.
+FACTORY_HOSTNAME: Final = "whatsminer"
