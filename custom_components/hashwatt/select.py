@@ -1,0 +1,79 @@
+"""Selects of a Whatsminer: its power mode."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import override
+
+from homeassistant.components.select import SelectEntity, SelectEntityDescription
+from homeassistant.const import EntityCategory
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+
+from .clients.whatsminer.client import Whatsminer
+from .clients.whatsminer.models import PowerMode
+from .coordinator import (
+    HashwattConfigEntry,
+    MinerRuntimeData,
+    WhatsminerFastCoordinator,
+)
+from .entity import HashwattMinerEntity
+from .helpers import miner_command
+
+PARALLEL_UPDATES = 1
+
+
+@dataclass(frozen=True, kw_only=True)
+class HashwattSelectEntityDescription(SelectEntityDescription):
+    """A miner select: how its option is read from the fast poll, and how it is set."""
+
+    current_fn: Callable[[MinerRuntimeData], str | None]
+    select_fn: Callable[[Whatsminer, str], Awaitable[None]]
+
+
+SELECTS: tuple[HashwattSelectEntityDescription, ...] = (
+    HashwattSelectEntityDescription(
+        key="power_mode",
+        translation_key="power_mode",
+        entity_category=EntityCategory.CONFIG,
+        options=[mode.value for mode in PowerMode],
+        current_fn=lambda miner: (
+            mode.value if (mode := miner.fast.data.summary.power_mode) else None
+        ),
+        select_fn=lambda client, option: client.set_power_mode(PowerMode(option)),
+    ),
+)
+
+
+async def async_setup_entry(
+    hass: HomeAssistant,
+    entry: HashwattConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+) -> None:
+    """Set up a miner's selects."""
+    miner = entry.runtime_data
+    async_add_entities(
+        HashwattSelectEntity(miner.fast, description) for description in SELECTS
+    )
+
+
+class HashwattSelectEntity(
+    HashwattMinerEntity[WhatsminerFastCoordinator], SelectEntity
+):
+    """A select showing what the miner reports, never what was last asked of it."""
+
+    entity_description: HashwattSelectEntityDescription
+    _requires_write_access = True
+
+    @property
+    @override
+    def current_option(self) -> str | None:
+        """Return the option the miner reported in its last poll."""
+        return self.entity_description.current_fn(self.miner)
+
+    @miner_command
+    @override
+    async def async_select_option(self, option: str) -> None:
+        """Send the new option; the next poll shows whether the miner took it."""
+        await self.entity_description.select_fn(self.miner.client, option)

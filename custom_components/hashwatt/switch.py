@@ -1,0 +1,132 @@
+"""Switches of a Whatsminer: mining itself, and the settings it reports back."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any, override
+
+from homeassistant.components.switch import SwitchEntity, SwitchEntityDescription
+from homeassistant.const import EntityCategory
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+
+from .clients.whatsminer.client import Whatsminer
+from .coordinator import (
+    HashwattConfigEntry,
+    MinerRuntimeData,
+    WhatsminerFastCoordinator,
+    WhatsminerSlowCoordinator,
+)
+from .entity import HashwattMinerEntity
+from .helpers import miner_command
+
+PARALLEL_UPDATES = 1
+
+
+@dataclass(frozen=True, kw_only=True)
+class HashwattSwitchEntityDescription(SwitchEntityDescription):
+    """A miner switch: where its state is read, and how it is set."""
+
+    # A setting the slow poll reads back; otherwise the fast poll's state.
+    setting: bool = False
+    exists_fn: Callable[[MinerRuntimeData], bool] = lambda _: True
+    is_on_fn: Callable[[MinerRuntimeData], bool | None]
+    set_fn: Callable[[Whatsminer, bool], Awaitable[None]]
+
+
+async def _set_mining(client: Whatsminer, on: bool) -> None:  # noqa: FBT001
+    await (client.power_on() if on else client.power_off())
+
+
+SWITCHES: tuple[HashwattSwitchEntityDescription, ...] = (
+    HashwattSwitchEntityDescription(
+        key="mining",
+        translation_key="mining",
+        is_on_fn=lambda miner: miner.fast.data.mining,
+        set_fn=_set_mining,
+    ),
+    HashwattSwitchEntityDescription(
+        key="fast_boot",
+        translation_key="fast_boot",
+        entity_category=EntityCategory.CONFIG,
+        exists_fn=lambda miner: miner.fast.data.summary.fast_boot is not None,
+        is_on_fn=lambda miner: miner.fast.data.summary.fast_boot,
+        set_fn=lambda client, on: client.set_fast_boot(on),
+    ),
+    HashwattSwitchEntityDescription(
+        key="web_pools",
+        translation_key="web_pools",
+        entity_category=EntityCategory.CONFIG,
+        setting=True,
+        exists_fn=lambda miner: miner.slow.data.settings.web_pools is not None,
+        is_on_fn=lambda miner: miner.slow.data.settings.web_pools,
+        set_fn=lambda client, on: client.set_web_pools(on),
+    ),
+    HashwattSwitchEntityDescription(
+        key="fan_zero_speed",
+        translation_key="fan_zero_speed",
+        entity_category=EntityCategory.CONFIG,
+        entity_registry_enabled_default=False,
+        setting=True,
+        exists_fn=lambda miner: miner.slow.data.settings.fan_zero_speed is not None,
+        is_on_fn=lambda miner: miner.slow.data.settings.fan_zero_speed,
+        set_fn=lambda client, on: client.set_fan_zero_speed(on),
+    ),
+    HashwattSwitchEntityDescription(
+        key="poweroff_cool",
+        translation_key="poweroff_cool",
+        entity_category=EntityCategory.CONFIG,
+        entity_registry_enabled_default=False,
+        setting=True,
+        exists_fn=lambda miner: miner.slow.data.settings.poweroff_cool is not None,
+        is_on_fn=lambda miner: miner.slow.data.settings.poweroff_cool,
+        set_fn=lambda client, on: client.set_poweroff_cool(on),
+    ),
+)
+
+
+async def async_setup_entry(
+    hass: HomeAssistant,
+    entry: HashwattConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+) -> None:
+    """Set up the switches a miner can read back."""
+    miner = entry.runtime_data
+    async_add_entities(
+        HashwattSwitchEntity(
+            miner.slow if description.setting else miner.fast, description
+        )
+        for description in SWITCHES
+        if description.exists_fn(miner)
+    )
+
+
+class HashwattSwitchEntity(
+    HashwattMinerEntity[WhatsminerFastCoordinator | WhatsminerSlowCoordinator],
+    SwitchEntity,
+):
+    """A switch showing what the miner reports, never what was last asked of it."""
+
+    entity_description: HashwattSwitchEntityDescription
+    _requires_write_access = True
+
+    @property
+    @override
+    def is_on(self) -> bool | None:
+        """Return the state the miner reported in its last poll."""
+        return self.entity_description.is_on_fn(self.miner)
+
+    @override
+    async def async_turn_on(self, **kwargs: Any) -> None:
+        """Switch on; the next poll shows whether the miner did."""
+        await self._async_switch(on=True)
+
+    @override
+    async def async_turn_off(self, **kwargs: Any) -> None:
+        """Switch off; the next poll shows whether the miner did."""
+        await self._async_switch(on=False)
+
+    @miner_command
+    async def _async_switch(self, *, on: bool) -> None:
+        await self.entity_description.set_fn(self.miner.client, on)
