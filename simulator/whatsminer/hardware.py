@@ -1,0 +1,97 @@
+"""The Whatsminer models the simulator can play, with their nominal figures."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
+
+
+@dataclass(frozen=True, slots=True)
+class MinerModel:
+    """One hardware model at its factory (normal power mode) operating point."""
+
+    name: str  # marketing name, e.g. "M50"
+    variant: str  # what devdetails / v3 report, e.g. "M50VH50"
+    boards: int
+    chips_per_board: int
+    hashrate: float  # TH/s in normal mode, whole miner
+    power: int  # W in normal mode
+    power_limit: int  # factory power limit, W
+    frequency: int  # MHz in normal mode
+    hydro: bool  # water cooled: no fans, may overclock
+    idle_power: int  # W with the hashboards off
+    psu_model: str
+    chip: str
+
+    @property
+    def v3_type(self) -> str:
+        """Return the model as API v3 writes it (``M60S_VK40``)."""
+        return f"{self.name}_{self.variant.removeprefix(self.name)}"
+
+
+MODELS: Mapping[str, MinerModel] = MappingProxyType(
+    {
+        model.name: model
+        for model in (
+            MinerModel(
+                name="M30S+",
+                variant="M30S+VE40",
+                boards=3,
+                chips_per_board=156,
+                hashrate=100.0,
+                power=3400,
+                power_limit=3600,
+                frequency=590,
+                hydro=False,
+                idle_power=14,
+                psu_model="P221B",
+                chip="K88Z001-2039 BINV01-195001B",
+            ),
+            MinerModel(
+                name="M50",
+                variant="M50VH50",
+                boards=3,
+                chips_per_board=105,
+                hashrate=120.0,
+                power=3300,
+                power_limit=3500,
+                frequency=610,
+                hydro=False,
+                idle_power=15,
+                psu_model="P221C",
+                chip="K88Z004-2143 BINV04-192108A",
+            ),
+            MinerModel(
+                name="M60",
+                variant="M60VK10",
+                boards=3,
+                chips_per_board=111,
+                hashrate=172.0,
+                power=3420,
+                power_limit=3600,
+                frequency=560,
+                hydro=False,
+                idle_power=16,
+                psu_model="P222B",
+                chip="K88Z005-2322 BINV05-195201A",
+            ),
+            MinerModel(
+                name="M63S",
+                variant="M63SVK30",
+                boards=4,
+                chips_per_board=180,
+                hashrate=390.0,
+                power=7215,
+                power_limit=8000,
+                frequency=520,
+                hydro=True,
+                idle_power=19,
+                psu_model="P521A",
+                chip="K88Z005-2322 BINV05-195201C",
+            ),
+        )
+    }
+)
+
+DEFAULT_MODEL = "M50"
