@@ -25,12 +25,9 @@ from typing import Final
 HASHRATE_UNIT: Final = "H/s"
 """The unit of every hashrate field in this module: hashes per second, as the API sends them."""
 
-HASHES_PER_TERAHASH: Final = Decimal(10) ** 12
-
-
 def hashrate_to_terahash(hashrate: Decimal) -> Decimal:
-    """Convert a hashrate in :data:`HASHRATE_UNIT` (H/s) to TH/s."""
-    return hashrate / HASHES_PER_TERAHASH
+    """Convert a hashrate in :data:`HASHRATE_UNIT` (H/s) to TH/s, exactly (no rounding)."""
+    return hashrate.scaleb(-12)
 
 
 class WhitePoolRegion(StrEnum):

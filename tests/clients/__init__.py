@@ -1,0 +1,1 @@
+"""Tests of the protocol clients against their mock servers."""
