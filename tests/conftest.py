@@ -4,9 +4,106 @@
 # testing config dir (with its own `custom_components`) on sys.path.
 import custom_components  # noqa: F401  # isort: skip
 
+import socket
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
 import pytest
+from homeassistant.const import CONF_HOST, CONF_PASSWORD
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers.device_registry import format_mac
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from custom_components.hashwatt.const import (
+    CONF_API,
+    CONF_ENTRY_TYPE,
+    CONF_READ_ONLY,
+    CONF_V2_PORT,
+    CONF_V3_PORT,
+    DOMAIN,
+    ENTRY_TYPE_WHATSMINER,
+)
+from simulator.whatsminer import SimulatedMiner
 
 
 @pytest.fixture(autouse=True)
 def auto_enable_custom_integrations(enable_custom_integrations: None) -> None:
     """Let Home Assistant load custom integrations in every test."""
+
+
+# --- Whatsminer entries against the simulator (real TCP on 127.0.0.1) -------------------
+
+PASSWORD = "hw_Secr8"
+TITLE = "Miner 1"
+
+
+def unused_tcp_port() -> int:
+    """Return a port nothing listens on (for a v2 miner's missing API v3)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+def miner_api() -> str:
+    """The API the simulated miner speaks; parametrize to change it."""
+    return "v2"
+
+
+@pytest.fixture
+async def simulated_miner(
+    miner_api: str, socket_enabled: None
+) -> AsyncIterator[SimulatedMiner]:
+    """Start a simulated M50 on 127.0.0.1 (ephemeral ports); stop it after the test.
+
+    The harness blocks socket creation; ``socket_enabled`` lifts that, while
+    connections stay limited to 127.0.0.1.
+    """
+    # The clock is looked up at every call, so the `freezer` fixture moves it too.
+    miner = SimulatedMiner(
+        model="M50",
+        api=miner_api,
+        password=PASSWORD,
+        seed=1,
+        clock=lambda: time.time(),  # noqa: PLW0108
+    )
+    await miner.start(host="127.0.0.1")
+    yield miner
+    await miner.stop()
+
+
+def miner_entry_data(miner: SimulatedMiner, **changes: Any) -> dict[str, Any]:
+    """Return config entry data pointing at a simulated miner."""
+    return {
+        CONF_ENTRY_TYPE: ENTRY_TYPE_WHATSMINER,
+        CONF_HOST: miner.host,
+        CONF_PASSWORD: PASSWORD,
+        CONF_V2_PORT: miner.v2_port,
+        CONF_V3_PORT: miner.v3_port or unused_tcp_port(),
+        CONF_API: miner.api,
+        CONF_READ_ONLY: False,
+        **changes,
+    }
+
+
+@pytest.fixture
+def mock_config_entry(simulated_miner: SimulatedMiner) -> MockConfigEntry:
+    """A miner entry for the simulated miner, as the config flow creates it."""
+    return MockConfigEntry(
+        domain=DOMAIN,
+        title=TITLE,
+        unique_id=format_mac(simulated_miner.state.mac),
+        data=miner_entry_data(simulated_miner),
+    )
+
+
+@pytest.fixture
+async def init_integration(
+    hass: HomeAssistant, mock_config_entry: MockConfigEntry
+) -> MockConfigEntry:
+    """Set up the miner entry and wait until it is loaded."""
+    mock_config_entry.add_to_hass(hass)
+    await hass.config_entries.async_setup(mock_config_entry.entry_id)
+    await hass.async_block_till_done()
+    return mock_config_entry

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import override
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import CONF_HOST, CONF_SCAN_INTERVAL
@@ -107,6 +108,7 @@ class WhatsminerFastCoordinator(DataUpdateCoordinator[FastData]):
         )
         self.client = client
 
+    @override
     async def _async_update_data(self) -> FastData:
         try:
             return await self.client.fetch_fast()
@@ -163,6 +165,7 @@ class WhatsminerSlowCoordinator(DataUpdateCoordinator[SlowData]):
                 f"{DOMAIN} slow poll {self.config_entry.entry_id}",
             )
 
+    @override
     async def _async_update_data(self) -> SlowData:
         self._last_attempt = dt_util.utcnow()
         host = self.config_entry.data[CONF_HOST]

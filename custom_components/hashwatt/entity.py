@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import cast
+from typing import cast, override
 
 from homeassistant.const import CONF_HOST
 from homeassistant.helpers.device_registry import CONNECTION_NETWORK_MAC, DeviceInfo
@@ -64,6 +64,7 @@ class HashwattMinerEntity[
         )
 
     @property
+    @override
     def available(self) -> bool:
         """Whether the entity's state can be trusted now."""
         if not (
@@ -72,6 +73,7 @@ class HashwattMinerEntity[
             return False
         return self.miner.writable or not self._requires_write_access
 
+    @override
     async def async_added_to_hass(self) -> None:
         """Follow the other coordinator too: availability depends on both."""
         await super().async_added_to_hass()

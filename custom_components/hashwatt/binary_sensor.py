@@ -1,0 +1,90 @@
+"""Binary sensors of a Whatsminer: mining, problem, pool connected."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, override
+
+from homeassistant.components.binary_sensor import (
+    BinarySensorEntity,
+    BinarySensorEntityDescription,
+)
+from homeassistant.components.binary_sensor.const import BinarySensorDeviceClass
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+
+from .clients.whatsminer.models import FastData, SlowData
+from .coordinator import (
+    HashwattConfigEntry,
+    WhatsminerFastCoordinator,
+    WhatsminerSlowCoordinator,
+)
+from .entity import HashwattMinerEntity
+
+# Read-only platform: the coordinators do the polling.
+PARALLEL_UPDATES = 0
+
+
+@dataclass(frozen=True, kw_only=True)
+class HashwattBinarySensorEntityDescription[DataT: (FastData, SlowData)](
+    BinarySensorEntityDescription
+):
+    """A binary sensor read from one of the two polls."""
+
+    is_on_fn: Callable[[DataT], bool]
+
+
+FAST_BINARY_SENSORS: tuple[HashwattBinarySensorEntityDescription[FastData], ...] = (
+    HashwattBinarySensorEntityDescription[FastData](
+        key="mining",
+        translation_key="mining",
+        device_class=BinarySensorDeviceClass.RUNNING,
+        is_on_fn=lambda data: data.mining,
+    ),
+)
+
+SLOW_BINARY_SENSORS: tuple[HashwattBinarySensorEntityDescription[SlowData], ...] = (
+    HashwattBinarySensorEntityDescription[SlowData](
+        key="problem",
+        device_class=BinarySensorDeviceClass.PROBLEM,
+        is_on_fn=lambda data: bool(data.errors),
+    ),
+    HashwattBinarySensorEntityDescription[SlowData](
+        key="pool_connected",
+        translation_key="pool_connected",
+        device_class=BinarySensorDeviceClass.CONNECTIVITY,
+        is_on_fn=lambda data: any(pool.stratum_active for pool in data.pools),
+    ),
+)
+
+
+async def async_setup_entry(
+    hass: HomeAssistant,
+    entry: HashwattConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+) -> None:
+    """Add a miner's binary sensors."""
+    fast = entry.runtime_data.fast
+    slow = entry.runtime_data.slow
+    entities: list[BinarySensorEntity] = [
+        HashwattBinarySensor(fast, description) for description in FAST_BINARY_SENSORS
+    ]
+    entities.extend(
+        HashwattBinarySensor(slow, description) for description in SLOW_BINARY_SENSORS
+    )
+    async_add_entities(entities)
+
+
+class HashwattBinarySensor[
+    CoordinatorT: WhatsminerFastCoordinator | WhatsminerSlowCoordinator
+](HashwattMinerEntity[CoordinatorT], BinarySensorEntity):
+    """A binary sensor showing one state from the fast or the slow poll."""
+
+    entity_description: HashwattBinarySensorEntityDescription[Any]
+
+    @property
+    @override
+    def is_on(self) -> bool:
+        """Return the state the miner reported in its last poll."""
+        return self.entity_description.is_on_fn(self.coordinator.data)

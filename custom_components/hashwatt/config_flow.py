@@ -1,0 +1,734 @@
+"""Config flow for Hashwatt: one miner, a scanned address range, DHCP discovery.
+
+Every miner entry is identified by the miner's MAC. A MAC that reads as missing
+or all zeros (as some miners report while booting) never becomes an identity:
+such a miner is refused rather than added under an ID it won't have tomorrow.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Final, override
+
+import probatio
+from homeassistant.config_entries import (
+    ConfigFlow,
+    ConfigFlowResult,
+    OptionsFlowWithReload,
+)
+from homeassistant.const import CONF_HOST, CONF_PASSWORD, CONF_SCAN_INTERVAL
+from homeassistant.core import callback
+from homeassistant.data_entry_flow import AbortFlow
+from homeassistant.helpers import config_validation as cv
+from homeassistant.helpers.device_registry import format_mac
+from homeassistant.helpers.selector import (
+    NumberSelector,
+    NumberSelectorConfig,
+    NumberSelectorMode,
+    SelectOptionDict,
+    SelectSelector,
+    SelectSelectorConfig,
+    SelectSelectorMode,
+    TextSelector,
+    TextSelectorConfig,
+    TextSelectorType,
+)
+from homeassistant.helpers.service_info.dhcp import DhcpServiceInfo
+
+from .clients.whatsminer.client import Whatsminer
+from .clients.whatsminer.errors import (
+    WhatsminerAuthError,
+    WhatsminerConnectionError,
+    WhatsminerError,
+    WhatsminerTokenLimitError,
+    WhatsminerWriteDisabledError,
+)
+from .clients.whatsminer.models import ApiVersion, MinerIdentity
+from .const import (
+    CONF_API,
+    CONF_ENTRY_TYPE,
+    CONF_READ_ONLY,
+    CONF_V2_PORT,
+    CONF_V3_PORT,
+    DEFAULT_SCAN_INTERVAL,
+    DEFAULT_V2_PORT,
+    DEFAULT_V3_PORT,
+    DOMAIN,
+    ENTRY_TYPE_WHATSMINER,
+    FACTORY_HOSTNAME,
+    MAX_SCAN_INTERVAL,
+    MIN_SCAN_INTERVAL,
+)
+from .coordinator import HashwattConfigEntry
+
+CONF_ADDRESS_RANGE: Final = "address_range"
+CONF_MINERS: Final = "miners"
+
+# Each miner found by a scan beyond the first gets its own entry through a flow
+# of this source (the pattern HomeKit uses for accessory-mode entries).
+SOURCE_ADD_SCANNED: Final = "add_scanned"
+
+# A farm's rack or room: a /22 at most, probed 64 at a time with short timeouts.
+MAX_SCAN_ADDRESSES: Final = 1024
+SCAN_CONCURRENCY: Final = 64
+SCAN_CONNECT_TIMEOUT: Final = 2.0
+SCAN_REPLY_TIMEOUT: Final = 5.0
+
+_PASSWORD_SELECTOR = TextSelector(
+    TextSelectorConfig(type=TextSelectorType.PASSWORD, autocomplete="current-password")
+)
+
+
+class AddressRangeError(ValueError):
+    """An address range that cannot be scanned; ``reason`` is a translation key."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def parse_address_range(text: str) -> list[str]:
+    """Return the IPv4 addresses of ``a.b.c.d/nn``, ``first-last`` or ``a.b.c.d-e``.
+
+    Raises ``AddressRangeError`` for anything else, or for more than
+    ``MAX_SCAN_ADDRESSES`` addresses.
+    """
+    text = text.strip()
+    try:
+        if "-" in text:
+            first_text, last_text = (part.strip() for part in text.split("-", 1))
+            if "." not in last_text:  # 192.168.1.10-50: same /24, last octet only
+                last_text = f"{first_text.rpartition('.')[0]}.{last_text}"
+            first = ipaddress.IPv4Address(first_text)
+            last = ipaddress.IPv4Address(last_text)
+            count = int(last) - int(first) + 1
+            if count < 1:
+                raise AddressRangeError("invalid_range")
+            if count > MAX_SCAN_ADDRESSES:
+                raise AddressRangeError("range_too_large")
+            return [str(first + offset) for offset in range(count)]
+        network = ipaddress.IPv4Network(text, strict=False)
+    except ValueError:  # AddressValueError and NetmaskValueError are ValueErrors
+        raise AddressRangeError("invalid_range") from None
+    if network.num_addresses > MAX_SCAN_ADDRESSES:
+        raise AddressRangeError("range_too_large")
+    return [str(address) for address in network.hosts()]
+
+
+def miner_title(identity: MinerIdentity, mac: str) -> str:
+    """Name a miner by its hostname, or by model and MAC when the hostname is the factory's."""
+    hostname = identity.hostname
+    if hostname and hostname.lower() != FACTORY_HOSTNAME:
+        return hostname
+    # Every Whatsminer leaves the factory as "WhatsMiner"; farms hold hundreds
+    # of the same model, so the end of the MAC tells them apart.
+    return f"{identity.model or 'Whatsminer'} {mac[-8:]}"
+
+
+def _error_key(err: WhatsminerError) -> str:
+    if isinstance(err, WhatsminerConnectionError):
+        return "cannot_connect"
+    if isinstance(err, WhatsminerAuthError):
+        return "invalid_auth"
+    if isinstance(err, WhatsminerTokenLimitError):
+        return "token_limit"
+    if isinstance(err, WhatsminerWriteDisabledError):
+        return "write_disabled"
+    return "invalid_reply"
+
+
+async def _async_check_password(client: Whatsminer) -> str | None:
+    """Verify the client's password; return an error key, or None when it works."""
+    try:
+        await client.verify_password()
+    except WhatsminerError as err:
+        return _error_key(err)
+    return None
+
+
+def _miner_entry_data(
+    identity: MinerIdentity,
+    host: str,
+    password: str,
+    ports: tuple[int, int] = (DEFAULT_V2_PORT, DEFAULT_V3_PORT),
+    *,
+    read_only: bool = False,
+) -> dict[str, Any]:
+    return {
+        CONF_ENTRY_TYPE: ENTRY_TYPE_WHATSMINER,
+        CONF_HOST: host,
+        CONF_PASSWORD: password,
+        CONF_V2_PORT: ports[0],
+        CONF_V3_PORT: ports[1],
+        CONF_API: str(identity.api),
+        CONF_READ_ONLY: read_only,
+    }
+
+
+@dataclass(frozen=True, slots=True)
+class FoundMiner:
+    """A miner that answered at an address, and who it said it is."""
+
+    host: str
+    identity: MinerIdentity
+
+    @property
+    def mac(self) -> str:
+        """The miner's formatted MAC (only miners with one are offered)."""
+        return format_mac(self.identity.mac or "")
+
+    @property
+    def label(self) -> str:
+        """One line describing the miner in the list of what a scan found."""
+        identity = self.identity
+        return (
+            f"{self.host} — {identity.model or '?'}, {self.mac}, "
+            f"firmware {identity.firmware_version or '?'}, API {identity.api}"
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class _PendingEntry:
+    """An entry waiting for the user to accept adding its miner read-only."""
+
+    title: str
+    data: dict[str, Any]
+    placeholders: dict[str, str]
+
+
+class HashwattConfigFlow(ConfigFlow, domain=DOMAIN):
+    """Add Whatsminer miners, one by one, by address range, or as discovered."""
+
+    VERSION = 1
+    MINOR_VERSION = 1
+
+    def __init__(self) -> None:
+        """Start with nothing known."""
+        self._host = ""
+        self._ports = (DEFAULT_V2_PORT, DEFAULT_V3_PORT)
+        self._discovered: MinerIdentity | None = None
+        self._pending: _PendingEntry | None = None
+        self._scan_hosts: list[str] = []
+        self._scan_task: asyncio.Task[list[FoundMiner]] | None = None
+        self._found: dict[str, FoundMiner] = {}
+
+    @staticmethod
+    @callback
+    @override
+    def async_get_options_flow(
+        config_entry: HashwattConfigEntry,
+    ) -> HashwattOptionsFlow:
+        """Return the options flow (the scan interval)."""
+        return HashwattOptionsFlow()
+
+    @override
+    async def async_step_user(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Ask what to add."""
+        return self.async_show_menu(step_id="user", menu_options=["whatsminer", "scan"])
+
+    # One miner, by address.
+
+    async def async_step_whatsminer(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Add one miner by host and password (ports in advanced mode)."""
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            self._host = user_input[CONF_HOST].strip()
+            self._ports = (
+                user_input.get(CONF_V2_PORT, DEFAULT_V2_PORT),
+                user_input.get(CONF_V3_PORT, DEFAULT_V3_PORT),
+            )
+            password = user_input[CONF_PASSWORD]
+            try:
+                identity, mac, problem = await self._async_connect(password)
+            except WhatsminerError as err:
+                errors["base"] = _error_key(err)
+            else:
+                if problem is None:
+                    return self.async_create_entry(
+                        title=miner_title(identity, mac),
+                        data=_miner_entry_data(
+                            identity, self._host, password, self._ports
+                        ),
+                    )
+                if problem == "write_disabled":
+                    return await self._async_offer_read_only(identity, mac, password)
+                errors["base"] = problem
+
+        schema: dict[probatio.Marker, Any] = {
+            probatio.Required(CONF_HOST, default=self._host): TextSelector(),
+            probatio.Required(CONF_PASSWORD): _PASSWORD_SELECTOR,
+        }
+        if self.show_advanced_options:
+            schema[probatio.Required(CONF_V2_PORT, default=self._ports[0])] = cv.port
+            schema[probatio.Required(CONF_V3_PORT, default=self._ports[1])] = cv.port
+        return self.async_show_form(
+            step_id="whatsminer", data_schema=probatio.Schema(schema), errors=errors
+        )
+
+    async def _async_connect(
+        self, password: str
+    ) -> tuple[MinerIdentity, str, str | None]:
+        """Identify the miner at the flow's address, claim its MAC, check the password.
+
+        Returns the identity, the MAC, and the password check's error key (None
+        when the password works). Raises ``WhatsminerError`` when the miner can't
+        be read, ``AbortFlow`` when its MAC can't be claimed.
+        """
+        client = self._client(password)
+        try:
+            identity = await client.identify()
+            mac = await self._async_claim(identity)
+            return identity, mac, await _async_check_password(client)
+        finally:
+            await client.close()
+
+    # DHCP discovery.
+
+    @override
+    async def async_step_dhcp(
+        self, discovery_info: DhcpServiceInfo
+    ) -> ConfigFlowResult:
+        """Follow a known miner to its new address, or offer to add a new one."""
+        mac = format_mac(discovery_info.macaddress)
+        await self.async_set_unique_id(mac)
+        self._abort_if_unique_id_configured(updates={CONF_HOST: discovery_info.ip})
+        # A hostname match is a hint: only a miner that answers as one is offered.
+        self._host = discovery_info.ip
+        client = self._client(None)
+        try:
+            identity = await client.identify()
+        except WhatsminerError:
+            return self.async_abort(reason="not_whatsminer")
+        finally:
+            await client.close()
+        if identity.mac is not None and format_mac(identity.mac) != mac:
+            return self.async_abort(reason="unexpected_miner")
+        self._discovered = identity
+        self.context["title_placeholders"] = {"name": miner_title(identity, mac)}
+        return await self.async_step_discovery_confirm()
+
+    async def async_step_discovery_confirm(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Ask for the discovered miner's password."""
+        assert self._discovered is not None  # noqa: S101  # set by async_step_dhcp
+        identity = self._discovered
+        mac = str(self.unique_id)
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            password = user_input[CONF_PASSWORD]
+            client = self._client(password, identity)
+            try:
+                problem = await _async_check_password(client)
+            finally:
+                await client.close()
+            if problem is None:
+                return self.async_create_entry(
+                    title=miner_title(identity, mac),
+                    data=_miner_entry_data(identity, self._host, password, self._ports),
+                )
+            if problem == "write_disabled":
+                return await self._async_offer_read_only(identity, mac, password)
+            errors["base"] = problem
+        return self.async_show_form(
+            step_id="discovery_confirm",
+            data_schema=probatio.Schema(
+                {probatio.Required(CONF_PASSWORD): _PASSWORD_SELECTOR}
+            ),
+            description_placeholders=self._placeholders(identity, mac),
+            errors=errors,
+        )
+
+    # Write API disabled: add read-only, if the user agrees.
+
+    async def _async_offer_read_only(
+        self, identity: MinerIdentity, mac: str, password: str
+    ) -> ConfigFlowResult:
+        self._pending = _PendingEntry(
+            title=miner_title(identity, mac),
+            data=_miner_entry_data(
+                identity, self._host, password, self._ports, read_only=True
+            ),
+            placeholders=self._placeholders(identity, mac),
+        )
+        return await self.async_step_write_disabled()
+
+    async def async_step_write_disabled(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Explain that the write API is off, and offer to add the miner read-only."""
+        assert self._pending is not None  # noqa: S101  # set by _async_offer_read_only
+        if user_input is not None:
+            return self.async_create_entry(
+                title=self._pending.title, data=self._pending.data
+            )
+        return self.async_show_form(
+            step_id="write_disabled",
+            description_placeholders=self._pending.placeholders,
+        )
+
+    # Many miners: scan an address range.
+
+    async def async_step_scan(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Ask for the address range to scan."""
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            try:
+                self._scan_hosts = parse_address_range(user_input[CONF_ADDRESS_RANGE])
+            except AddressRangeError as err:
+                errors[CONF_ADDRESS_RANGE] = err.reason
+            else:
+                return await self.async_step_scan_progress()
+        return self.async_show_form(
+            step_id="scan",
+            data_schema=probatio.Schema(
+                {probatio.Required(CONF_ADDRESS_RANGE): TextSelector()}
+            ),
+            description_placeholders={"max": str(MAX_SCAN_ADDRESSES)},
+            errors=errors,
+        )
+
+    async def async_step_scan_progress(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Probe every address of the range for a Whatsminer."""
+        if self._scan_task is None:
+            self._scan_task = self.hass.async_create_task(
+                self._async_scan(self._scan_hosts), f"{DOMAIN} address scan"
+            )
+        if not self._scan_task.done():
+            return self.async_show_progress(
+                step_id="scan_progress",
+                progress_action="scan",
+                progress_task=self._scan_task,
+                description_placeholders={"count": str(len(self._scan_hosts))},
+            )
+        configured = self._async_current_ids(include_ignore=True)
+        self._found = {
+            miner.mac: miner
+            for miner in self._scan_task.result()
+            if miner.identity.mac is not None and miner.mac not in configured
+        }
+        return self.async_show_progress_done(next_step_id="scan_select")
+
+    async def _async_scan(self, hosts: list[str]) -> list[FoundMiner]:
+        """Identify whatever answers as a Whatsminer, ``SCAN_CONCURRENCY`` at a time."""
+        semaphore = asyncio.Semaphore(SCAN_CONCURRENCY)
+        probed = 0
+
+        async def probe(host: str) -> FoundMiner | None:
+            nonlocal probed
+            async with semaphore:
+                client = Whatsminer(
+                    host,
+                    connect_timeout=SCAN_CONNECT_TIMEOUT,
+                    reply_timeout=SCAN_REPLY_TIMEOUT,
+                )
+                try:
+                    return FoundMiner(host, await client.identify())
+                except WhatsminerError:
+                    return None
+                finally:
+                    await client.close()
+                    probed += 1
+                    self.async_update_progress(probed / len(hosts))
+
+        found = await asyncio.gather(*(probe(host) for host in hosts))
+        return [miner for miner in found if miner is not None]
+
+    async def async_step_scan_select(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """List the miners found; add the chosen ones with one password."""
+        if not self._found:
+            return self.async_abort(reason="no_miners_found")
+        errors: dict[str, str] = {}
+        placeholders = {"count": str(len(self._found)), "failures": ""}
+        if user_input is not None:
+            chosen = [self._found[mac] for mac in user_input[CONF_MINERS]]
+            password = user_input[CONF_PASSWORD]
+            if not chosen:
+                errors[CONF_MINERS] = "none_selected"
+            else:
+                problems = await asyncio.gather(
+                    *(self._async_check_found(miner, password) for miner in chosen)
+                )
+                failures = [
+                    f"{miner.host} ({problem})"
+                    for miner, problem in zip(chosen, problems, strict=True)
+                    if problem not in {None, "write_disabled"}
+                ]
+                if not failures:
+                    return await self._async_add_found(chosen, problems, password)
+                errors["base"] = "scan_add_failed"
+                placeholders["failures"] = ", ".join(failures)
+
+        found = sorted(
+            self._found.values(), key=lambda miner: ipaddress.IPv4Address(miner.host)
+        )
+        schema = probatio.Schema(
+            {
+                probatio.Required(
+                    CONF_MINERS, default=[miner.mac for miner in found]
+                ): SelectSelector(
+                    SelectSelectorConfig(
+                        options=[
+                            SelectOptionDict(value=miner.mac, label=miner.label)
+                            for miner in found
+                        ],
+                        multiple=True,
+                        mode=SelectSelectorMode.LIST,
+                    )
+                ),
+                probatio.Required(CONF_PASSWORD): _PASSWORD_SELECTOR,
+            }
+        )
+        return self.async_show_form(
+            step_id="scan_select",
+            data_schema=schema,
+            description_placeholders=placeholders,
+            errors=errors,
+        )
+
+    async def _async_check_found(self, miner: FoundMiner, password: str) -> str | None:
+        client = Whatsminer(
+            miner.host,
+            password=password,
+            api=miner.identity.api,
+            connect_timeout=SCAN_CONNECT_TIMEOUT,
+            reply_timeout=SCAN_REPLY_TIMEOUT,
+        )
+        try:
+            return await _async_check_password(client)
+        finally:
+            await client.close()
+
+    async def _async_add_found(
+        self, chosen: list[FoundMiner], problems: list[str | None], password: str
+    ) -> ConfigFlowResult:
+        """Create this flow's entry for the first miner, and a flow for each other one.
+
+        Miners whose write API is off are added read-only: each gets a repair issue.
+        """
+        entries = [
+            (
+                miner,
+                _miner_entry_data(
+                    miner.identity,
+                    miner.host,
+                    password,
+                    read_only=problem == "write_disabled",
+                ),
+            )
+            for miner, problem in zip(chosen, problems, strict=True)
+        ]
+        for miner, data in entries[1:]:
+            self.hass.async_create_task(
+                self.hass.config_entries.flow.async_init(
+                    DOMAIN,
+                    context={"source": SOURCE_ADD_SCANNED},
+                    data={
+                        "unique_id": miner.mac,
+                        "title": miner_title(miner.identity, miner.mac),
+                        "data": data,
+                    },
+                ),
+                f"{DOMAIN} add {miner.host}",
+            )
+        first, data = entries[0]
+        await self.async_set_unique_id(first.mac)
+        self._abort_if_unique_id_configured()
+        return self.async_create_entry(
+            title=miner_title(first.identity, first.mac),
+            data=data,
+            description="scan_added",
+            description_placeholders={"count": str(len(entries))},
+        )
+
+    async def async_step_add_scanned(self, scanned: dict[str, Any]) -> ConfigFlowResult:
+        """Create the entry of one more miner chosen in a scan (its password was checked)."""
+        await self.async_set_unique_id(scanned["unique_id"])
+        self._abort_if_unique_id_configured()
+        return self.async_create_entry(title=scanned["title"], data=scanned["data"])
+
+    # Reauthentication and reconfiguration.
+
+    async def async_step_reauth(
+        self, entry_data: Mapping[str, Any]
+    ) -> ConfigFlowResult:
+        """Start reauthentication: the miner refused the stored password."""
+        return await self.async_step_reauth_confirm()
+
+    async def async_step_reauth_confirm(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Ask for the miner's password again and check it."""
+        entry = self._get_reauth_entry()
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            client = Whatsminer(
+                entry.data[CONF_HOST],
+                password=user_input[CONF_PASSWORD],
+                api=ApiVersion(entry.data[CONF_API]),
+                v2_port=entry.data[CONF_V2_PORT],
+                v3_port=entry.data[CONF_V3_PORT],
+            )
+            try:
+                problem = await _async_check_password(client)
+            finally:
+                await client.close()
+            if problem is None:
+                return self.async_update_reload_and_abort(
+                    entry,
+                    data_updates={
+                        CONF_PASSWORD: user_input[CONF_PASSWORD],
+                        CONF_READ_ONLY: False,
+                    },
+                )
+            errors["base"] = problem
+        return self.async_show_form(
+            step_id="reauth_confirm",
+            data_schema=probatio.Schema(
+                {probatio.Required(CONF_PASSWORD): _PASSWORD_SELECTOR}
+            ),
+            description_placeholders={
+                "name": entry.title,
+                "host": entry.data[CONF_HOST],
+            },
+            errors=errors,
+        )
+
+    async def async_step_reconfigure(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Change the miner's address or ports; it must still be the same miner."""
+        entry = self._get_reconfigure_entry()
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            self._host = user_input[CONF_HOST].strip()
+            self._ports = (user_input[CONF_V2_PORT], user_input[CONF_V3_PORT])
+            client = self._client(None)
+            try:
+                identity = await client.identify()
+            except WhatsminerError as err:
+                errors["base"] = _error_key(err)
+            else:
+                await self._async_claim(identity, reconfigure=True)
+                return self.async_update_reload_and_abort(
+                    entry,
+                    data_updates={
+                        CONF_HOST: self._host,
+                        CONF_V2_PORT: self._ports[0],
+                        CONF_V3_PORT: self._ports[1],
+                        CONF_API: str(identity.api),
+                    },
+                )
+            finally:
+                await client.close()
+        data = user_input or entry.data
+        return self.async_show_form(
+            step_id="reconfigure",
+            data_schema=probatio.Schema(
+                {
+                    probatio.Required(
+                        CONF_HOST, default=data[CONF_HOST]
+                    ): TextSelector(),
+                    probatio.Required(
+                        CONF_V2_PORT, default=data[CONF_V2_PORT]
+                    ): cv.port,
+                    probatio.Required(
+                        CONF_V3_PORT, default=data[CONF_V3_PORT]
+                    ): cv.port,
+                }
+            ),
+            description_placeholders={"name": entry.title},
+            errors=errors,
+        )
+
+    # Shared.
+
+    def _client(
+        self, password: str | None, identity: MinerIdentity | None = None
+    ) -> Whatsminer:
+        return Whatsminer(
+            self._host,
+            password=password,
+            api=identity.api if identity else None,
+            v2_port=self._ports[0],
+            v3_port=self._ports[1],
+        )
+
+    async def _async_claim(
+        self, identity: MinerIdentity, *, reconfigure: bool = False
+    ) -> str:
+        """Take the miner's MAC as this flow's unique ID, and return it.
+
+        Raises ``AbortFlow`` when the MAC is missing, when the miner is already
+        configured (its address is updated then), or, when reconfiguring, when
+        another miner answers at the new address.
+        """
+        if identity.mac is None:
+            raise AbortFlow("missing_mac")
+        mac = format_mac(identity.mac)
+        await self.async_set_unique_id(mac)
+        if reconfigure:
+            self._abort_if_unique_id_mismatch(reason="unexpected_miner")
+        else:
+            self._abort_if_unique_id_configured(
+                updates={
+                    CONF_HOST: self._host,
+                    CONF_V2_PORT: self._ports[0],
+                    CONF_V3_PORT: self._ports[1],
+                }
+            )
+        return mac
+
+    def _placeholders(self, identity: MinerIdentity, mac: str) -> dict[str, str]:
+        return {
+            "name": miner_title(identity, mac),
+            "model": identity.model or "Whatsminer",
+            "host": self._host,
+        }
+
+
+class HashwattOptionsFlow(OptionsFlowWithReload):
+    """Change how often a miner is polled."""
+
+    async def async_step_init(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Ask for the scan interval."""
+        if user_input is not None:
+            return self.async_create_entry(
+                data={CONF_SCAN_INTERVAL: int(user_input[CONF_SCAN_INTERVAL])}
+            )
+        current = self.config_entry.options.get(
+            CONF_SCAN_INTERVAL, DEFAULT_SCAN_INTERVAL
+        )
+        return self.async_show_form(
+            step_id="init",
+            data_schema=probatio.Schema(
+                {
+                    probatio.Required(
+                        CONF_SCAN_INTERVAL, default=current
+                    ): NumberSelector(
+                        NumberSelectorConfig(
+                            min=MIN_SCAN_INTERVAL,
+                            max=MAX_SCAN_INTERVAL,
+                            step=1,
+                            unit_of_measurement="s",
+                            mode=NumberSelectorMode.BOX,
+                        )
+                    )
+                }
+            ),
+        )

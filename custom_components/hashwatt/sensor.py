@@ -1,0 +1,507 @@
+"""Sensors of a Whatsminer: hashrate, power, energy, temperatures, fans, PSU, pools, errors."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any, override
+
+from homeassistant.components.sensor import (
+    RestoreSensor,
+    SensorDeviceClass,
+    SensorEntity,
+    SensorEntityDescription,
+    SensorStateClass,
+)
+from homeassistant.const import (
+    PERCENTAGE,
+    REVOLUTIONS_PER_MINUTE,
+    EntityCategory,
+    UnitOfElectricCurrent,
+    UnitOfElectricPotential,
+    UnitOfEnergy,
+    UnitOfFrequency,
+    UnitOfPower,
+    UnitOfTemperature,
+)
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+from homeassistant.helpers.typing import StateType
+from homeassistant.util import dt as dt_util
+
+from .clients.whatsminer.models import Board, FastData, PowerMode, SlowData
+from .coordinator import (
+    HashwattConfigEntry,
+    WhatsminerFastCoordinator,
+    WhatsminerSlowCoordinator,
+)
+from .entity import HashwattMinerEntity
+
+# Read-only platform: the coordinators do the polling.
+PARALLEL_UPDATES = 0
+
+TERAHASH_PER_SECOND = "TH/s"
+JOULE_PER_TERAHASH = "J/TH"
+
+# "Last boot" is now minus uptime, so it moves by the poll's latency every poll.
+BOOT_TIME_TOLERANCE = timedelta(minutes=1)
+
+# Energy is integrated over consecutive fast polls only: a longer gap is an
+# outage or a restart, and nothing is known about the power in between.
+MAX_POLLS_BETWEEN_SAMPLES = 3
+
+
+@dataclass(frozen=True, kw_only=True)
+class HashwattSensorEntityDescription[DataT: (FastData, SlowData)](
+    SensorEntityDescription
+):
+    """A sensor read from one of the two polls."""
+
+    value_fn: Callable[[DataT], StateType | datetime]
+    exists_fn: Callable[[DataT], bool] = lambda _: True
+    attributes_fn: Callable[[DataT], dict[str, Any]] | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class HashwattBoardSensorEntityDescription(SensorEntityDescription):
+    """A sensor of one hashboard; one entity per board the miner reports."""
+
+    board_fn: Callable[[Board], StateType]
+
+
+def _boot_time(data: FastData) -> datetime | None:
+    uptime = data.summary.system_uptime
+    return None if uptime is None else dt_util.utcnow() - timedelta(seconds=uptime)
+
+
+def _active_pool(data: SlowData) -> str | None:
+    return next((pool.url for pool in data.pools if pool.stratum_active), None)
+
+
+def _error_codes(data: SlowData) -> dict[str, Any]:
+    return {
+        "codes": [
+            {
+                "code": error.code,
+                "reported_at": error.reported_at.isoformat()
+                if error.reported_at
+                else None,
+            }
+            for error in data.errors
+        ]
+    }
+
+
+FAST_SENSORS: tuple[HashwattSensorEntityDescription[FastData], ...] = (
+    HashwattSensorEntityDescription[FastData](
+        key="hashrate",
+        translation_key="hashrate",
+        native_unit_of_measurement=TERAHASH_PER_SECOND,
+        state_class=SensorStateClass.MEASUREMENT,
+        suggested_display_precision=2,
+        value_fn=lambda data: data.summary.hashrate_realtime,
+    ),
+    HashwattSensorEntityDescription[FastData](
+        key="hashrate_average",
+        translation_key="hashrate_average",
+        native_unit_of_measurement=TERAHASH_PER_SECOND,
+        state_class=SensorStateClass.MEASUREMENT,
+        suggested_display_precision=2,
+        value_fn=lambda data: data.summary.hashrate_average,
+    ),
+    HashwattSensorEntityDescription[FastData](
+        key="hashrate_factory",
+        translation_key="hashrate_factory",
+        native_unit_of_measurement=TERAHASH_PER_SECOND,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        suggested_display_precision=2,
+        value_fn=lambda data: data.summary.hashrate_factory,
+    ),
+    HashwattSensorEntityDescription[FastData](
+        key="power",
+        device_class=SensorDeviceClass.POWER,
+        native_unit_of_measurement=UnitOfPower.WATT,
+        state_class=SensorStateClass.MEASUREMENT,
+        suggested_display_precision=0,
+        value_fn=lambda data: data.summary.power,
+    ),
+    HashwattSensorEntityDescription[FastData](
+        key="power_limit",
+        translation_key="power_limit",
+        device_class=SensorDeviceClass.POWER,
+        native_unit_of_measurement=UnitOfPower.WATT,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        suggested_display_precision=0,
+        value_fn=lambda data: data.summary.power_limit,
+    ),
+    HashwattSensorEntityDescription[FastData](
+        key="efficiency",
+        translation_key="efficiency",
+        native_unit_of_measurement=JOULE_PER_TERAHASH,
+        state_class=SensorStateClass.MEASUREMENT,
+        suggested_display_precision=1,
+        value_fn=lambda data: data.summary.efficiency,
+    ),
+    HashwattSensorEntityDescription[FastData](
+        key="environment_temperature",
+        translation_key="environment_temperature",
+        device_class=SensorDeviceClass.TEMPERATURE,
+        native_unit_of_measurement=UnitOfTemperature.CELSIUS,
+        state_class=SensorStateClass.MEASUREMENT,
+        suggested_display_precision=1,
+        value_fn=lambda data: data.summary.environment_temperature,
+    ),
+    HashwattSensorEntityDescription[FastData](
+        key="chip_temperature_min",
+        translation_key="chip_temperature_min",
+        device_class=SensorDeviceClass.TEMPERATURE,
+        native_unit_of_measurement=UnitOfTemperature.CELSIUS,
+        state_class=SensorStateClass.MEASUREMENT,
+        entity_registry_enabled_default=False,
+        suggested_display_precision=1,
+        value_fn=lambda data: data.summary.chip_temperature_min,
+    ),
+    HashwattSensorEntityDescription[FastData](
+        key="chip_temperature_max",
+        translation_key="chip_temperature_max",
+        device_class=SensorDeviceClass.TEMPERATURE,
+        native_unit_of_measurement=UnitOfTemperature.CELSIUS,
+        state_class=SensorStateClass.MEASUREMENT,
+        suggested_display_precision=1,
+        value_fn=lambda data: data.summary.chip_temperature_max,
+    ),
+    HashwattSensorEntityDescription[FastData](
+        key="chip_temperature_average",
+        translation_key="chip_temperature_average",
+        device_class=SensorDeviceClass.TEMPERATURE,
+        native_unit_of_measurement=UnitOfTemperature.CELSIUS,
+        state_class=SensorStateClass.MEASUREMENT,
+        suggested_display_precision=1,
+        value_fn=lambda data: data.summary.chip_temperature_avg,
+    ),
+    HashwattSensorEntityDescription[FastData](
+        key="fan_speed_in",
+        translation_key="fan_speed_in",
+        native_unit_of_measurement=REVOLUTIONS_PER_MINUTE,
+        state_class=SensorStateClass.MEASUREMENT,
+        value_fn=lambda data: data.summary.fan_speed_in,
+    ),
+    HashwattSensorEntityDescription[FastData](
+        key="fan_speed_out",
+        translation_key="fan_speed_out",
+        native_unit_of_measurement=REVOLUTIONS_PER_MINUTE,
+        state_class=SensorStateClass.MEASUREMENT,
+        value_fn=lambda data: data.summary.fan_speed_out,
+    ),
+    HashwattSensorEntityDescription[FastData](
+        key="last_boot",
+        translation_key="last_boot",
+        device_class=SensorDeviceClass.TIMESTAMP,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        value_fn=_boot_time,
+    ),
+    HashwattSensorEntityDescription[FastData](
+        key="accepted_shares",
+        translation_key="accepted_shares",
+        state_class=SensorStateClass.TOTAL_INCREASING,
+        entity_registry_enabled_default=False,
+        value_fn=lambda data: data.summary.accepted_shares,
+    ),
+    HashwattSensorEntityDescription[FastData](
+        key="rejected_shares",
+        translation_key="rejected_shares",
+        state_class=SensorStateClass.TOTAL_INCREASING,
+        entity_registry_enabled_default=False,
+        value_fn=lambda data: data.summary.rejected_shares,
+    ),
+    HashwattSensorEntityDescription[FastData](
+        key="pool_rejected_percent",
+        translation_key="pool_rejected_percent",
+        native_unit_of_measurement=PERCENTAGE,
+        state_class=SensorStateClass.MEASUREMENT,
+        suggested_display_precision=2,
+        value_fn=lambda data: data.summary.pool_rejected_percent,
+    ),
+    HashwattSensorEntityDescription[FastData](
+        key="power_mode",
+        translation_key="power_mode",
+        device_class=SensorDeviceClass.ENUM,
+        options=[mode.value for mode in PowerMode],
+        value_fn=lambda data: data.summary.power_mode,
+    ),
+    HashwattSensorEntityDescription[FastData](
+        key="frequency_average",
+        translation_key="frequency_average",
+        device_class=SensorDeviceClass.FREQUENCY,
+        native_unit_of_measurement=UnitOfFrequency.MEGAHERTZ,
+        state_class=SensorStateClass.MEASUREMENT,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        entity_registry_enabled_default=False,
+        suggested_display_precision=0,
+        value_fn=lambda data: data.summary.frequency_avg,
+    ),
+)
+
+SLOW_SENSORS: tuple[HashwattSensorEntityDescription[SlowData], ...] = (
+    HashwattSensorEntityDescription[SlowData](
+        key="psu_fan_speed",
+        translation_key="psu_fan_speed",
+        native_unit_of_measurement=REVOLUTIONS_PER_MINUTE,
+        state_class=SensorStateClass.MEASUREMENT,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        exists_fn=lambda data: data.psu is not None,
+        value_fn=lambda data: data.psu.fan_speed if data.psu else None,
+    ),
+    HashwattSensorEntityDescription[SlowData](
+        key="psu_temperature",
+        translation_key="psu_temperature",
+        device_class=SensorDeviceClass.TEMPERATURE,
+        native_unit_of_measurement=UnitOfTemperature.CELSIUS,
+        state_class=SensorStateClass.MEASUREMENT,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        suggested_display_precision=1,
+        exists_fn=lambda data: data.psu is not None,
+        value_fn=lambda data: data.psu.temperature if data.psu else None,
+    ),
+    HashwattSensorEntityDescription[SlowData](
+        key="psu_input_voltage",
+        translation_key="psu_input_voltage",
+        device_class=SensorDeviceClass.VOLTAGE,
+        native_unit_of_measurement=UnitOfElectricPotential.VOLT,
+        state_class=SensorStateClass.MEASUREMENT,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        entity_registry_enabled_default=False,
+        suggested_display_precision=1,
+        exists_fn=lambda data: data.psu is not None,
+        value_fn=lambda data: data.psu.input_voltage if data.psu else None,
+    ),
+    HashwattSensorEntityDescription[SlowData](
+        key="psu_input_current",
+        translation_key="psu_input_current",
+        device_class=SensorDeviceClass.CURRENT,
+        native_unit_of_measurement=UnitOfElectricCurrent.AMPERE,
+        state_class=SensorStateClass.MEASUREMENT,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        entity_registry_enabled_default=False,
+        suggested_display_precision=2,
+        exists_fn=lambda data: data.psu is not None,
+        value_fn=lambda data: data.psu.input_current if data.psu else None,
+    ),
+    HashwattSensorEntityDescription[SlowData](
+        key="active_pool",
+        translation_key="active_pool",
+        value_fn=_active_pool,
+    ),
+    HashwattSensorEntityDescription[SlowData](
+        key="error_count",
+        translation_key="error_count",
+        state_class=SensorStateClass.MEASUREMENT,
+        value_fn=lambda data: len(data.errors),
+        attributes_fn=_error_codes,
+    ),
+    HashwattSensorEntityDescription[SlowData](
+        key="firmware",
+        translation_key="firmware",
+        entity_category=EntityCategory.DIAGNOSTIC,
+        value_fn=lambda data: data.version.firmware_version,
+    ),
+)
+
+BOARD_SENSORS: tuple[HashwattBoardSensorEntityDescription, ...] = (
+    HashwattBoardSensorEntityDescription(
+        key="temperature",
+        translation_key="board_temperature",
+        device_class=SensorDeviceClass.TEMPERATURE,
+        native_unit_of_measurement=UnitOfTemperature.CELSIUS,
+        state_class=SensorStateClass.MEASUREMENT,
+        suggested_display_precision=1,
+        board_fn=lambda board: board.temperature,
+    ),
+    HashwattBoardSensorEntityDescription(
+        key="hashrate",
+        translation_key="board_hashrate",
+        native_unit_of_measurement=TERAHASH_PER_SECOND,
+        state_class=SensorStateClass.MEASUREMENT,
+        suggested_display_precision=2,
+        board_fn=lambda board: board.hashrate_realtime,
+    ),
+    HashwattBoardSensorEntityDescription(
+        # The hottest chip: it is the one the miner throttles for.
+        key="chip_temperature",
+        translation_key="board_chip_temperature",
+        device_class=SensorDeviceClass.TEMPERATURE,
+        native_unit_of_measurement=UnitOfTemperature.CELSIUS,
+        state_class=SensorStateClass.MEASUREMENT,
+        suggested_display_precision=1,
+        board_fn=lambda board: board.chip_temperature_max,
+    ),
+    HashwattBoardSensorEntityDescription(
+        key="effective_chips",
+        translation_key="board_effective_chips",
+        state_class=SensorStateClass.MEASUREMENT,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        board_fn=lambda board: board.effective_chips,
+    ),
+)
+
+ENERGY_SENSOR = SensorEntityDescription(
+    key="energy",
+    device_class=SensorDeviceClass.ENERGY,
+    native_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
+    state_class=SensorStateClass.TOTAL_INCREASING,
+    suggested_display_precision=3,
+)
+
+
+def _board_description(
+    template: HashwattBoardSensorEntityDescription, index: int
+) -> HashwattSensorEntityDescription[FastData]:
+    """Describe one board's sensor; boards count from 1 in names and keys."""
+
+    def board_value(data: FastData) -> StateType:
+        board = next((board for board in data.boards if board.index == index), None)
+        return None if board is None else template.board_fn(board)
+
+    return HashwattSensorEntityDescription[FastData](
+        key=f"board_{index + 1}_{template.key}",
+        translation_key=template.translation_key,
+        translation_placeholders={"board": str(index + 1)},
+        device_class=template.device_class,
+        native_unit_of_measurement=template.native_unit_of_measurement,
+        state_class=template.state_class,
+        entity_category=template.entity_category,
+        suggested_display_precision=template.suggested_display_precision,
+        value_fn=board_value,
+    )
+
+
+async def async_setup_entry(
+    hass: HomeAssistant,
+    entry: HashwattConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+) -> None:
+    """Add a miner's sensors, and those of each hashboard as it shows up."""
+    fast = entry.runtime_data.fast
+    slow = entry.runtime_data.slow
+    entities: list[SensorEntity] = [
+        HashwattSensor(fast, description)
+        for description in FAST_SENSORS
+        if description.exists_fn(fast.data)
+    ]
+    entities.extend(
+        HashwattSensor(slow, description)
+        for description in SLOW_SENSORS
+        if description.exists_fn(slow.data)
+    )
+    entities.append(HashwattEnergySensor(fast, ENERGY_SENSOR))
+    async_add_entities(entities)
+
+    known_boards: set[int] = set()
+
+    @callback
+    def async_add_new_boards() -> None:
+        new_boards = {board.index for board in fast.data.boards} - known_boards
+        known_boards.update(new_boards)
+        async_add_entities(
+            HashwattSensor(fast, _board_description(template, index))
+            for index in sorted(new_boards)
+            for template in BOARD_SENSORS
+        )
+
+    async_add_new_boards()
+    entry.async_on_unload(fast.async_add_listener(async_add_new_boards))
+
+
+class HashwattSensor[
+    CoordinatorT: WhatsminerFastCoordinator | WhatsminerSlowCoordinator
+](HashwattMinerEntity[CoordinatorT], SensorEntity):
+    """A sensor showing one figure from the fast or the slow poll."""
+
+    entity_description: HashwattSensorEntityDescription[Any]
+
+    def __init__(
+        self,
+        coordinator: CoordinatorT,
+        description: HashwattSensorEntityDescription[Any],
+    ) -> None:
+        """Read the first value from data the coordinator already has."""
+        super().__init__(coordinator, description)
+        self._read()
+
+    @callback
+    def _read(self) -> None:
+        description = self.entity_description
+        data = self.coordinator.data
+        value = description.value_fn(data)
+        previous = self._attr_native_value
+        if (
+            isinstance(value, datetime)
+            and isinstance(previous, datetime)
+            and abs(value - previous) < BOOT_TIME_TOLERANCE
+        ):
+            value = previous
+        self._attr_native_value = value
+        if description.attributes_fn is not None:
+            self._attr_extra_state_attributes = description.attributes_fn(data)
+
+    @callback
+    @override
+    def _handle_coordinator_update(self) -> None:
+        self._read()
+        super()._handle_coordinator_update()
+
+
+class HashwattEnergySensor(
+    HashwattMinerEntity[WhatsminerFastCoordinator], RestoreSensor
+):
+    """Energy used, integrated from the power of consecutive fast polls; kept across restarts."""
+
+    _attr_native_value: float
+
+    def __init__(
+        self,
+        coordinator: WhatsminerFastCoordinator,
+        description: SensorEntityDescription,
+    ) -> None:
+        """Start from zero; a restored total replaces it once added."""
+        super().__init__(coordinator, description)
+        self._attr_native_value = 0.0
+        self._last_sample: tuple[datetime, float] | None = None
+
+    @override
+    async def async_added_to_hass(self) -> None:
+        """Continue from the total saved before the restart."""
+        await super().async_added_to_hass()
+        if (last := await self.async_get_last_sensor_data()) is not None and isinstance(
+            last.native_value, int | float | Decimal
+        ):
+            self._attr_native_value = float(last.native_value)
+        self._sample()
+
+    @callback
+    def _sample(self) -> None:
+        """Take the current power as a sample; add the energy since the last one."""
+        now = dt_util.utcnow()
+        power = (
+            self.coordinator.data.summary.power
+            if self.coordinator.last_update_success
+            else None
+        )
+        previous = self._last_sample
+        self._last_sample = None if power is None else (now, power)
+        if previous is None or power is None:
+            return
+        elapsed = now - previous[0]
+        interval = self.coordinator.update_interval or timedelta(0)
+        if elapsed > interval * MAX_POLLS_BETWEEN_SAMPLES:
+            return
+        watt_hours = (previous[1] + power) / 2 * elapsed.total_seconds() / 3600
+        self._attr_native_value += watt_hours / 1000
+
+    @callback
+    @override
+    def _handle_coordinator_update(self) -> None:
+        self._sample()
+        super()._handle_coordinator_update()
