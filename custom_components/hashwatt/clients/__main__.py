@@ -20,9 +20,18 @@ from typing import Any, cast
 
 # Each subcommand's module provides add_arguments(parser) and async run(args) -> object.
 _SUBCOMMANDS = {
-    "whatsminer": ("custom_components.hashwatt.clients.whatsminer.cli", "a Whatsminer ASIC"),
-    "whitepool": ("custom_components.hashwatt.clients.whitepool.cli", "a WhiteBIT mining pool account"),
-    "webminepool": ("custom_components.hashwatt.clients.webminepool.cli", "a WebMinePool site account"),
+    "whatsminer": (
+        "custom_components.hashwatt.clients.whatsminer.cli",
+        "a Whatsminer ASIC",
+    ),
+    "whitepool": (
+        "custom_components.hashwatt.clients.whitepool.cli",
+        "a WhiteBIT mining pool account",
+    ),
+    "webminepool": (
+        "custom_components.hashwatt.clients.webminepool.cli",
+        "a WebMinePool site account",
+    ),
 }
 
 
@@ -64,7 +73,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         subparser = subparsers.add_parser(name, help=help_text)
         _module(name).add_arguments(subparser)
     args = parser.parse_args(argv)
-    run = cast(Callable[[argparse.Namespace], Awaitable[object]], _module(args.client).run)
+    run = cast(
+        Callable[[argparse.Namespace], Awaitable[object]], _module(args.client).run
+    )
     try:
         result = asyncio.run(run(args))
     except Exception as err:  # noqa: BLE001  # a CLI reports any failure as one line

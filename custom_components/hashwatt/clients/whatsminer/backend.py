@@ -76,7 +76,9 @@ class WhatsminerBackend(Protocol):
     async def set_led_auto(self) -> None:
         """Give the LED back to the miner's automatic control."""
 
-    async def set_led(self, color: LedColor, period_ms: int, duration_ms: int, start_ms: int) -> None:
+    async def set_led(
+        self, color: LedColor, period_ms: int, duration_ms: int, start_ms: int
+    ) -> None:
         """Blink the LED in a manual pattern."""
 
     async def update_pools(self, pools: tuple[PoolConfig, ...]) -> None:

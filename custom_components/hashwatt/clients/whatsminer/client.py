@@ -51,7 +51,9 @@ MAX_FIRMWARE_BYTES: Final = 512 * 1024 * 1024
 _V2_PASSWORD = re.compile(r"[A-Za-z0-9_]{1,8}")
 _V3_PASSWORD = re.compile(r"[A-Za-z0-9_]{1,32}")
 _HOSTNAME = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?")
-_POOL_URL = re.compile(r"(stratum\+(tcp|ssl|tls)|stratum2\+tcp)://[^\s:/]+:\d{1,5}(/\S*)?")
+_POOL_URL = re.compile(
+    r"(stratum\+(tcp|ssl|tls)|stratum2\+tcp)://[^\s:/]+:\d{1,5}(/\S*)?"
+)
 _FIELD_TEXT = re.compile(r"[^\s\x00-\x1f]{1,255}")
 
 
@@ -80,9 +82,13 @@ def _check_pools(pools: Sequence[PoolConfig]) -> tuple[PoolConfig, ...]:
                 f"pool{number}", "must look like stratum+tcp://host:port"
             )
         if not _FIELD_TEXT.fullmatch(pool.worker):
-            raise WhatsminerValidationError(f"worker{number}", "must be 1 to 255 visible characters")
+            raise WhatsminerValidationError(
+                f"worker{number}", "must be 1 to 255 visible characters"
+            )
         if pool.password and not _FIELD_TEXT.fullmatch(pool.password):
-            raise WhatsminerValidationError(f"passwd{number}", "must be up to 255 visible characters")
+            raise WhatsminerValidationError(
+                f"passwd{number}", "must be up to 255 visible characters"
+            )
     return tuple(pools)
 
 
@@ -241,7 +247,9 @@ class Whatsminer:
         """Give the LED back to automatic control."""
         await (await self._ready()).set_led_auto()
 
-    async def set_led(self, color: LedColor, period_ms: int, duration_ms: int, start_ms: int) -> None:
+    async def set_led(
+        self, color: LedColor, period_ms: int, duration_ms: int, start_ms: int
+    ) -> None:
         """Blink the LED: ``duration_ms`` on within each ``period_ms``, from ``start_ms``."""
         if not isinstance(color, LedColor):
             raise WhatsminerValidationError("color", "must be red or green")
@@ -266,15 +274,21 @@ class Whatsminer:
     async def set_hostname(self, hostname: str) -> None:
         """Set the hostname (letters, digits and hyphens, up to 63)."""
         if not isinstance(hostname, str) or not _HOSTNAME.fullmatch(hostname):
-            raise WhatsminerValidationError("hostname", "use 1 to 63 letters, digits or hyphens")
+            raise WhatsminerValidationError(
+                "hostname", "use 1 to 63 letters, digits or hyphens"
+            )
         await (await self._ready()).set_hostname(hostname)
 
     async def set_timezone(self, timezone: str, zone_name: str) -> None:
         """Set the POSIX time zone (e.g. ``CST-8``) and its name (``Asia/Shanghai``)."""
         if not _FIELD_TEXT.fullmatch(timezone):
-            raise WhatsminerValidationError("timezone", "must be a POSIX time zone such as CST-8")
+            raise WhatsminerValidationError(
+                "timezone", "must be a POSIX time zone such as CST-8"
+            )
         if not _FIELD_TEXT.fullmatch(zone_name):
-            raise WhatsminerValidationError("zone_name", "must be a zone name such as Asia/Shanghai")
+            raise WhatsminerValidationError(
+                "zone_name", "must be a zone name such as Asia/Shanghai"
+            )
         await (await self._ready()).set_timezone(timezone, zone_name)
 
     async def set_temperature_offset(self, offset: int) -> None:
@@ -322,7 +336,9 @@ class Whatsminer:
             for server in config.dns:
                 _check_ipv4("dns", server)
             if not _HOSTNAME.fullmatch(config.hostname):
-                raise WhatsminerValidationError("hostname", "use 1 to 63 letters, digits or hyphens")
+                raise WhatsminerValidationError(
+                    "hostname", "use 1 to 63 letters, digits or hyphens"
+                )
         await (await self._ready()).set_network(config)
 
     async def set_log_server(self, server: LogServer) -> None:
@@ -340,5 +356,7 @@ class Whatsminer:
     async def update_firmware(self, firmware: bytes) -> None:
         """Upload and install a firmware image."""
         if not firmware or len(firmware) > MAX_FIRMWARE_BYTES:
-            raise WhatsminerValidationError("firmware", "must be a non-empty image up to 512 MiB")
+            raise WhatsminerValidationError(
+                "firmware", "must be a non-empty image up to 512 MiB"
+            )
         await (await self._ready()).update_firmware(firmware)

@@ -35,7 +35,9 @@ def md5crypt(password: str | bytes, salt: str) -> str:
     secret = password.encode() if isinstance(password, str) else password
     salt_bytes = salt.removeprefix("$1$").split("$", 1)[0].encode()[:8]
 
-    alternate = hashlib.md5(secret + salt_bytes + secret, usedforsecurity=False).digest()
+    alternate = hashlib.md5(
+        secret + salt_bytes + secret, usedforsecurity=False
+    ).digest()
     context = hashlib.md5(secret + _MAGIC + salt_bytes, usedforsecurity=False)
     for remaining in range(len(secret), 0, -16):
         context.update(alternate[: min(16, remaining)])
@@ -57,7 +59,8 @@ def md5crypt(password: str | bytes, salt: str) -> str:
         digest = step.digest()
 
     encoded = "".join(
-        _to64((digest[a] << 16) | (digest[b] << 8) | digest[c], 4) for a, b, c in _ENCODE_ORDER
+        _to64((digest[a] << 16) | (digest[b] << 8) | digest[c], 4)
+        for a, b, c in _ENCODE_ORDER
     )
     encoded += _to64(digest[11], 2)
     return f"$1${salt_bytes.decode()}${encoded}"
