@@ -154,7 +154,7 @@ class RecordedRequest:
     body: bytes
     remote: str | None
 
-    def json(self) -> Any:
+    def json(self) -> Any:  # noqa: ANN401  # whatever the client sent
         """The body decoded as JSON (None if it is not JSON)."""
         try:
             return json.loads(self.body)

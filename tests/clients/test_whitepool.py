@@ -7,6 +7,7 @@ import hashlib
 import hmac
 import json
 import socket
+import time
 from collections.abc import AsyncIterator, Callable, Coroutine
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -976,6 +977,8 @@ INVALID_ADDRESSES = [
     "1A1zP1eP5QGefi2DMPTfTL5SLmv7DivfN0",  # 0 is not base58
     "1111111111111111111114oLvT",  # truncated: not 25 bytes
     "1A1z",
+    "1" * 30,  # 30 zero bytes
+    "bc1qq1qqqqqqqqqqq",  # the last "1" makes "bc1qq" the human-readable part
     "mipcBbFg9gMiCh81Kj8tqqdgoZub1ZJRfn",  # testnet
     "2MzQwSSnBHWHqSAqtTVQ6v47XtaisrJa1Vc",  # testnet P2SH
     "tb1qw508d6qejxtdg4y5r3zarvary0c5xw7kxpjzsx",  # testnet bech32
@@ -1226,7 +1229,7 @@ async def test_cli_commands(
     whitepool_server: WhitePoolServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # The CLI signs with the real clock; give the mock a real one too.
-    whitepool_server.clock = __import__("time").time
+    whitepool_server.clock = time.time
     monkeypatch.setenv(cli.ENV_API_KEY, WHITEPOOL_KEY)
     monkeypatch.setenv(cli.ENV_API_SECRET, WHITEPOOL_SECRET)
     base = ["--base-url", whitepool_server.url]
@@ -1248,6 +1251,7 @@ async def test_cli_commands(
             "2030-01-01T00:00:00",
         ],
         ["rewards", "--all"],
+        ["rewards", "--from", "2024-01-01T00:00:00+00:00"],
         ["hashrate", ACCOUNT, "--interval", "5m"],
         ["payout", ACCOUNT],
         [
