@@ -22,6 +22,7 @@ from .faults import V2_QUIRKS, Fault, FaultBook, make_rule
 from .hardware import DEFAULT_MODEL, MODELS
 from .state import ErrorEntry, MinerState, PoolSetting
 from .v2 import V2Handler, build_log_archive
+from .v3 import V3Handler
 
 V2_IDLE_TIMEOUT = 10.0  # the miner closes a connection that sends nothing for 10 s
 V3_IDLE_TIMEOUT = 300.0  # v3 connections close after 300 s of inactivity
@@ -158,11 +159,7 @@ class SimulatedMiner:
             worker=worker,
         )
         self._v2 = V2Handler(self)
-        self._v3: Any = None
-        if api == "v3":
-            from .v3 import V3Handler  # noqa: PLC0415
-
-            self._v3 = V3Handler(self)
+        self._v3 = V3Handler(self)
         self._listeners: dict[str, _Listener] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
         self._writers: set[asyncio.StreamWriter] = set()
@@ -450,7 +447,7 @@ class SimulatedMiner:
         back = now + downtime
         state.down_until = back
         state.boot_time = back
-        state.mining = True
+        state.mining = state.autostart
         state.mining_since = back
         state.preheat_since = None
         state.preheated = False
@@ -459,7 +456,8 @@ class SimulatedMiner:
         state.percent_from = 100.0
         self._v2.tokens.clear()
         for writer in list(self._writers):
-            _abort(writer, reset=True)
+            if not writer.is_closing():  # the connection that asked has had its answer
+                _abort(writer, reset=True)
 
     def log_archive(self, now: float) -> bytes:
         """Return the log archive download_logs / get.log.download send."""
@@ -591,7 +589,7 @@ class SimulatedMiner:
             await writer.drain()
             if outcome.follow_up is not None:
                 await outcome.follow_up(reader, writer)
-        if not alive and not writer.is_closing():
+        if (outcome.close or not alive) and not writer.is_closing():
             writer.close()
         if outcome.after is not None:
             outcome.after()

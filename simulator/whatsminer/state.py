@@ -95,6 +95,10 @@ class MinerState:
     poweroff_cool: bool = True
     fan_zero_speed: bool = False
     heat_mode: str = "normal"
+    autostart: bool = True  # the mining service starts on boot (v3 set.miner.service)
+    ts_window: float | None = (
+        None  # v3: reject writes whose ts is further off (None: no check)
+    )
     errors: list[ErrorEntry] = field(default_factory=list)
     network: NetworkSetting = field(default_factory=NetworkSetting)
     timezone: str = "CST-8"
