@@ -25,6 +25,7 @@ from typing import Final
 HASHRATE_UNIT: Final = "H/s"
 """The unit of every hashrate field in this module: hashes per second, as the API sends them."""
 
+
 def hashrate_to_terahash(hashrate: Decimal) -> Decimal:
     """Convert a hashrate in :data:`HASHRATE_UNIT` (H/s) to TH/s, exactly (no rounding)."""
     return hashrate.scaleb(-12)
