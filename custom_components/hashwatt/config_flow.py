@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Final, override
 
@@ -21,7 +21,7 @@ from homeassistant.config_entries import (
 )
 from homeassistant.const import CONF_HOST, CONF_PASSWORD, CONF_SCAN_INTERVAL
 from homeassistant.core import callback
-from homeassistant.data_entry_flow import AbortFlow
+from homeassistant.data_entry_flow import AbortFlow, section
 from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers.device_registry import format_mac
 from homeassistant.helpers.selector import (
@@ -66,6 +66,7 @@ from .coordinator import HashwattConfigEntry
 
 CONF_ADDRESS_RANGE: Final = "address_range"
 CONF_MINERS: Final = "miners"
+CONF_PORTS: Final = "ports"
 
 # Each miner found by a scan beyond the first gets its own entry through a flow
 # of this source (the pattern HomeKit uses for accessory-mode entries).
@@ -97,25 +98,25 @@ def parse_address_range(text: str) -> list[str]:
     ``MAX_SCAN_ADDRESSES`` addresses.
     """
     text = text.strip()
+    addresses: Iterator[ipaddress.IPv4Address]
     try:
         if "-" in text:
             first_text, last_text = (part.strip() for part in text.split("-", 1))
             if "." not in last_text:  # 192.168.1.10-50: same /24, last octet only
                 last_text = f"{first_text.rpartition('.')[0]}.{last_text}"
             first = ipaddress.IPv4Address(first_text)
-            last = ipaddress.IPv4Address(last_text)
-            count = int(last) - int(first) + 1
-            if count < 1:
-                raise AddressRangeError("invalid_range")
-            if count > MAX_SCAN_ADDRESSES:
-                raise AddressRangeError("range_too_large")
-            return [str(first + offset) for offset in range(count)]
-        network = ipaddress.IPv4Network(text, strict=False)
+            count = int(ipaddress.IPv4Address(last_text)) - int(first) + 1
+            addresses = (first + offset for offset in range(count))
+        else:
+            network = ipaddress.IPv4Network(text, strict=False)
+            count, addresses = network.num_addresses, network.hosts()
     except ValueError:  # AddressValueError and NetmaskValueError are ValueErrors
         raise AddressRangeError("invalid_range") from None
-    if network.num_addresses > MAX_SCAN_ADDRESSES:
+    if count < 1:
+        raise AddressRangeError("invalid_range")
+    if count > MAX_SCAN_ADDRESSES:
         raise AddressRangeError("range_too_large")
-    return [str(address) for address in network.hosts()]
+    return [str(address) for address in addresses]
 
 
 def miner_title(identity: MinerIdentity, mac: str) -> str:
@@ -236,14 +237,12 @@ class HashwattConfigFlow(ConfigFlow, domain=DOMAIN):
     async def async_step_whatsminer(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
-        """Add one miner by host and password (ports in advanced mode)."""
+        """Add one miner by host and password (and ports, when forwarded)."""
         errors: dict[str, str] = {}
         if user_input is not None:
             self._host = user_input[CONF_HOST].strip()
-            self._ports = (
-                user_input.get(CONF_V2_PORT, DEFAULT_V2_PORT),
-                user_input.get(CONF_V3_PORT, DEFAULT_V3_PORT),
-            )
+            ports = user_input[CONF_PORTS]
+            self._ports = (ports[CONF_V2_PORT], ports[CONF_V3_PORT])
             password = user_input[CONF_PASSWORD]
             try:
                 identity, mac, problem = await self._async_connect(password)
@@ -261,15 +260,28 @@ class HashwattConfigFlow(ConfigFlow, domain=DOMAIN):
                     return await self._async_offer_read_only(identity, mac, password)
                 errors["base"] = problem
 
-        schema: dict[probatio.Marker, Any] = {
-            probatio.Required(CONF_HOST, default=self._host): TextSelector(),
-            probatio.Required(CONF_PASSWORD): _PASSWORD_SELECTOR,
-        }
-        if self.show_advanced_options:
-            schema[probatio.Required(CONF_V2_PORT, default=self._ports[0])] = cv.port
-            schema[probatio.Required(CONF_V3_PORT, default=self._ports[1])] = cv.port
+        schema = probatio.Schema(
+            {
+                probatio.Required(CONF_HOST, default=self._host): TextSelector(),
+                probatio.Required(CONF_PASSWORD): _PASSWORD_SELECTOR,
+                # Only miners behind port forwarding need other ports.
+                probatio.Required(CONF_PORTS): section(
+                    probatio.Schema(
+                        {
+                            probatio.Required(
+                                CONF_V2_PORT, default=self._ports[0]
+                            ): cv.port,
+                            probatio.Required(
+                                CONF_V3_PORT, default=self._ports[1]
+                            ): cv.port,
+                        }
+                    ),
+                    {"collapsed": True},
+                ),
+            }
+        )
         return self.async_show_form(
-            step_id="whatsminer", data_schema=probatio.Schema(schema), errors=errors
+            step_id="whatsminer", data_schema=schema, errors=errors
         )
 
     async def _async_connect(
