@@ -1,0 +1,541 @@
+"""Pure parsers: API v2 replies (already repaired into dicts) to the shared models.
+
+Units are normalised here: the cgminer-style hashrates (``MHS …``) are MH/s,
+``Factory GHS`` and ``HS Factory`` GH/s; models want TH/s. The compatibility
+layer of 2024-11+ firmware reports ``MHS av`` in TH/s despite the name; callers
+say so with ``compat=True``.
+
+PSU input: ``vin`` is hundredths of a volt and ``iin`` thousandths of an ampere.
+Neither the vendor text nor pyasic (which never reads them) states the scale;
+the vendor's own example (``"vin":"22400"``, ``"iin":"8718"`` on a P221B, a
+~3.6 kW supply) is 224.00 V and 8.718 A (~2 kW) — read as hundredths, the
+current would be 87 A (~19.5 kW), beyond that supply. Replies of hydro models
+in public mocks (``"vin":"39600"``) agree: 396 V three-phase.
+
+Any value that is missing, of the wrong type or out of its domain becomes
+``None``; no parser raises for bad data except :class:`WhatsminerInvalidReplyError`.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any, Final
+
+from .errors import WhatsminerInvalidReplyError
+from .models import (
+    Board,
+    MinerError,
+    MinerInfo,
+    MinerSettings,
+    MinerStatus,
+    Pool,
+    PowerMode,
+    PrePowerOnState,
+    Psu,
+    Summary,
+    Version,
+)
+
+MHS_PER_THS: Final = 1_000_000.0
+GHS_PER_THS: Final = 1_000.0
+PSU_VOLTAGE_SCALE: Final = 100.0  # vin: V x 100
+PSU_CURRENT_SCALE: Final = 1000.0  # iin: A x 1000
+
+# Codes that mean failure even when a reply carries no "E" status.
+_ERROR_CODES: Final = frozenset({14, 23, 45, 132, 135, 136, 137})
+_ERROR_STATUSES: Final = frozenset({"E", "F"})
+_TRUE_WORDS: Final = frozenset({"true", "yes", "y", "1", "enable", "enabled", "on"})
+_FALSE_WORDS: Final = frozenset({"false", "no", "n", "0", "disable", "disabled", "off"})
+_HEX_MAC: Final = re.compile(r"[0-9A-Fa-f]{12}")
+_MAC_SEPARATORS: Final = re.compile(r"[:\-.\s]")
+_COLON_IPV4: Final = re.compile(r"\d{1,3}(?::\d{1,3}){3}")
+_ERROR_TIME_FORMAT: Final = "%Y-%m-%d %H:%M:%S"
+_API_VERSION_PREFIX: Final = "whatsminer v"
+# The list each cgminer-forwarded command answers in.
+_SECTIONS: Final = {
+    "summary": "SUMMARY",
+    "pools": "POOLS",
+    "edevs": "DEVS",
+    "devs": "DEVS",
+    "devdetails": "DEVDETAILS",
+}
+
+
+# Value coercion. Miners send numbers as numbers or strings, sometimes "-1" or "".
+
+
+def as_float(value: object) -> float | None:
+    """Return a finite float from a number or numeric text, else ``None``."""
+    if isinstance(value, bool):
+        return None
+    if not isinstance(value, int | float | str):
+        return None
+    try:
+        number = float(value.strip() if isinstance(value, str) else value)
+    except ValueError, OverflowError:
+        return None
+    return number if math.isfinite(number) else None
+
+
+def as_int(value: object) -> int | None:
+    """Return an int from a whole number or numeric text, else ``None``."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    number = as_float(value)
+    if number is None or not number.is_integer():
+        return None
+    return int(number)
+
+
+def as_text(value: object) -> str | None:
+    """Return non-empty text (numbers become text), else ``None``."""
+    if isinstance(value, str):
+        text = value.strip()
+        return text or None
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return str(value)
+    return None
+
+
+def as_bool(value: object) -> bool | None:
+    """Return a bool from JSON booleans, 0/1 or words like "true"/"enable"."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int | float):
+        return True if value == 1 else False if value == 0 else None
+    if isinstance(value, str):
+        word = value.strip().lower()
+        if word in _TRUE_WORDS:
+            return True
+        if word in _FALSE_WORDS:
+            return False
+    return None
+
+
+def _non_negative(value: float | None) -> float | None:
+    # Miners say -1 for "unknown" (Power, fan speeds, PSU readings).
+    return value if value is not None and value >= 0 else None
+
+
+def _non_negative_int(value: object) -> int | None:
+    number = as_int(value)
+    return number if number is not None and number >= 0 else None
+
+
+def _scaled(value: object, divisor: float) -> float | None:
+    number = _non_negative(as_float(value))
+    return None if number is None else number / divisor
+
+
+def _mapping(value: object) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}
+
+
+def _records(value: object) -> list[Mapping[str, Any]]:
+    if not isinstance(value, Sequence) or isinstance(value, str | bytes):
+        return []
+    return [item for item in value if isinstance(item, Mapping)]
+
+
+# Envelopes.
+
+
+def reply_status(reply: Mapping[str, Any]) -> tuple[str | None, int | None, str]:
+    """Return (status letter, code, message) of either reply envelope."""
+    status = reply.get("STATUS")
+    records = _records(status)
+    if (
+        records
+    ):  # cgminer-forwarded: {"STATUS":[{"STATUS":"S","Code":11,"Msg":..}], ...}
+        first = records[0]
+        return (
+            as_text(first.get("STATUS")),
+            as_int(first.get("Code")),
+            message_text(first.get("Msg")),
+        )
+    return as_text(status), as_int(reply.get("Code")), message_text(reply.get("Msg"))
+
+
+def message_text(message: object) -> str:
+    """Return a miner message as text, whatever its type."""
+    if message is None:
+        return ""
+    if isinstance(message, str):
+        return message
+    return str(message)
+
+
+def is_error(reply: Mapping[str, Any]) -> bool:
+    """Return whether a reply reports a failure."""
+    status, code, _ = reply_status(reply)
+    return (status or "").upper() in _ERROR_STATUSES or code in _ERROR_CODES
+
+
+def message_body(reply: Mapping[str, Any]) -> Mapping[str, Any]:
+    """Return the ``Msg`` object of a btminer-native reply (``{}`` when not an object)."""
+    return _mapping(reply.get("Msg"))
+
+
+def split_joined(
+    reply: Mapping[str, Any], commands: Sequence[str]
+) -> dict[str, Mapping[str, Any]] | None:
+    """Split a joined reply (``"summary+edevs"``) into one reply per command.
+
+    Two shapes are known: one reply per command under its name
+    (``{"summary": [{...}], "edevs": [{...}]}``, as cgminer joins), or one
+    merged cgminer reply (``{"STATUS": [s1, s2], "SUMMARY": [...], "DEVS": [...]}``).
+    Returns ``None`` when the reply is neither (the miner did not join).
+    """
+    parts: dict[str, Mapping[str, Any]] = {}
+    for command in commands:
+        value = reply.get(command)
+        if isinstance(value, Mapping):
+            parts[command] = value
+        elif records := _records(value):
+            parts[command] = records[0]
+    if len(parts) == len(commands):
+        return parts
+    statuses = _records(reply.get("STATUS"))
+    sections = [_SECTIONS.get(command) for command in commands]
+    if not statuses or any(
+        section is None or section not in reply for section in sections
+    ):
+        return None
+    return {
+        command: {
+            "STATUS": [statuses[index] if index < len(statuses) else statuses[0]],
+            str(section): reply[str(section)],
+        }
+        for index, (command, section) in enumerate(zip(commands, sections, strict=True))
+    }
+
+
+# Fast poll.
+
+
+def is_compat_summary(reply: Mapping[str, Any]) -> bool:
+    """Return whether a summary comes from the compatibility layer of new firmware.
+
+    It answers ``{"STATUS":"S","Code":131,"Msg":{..."MHS av"...}}`` with no
+    SUMMARY list, and then reports hashrates in TH/s.
+    """
+    return not _records(reply.get("SUMMARY")) and bool(message_body(reply))
+
+
+def _summary_record(reply: Mapping[str, Any]) -> Mapping[str, Any]:
+    records = _records(reply.get("SUMMARY"))
+    return records[0] if records else message_body(reply)
+
+
+def _hashrate(
+    record: Mapping[str, Any], keys: Sequence[str], divisor: float
+) -> float | None:
+    for key in keys:
+        value = _non_negative(as_float(record.get(key)))
+        if value is not None:
+            # 1 MH/s resolution: what the miner reports, without float noise.
+            return round(value / divisor, 6)
+    return None
+
+
+def _power_mode(value: object) -> PowerMode | None:
+    text = as_text(value)
+    if text is None:
+        return None
+    try:
+        return PowerMode(text.lower())
+    except ValueError:
+        return None
+
+
+def parse_summary(reply: Mapping[str, Any], *, compat: bool = False) -> Summary:
+    """Parse ``summary`` (the cgminer envelope, or the compat layer's ``Msg``)."""
+    record = _summary_record(reply)
+    hash_divisor = 1.0 if compat else MHS_PER_THS
+    realtime = _hashrate(record, ("HS RT", "MHS 5s", "MHS 1m"), hash_divisor)
+    average = _hashrate(record, ("MHS av",), hash_divisor)
+    power = _non_negative(as_float(record.get("Power")))
+    efficiency = _non_negative(as_float(record.get("Power Rate")))
+    basis = realtime or average
+    if efficiency is None and power and basis:
+        efficiency = power / basis  # W / (TH/s) = J/TH
+    return Summary(
+        hashrate_realtime=realtime,
+        hashrate_average=average,
+        hashrate_factory=_hashrate(record, ("Factory GHS",), GHS_PER_THS),
+        power=power,
+        power_limit=_non_negative(as_float(record.get("Power Limit"))),
+        efficiency=efficiency,
+        power_mode=_power_mode(record.get("Power Mode")),
+        environment_temperature=as_float(record.get("Env Temp")),
+        chip_temperature_min=as_float(record.get("Chip Temp Min")),
+        chip_temperature_max=as_float(record.get("Chip Temp Max")),
+        chip_temperature_avg=as_float(record.get("Chip Temp Avg")),
+        fan_speed_in=_non_negative_int(record.get("Fan Speed In")),
+        fan_speed_out=_non_negative_int(record.get("Fan Speed Out")),
+        mining_elapsed=_non_negative_int(record.get("Elapsed")),
+        system_uptime=_non_negative_int(record.get("Uptime")),
+        accepted_shares=_non_negative_int(record.get("Accepted")),
+        rejected_shares=_non_negative_int(record.get("Rejected")),
+        pool_rejected_percent=_non_negative(as_float(record.get("Pool Rejected%"))),
+        frequency_avg=_non_negative(as_float(record.get("freq_avg"))),
+        fast_boot=as_bool(record.get("Btminer Fast Boot")),
+        raw=record,
+    )
+
+
+def _device_records(reply: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    for key in ("DEVS", "EDEVS"):
+        if records := _records(reply.get(key)):
+            return records
+    body = reply.get("Msg")
+    if isinstance(body, Mapping):
+        for key in ("DEVS", "EDEVS", "devs", "edevs"):
+            if records := _records(body.get(key)):
+                return records
+    return _records(body)
+
+
+def parse_boards(
+    reply: Mapping[str, Any], *, compat: bool = False
+) -> tuple[Board, ...]:
+    """Parse ``edevs``/``devs`` into hashboards, ordered by index."""
+    hash_divisor = 1.0 if compat else MHS_PER_THS
+    boards: dict[int, Board] = {}
+    for position, record in enumerate(_device_records(reply)):
+        index = _non_negative_int(record.get("ASC"))
+        if index is None:
+            index = _non_negative_int(record.get("Slot"))
+        if index is None or index in boards:
+            index = position
+            while index in boards:
+                index += 1
+        boards[index] = Board(
+            index=index,
+            status=as_text(record.get("Status")),
+            temperature=as_float(record.get("Temperature")),
+            chip_temperature_min=as_float(record.get("Chip Temp Min")),
+            chip_temperature_max=as_float(record.get("Chip Temp Max")),
+            chip_temperature_avg=as_float(record.get("Chip Temp Avg")),
+            hashrate_realtime=_hashrate(
+                record, ("HS RT", "MHS 5s", "MHS 1m"), hash_divisor
+            ),
+            hashrate_average=_hashrate(record, ("MHS av",), hash_divisor),
+            hashrate_factory=_hashrate(
+                record, ("HS Factory", "Factory GHS"), GHS_PER_THS
+            ),
+            chip_frequency=_non_negative(as_float(record.get("Chip Frequency"))),
+            effective_chips=_non_negative_int(record.get("Effective Chips")),
+            serial_number=as_text(record.get("PCB SN")),
+            raw=record,
+        )
+    return tuple(boards[index] for index in sorted(boards))
+
+
+def parse_status(reply: Mapping[str, Any]) -> MinerStatus | None:
+    """Parse ``status``; ``None`` when it does not say whether the miner mines.
+
+    Old firmware says ``btmineroff``, newer ``mineroff``; the vendor text shows
+    the fields at the top level, real miners inside ``Msg``.
+    """
+    body = message_body(reply) or reply
+    stopped = as_bool(body.get("mineroff"))
+    if stopped is None:
+        stopped = as_bool(body.get("btmineroff"))
+    if stopped is None:
+        return None
+    firmware = body.get("Firmware Version", body.get("FirmwareVersion"))
+    return MinerStatus(
+        mining=not stopped,
+        firmware_version=as_text(firmware),
+        power_mode=_power_mode(body.get("power_mode")),
+        hash_percent=as_int(body.get("hash_percent")),
+        raw=body,
+    )
+
+
+# Slow poll.
+
+
+def parse_pools(reply: Mapping[str, Any]) -> tuple[Pool, ...]:
+    """Parse ``pools``."""
+    pools: list[Pool] = []
+    for position, record in enumerate(_records(reply.get("POOLS")), start=1):
+        pools.append(
+            Pool(
+                index=_non_negative_int(record.get("POOL")) or position,
+                url=as_text(record.get("URL")) or "",
+                worker=as_text(record.get("User")) or "",
+                status=as_text(record.get("Status")) or "",
+                priority=_non_negative_int(record.get("Priority")),
+                stratum_active=as_bool(record.get("Stratum Active")) is True,
+                accepted=_non_negative_int(record.get("Accepted")),
+                rejected=_non_negative_int(record.get("Rejected")),
+                rejected_percent=_non_negative(as_float(record.get("Pool Rejected%"))),
+                last_share_time=_timestamp(record.get("Last Share Time")),
+                raw=record,
+            )
+        )
+    return tuple(pools)
+
+
+def _timestamp(value: object) -> datetime | None:
+    seconds = as_float(value)
+    if not seconds or seconds < 0:
+        return None  # 0: never
+    try:
+        return datetime.fromtimestamp(seconds, UTC)
+    except OverflowError, OSError, ValueError:
+        return None
+
+
+def parse_model(reply: Mapping[str, Any]) -> str | None:
+    """Return the full model name from ``devdetails`` (e.g. ``M30S+VE40``)."""
+    for record in _records(reply.get("DEVDETAILS")):
+        if model := as_text(record.get("Model")):
+            return model
+    return None
+
+
+def parse_psu(reply: Mapping[str, Any]) -> Psu | None:
+    """Parse ``get_psu``; ``None`` when the reply holds no PSU object."""
+    body = message_body(reply)
+    if not body:
+        return None
+    return Psu(
+        model=as_text(body.get("model")) or as_text(body.get("name")),
+        serial_number=as_text(body.get("serial_no")),
+        hardware_version=as_text(body.get("hw_version")),
+        firmware_version=as_text(body.get("sw_version")),
+        fan_speed=_non_negative_int(body.get("fan_speed")),
+        temperature=as_float(body.get("temp0")),
+        input_voltage=_scaled(body.get("vin"), PSU_VOLTAGE_SCALE),
+        input_current=_scaled(body.get("iin"), PSU_CURRENT_SCALE),
+        raw=body,
+    )
+
+
+def parse_version(reply: Mapping[str, Any]) -> Version:
+    """Parse ``get_version``; ``api_ver`` "whatsminer v1.4.0" becomes "1.4.0"."""
+    message = reply.get("Msg")
+    body = _mapping(message)
+    api = as_text(body.get("api_ver")) if body else as_text(message)
+    if api is not None and api.lower().startswith(_API_VERSION_PREFIX):
+        api = api[len(_API_VERSION_PREFIX) :].strip() or None
+    return Version(
+        api_version=api,
+        firmware_version=as_text(body.get("fw_ver")),
+        platform=as_text(body.get("platform")),
+        chip=as_text(body.get("chip")),
+        raw=body,
+    )
+
+
+def normalise_mac(value: object) -> str | None:
+    """Return ``AA:BB:CC:DD:EE:FF``; ``None`` if missing, malformed, all zeros or broadcast."""
+    text = as_text(value)
+    if text is None:
+        return None
+    digits = _MAC_SEPARATORS.sub("", text)
+    if (
+        not _HEX_MAC.fullmatch(digits)
+        or digits.strip("0") == ""
+        or digits.upper() == "F" * 12
+    ):
+        return None
+    digits = digits.upper()
+    return ":".join(digits[i : i + 2] for i in range(0, 12, 2))
+
+
+def _ip(value: object) -> str | None:
+    text = as_text(value)
+    if text is not None and _COLON_IPV4.fullmatch(text):
+        return text.replace(":", ".")  # "192:168:2:16", as the vendor example shows
+    return text
+
+
+def parse_miner_info(reply: Mapping[str, Any]) -> MinerInfo:
+    """Parse ``get_miner_info`` (all fields requested)."""
+    body = message_body(reply)
+    return MinerInfo(
+        mac=normalise_mac(body.get("mac")),
+        hostname=as_text(body.get("hostname")),
+        ip=_ip(body.get("ip")),
+        proto=as_text(body.get("proto")),
+        netmask=as_text(body.get("netmask")),
+        gateway=as_text(body.get("gateway")),
+        dns=as_text(body.get("dns")),
+        led_status=as_text(body.get("ledstat")),
+        miner_serial=as_text(body.get("minersn")),
+        power_serial=as_text(body.get("powersn")),
+        raw=body,
+    )
+
+
+def parse_settings(info_reply: Mapping[str, Any]) -> MinerSettings:
+    """Return the settings ``get_miner_info`` reports back (only some firmware does)."""
+    body = message_body(info_reply)
+    return MinerSettings(
+        upfreq_speed=_non_negative_int(body.get("upfreq_speed")), raw=body
+    )
+
+
+def _error_time(value: object) -> datetime | None:
+    text = as_text(value)
+    if text is None:
+        return None
+    try:
+        return datetime.strptime(text, _ERROR_TIME_FORMAT)  # noqa: DTZ007  # the miner's local time
+    except ValueError:
+        return None
+
+
+def parse_errors(reply: Mapping[str, Any]) -> tuple[MinerError, ...]:
+    """Parse ``get_error_code``: ``[{"218": "2024-06-15 10:30:00"}]``, ``[]`` or plain codes."""
+    message = reply.get("Msg")
+    entries = _mapping(message).get("error_code", message)
+    if isinstance(entries, Mapping):
+        entries = [entries]  # {"329": "…"}: one object instead of a list of them
+    if not isinstance(entries, Sequence) or isinstance(entries, str | bytes):
+        return ()
+    errors: list[MinerError] = []
+    for entry in entries:
+        if isinstance(entry, Mapping):
+            for code, reported in entry.items():
+                if (number := _non_negative_int(code)) is not None:
+                    errors.append(
+                        MinerError(code=number, reported_at=_error_time(reported))
+                    )
+        elif (number := _non_negative_int(entry)) is not None:
+            errors.append(MinerError(code=number, reported_at=None))
+    return tuple(errors)
+
+
+# Writes.
+
+
+_PRE_POWER_ON_STATES: Final = {state.value: state for state in PrePowerOnState}
+
+
+def parse_pre_power_on(message: object) -> PrePowerOnState:
+    """Return the preheating state of a ``pre_power_on`` reply's ``Msg``."""
+    body = _mapping(message)
+    if as_bool(body.get("complete")) is True:
+        return PrePowerOnState.COMPLETE
+    text = (as_text(body.get("msg")) or message_text(message)).strip().lower()
+    if state := _PRE_POWER_ON_STATES.get(text):
+        return state
+    msg = f"pre_power_on answered an unknown state: {text[:80]!r}"
+    raise WhatsminerInvalidReplyError(msg)
+
+
+def log_file_length(message: object) -> int:
+    """Return ``logfilelen`` from the first phase of ``download_logs``."""
+    length = _non_negative_int(_mapping(message).get("logfilelen"))
+    if length is None:
+        msg = "download_logs did not announce the log size"
+        raise WhatsminerInvalidReplyError(msg)
+    return length

@@ -1,0 +1,251 @@
+"""API v2 framing on TCP 4028: one request per connection, the reply read to EOF.
+
+The client writes one bare JSON object; the miner answers once and closes the
+socket. Two commands keep the connection for a second phase (``download_logs``
+and ``update_firmware``), so :class:`Connection` also reads one JSON object
+without waiting for EOF, and an exact number of bytes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from types import TracebackType
+from typing import Final, Self
+
+from .errors import (
+    WhatsminerConnectionError,
+    WhatsminerInvalidReplyError,
+    WhatsminerTimeoutError,
+)
+
+MAX_REPLY_BYTES: Final = 1024 * 1024
+_CHUNK_BYTES: Final = 64 * 1024
+_CLOSE_TIMEOUT: Final = 1.0
+
+
+class ReplyTimeoutError(WhatsminerTimeoutError):
+    """The request went out in full, but no reply came in time."""
+
+
+class NoReplyError(WhatsminerConnectionError):
+    """The request went out in full, but the miner closed the connection without a reply."""
+
+
+def json_object_end(buffer: bytes) -> int | None:
+    """Return the index just past the first complete JSON object, or ``None``.
+
+    Braces inside strings do not count. Raises :class:`WhatsminerInvalidReplyError`
+    when the buffer does not start (after whitespace) with an object.
+    """
+    depth = 0
+    in_string = False
+    escaped = False
+    for index, byte in enumerate(buffer):
+        if depth == 0:
+            if byte == 0x7B:  # {
+                depth = 1
+            elif byte not in b" \t\r\n\x00":
+                msg = "reply does not start with a JSON object"
+                raise WhatsminerInvalidReplyError(msg)
+        elif in_string:
+            if escaped:
+                escaped = False
+            elif byte == 0x5C:  # backslash
+                escaped = True
+            elif byte == 0x22:  # quote
+                in_string = False
+        elif byte == 0x22:
+            in_string = True
+        elif byte == 0x7B:
+            depth += 1
+        elif byte == 0x7D:  # }
+            depth -= 1
+            if depth == 0:
+                return index + 1
+    return None
+
+
+class Connection:
+    """One TCP connection to a miner's API v2 port."""
+
+    def __init__(
+        self,
+        reader: asyncio.StreamReader,
+        writer: asyncio.StreamWriter,
+        *,
+        address: str,
+        reply_timeout: float,
+    ) -> None:
+        """Wrap an open stream pair; use :meth:`open` to connect."""
+        self._reader = reader
+        self._writer = writer
+        self._address = address
+        self._reply_timeout = reply_timeout
+
+    @classmethod
+    async def open(
+        cls, host: str, port: int, *, connect_timeout: float, reply_timeout: float
+    ) -> Self:
+        """Connect, raising our own errors for refusals and timeouts."""
+        address = f"{host}:{port}"
+        try:
+            async with asyncio.timeout(connect_timeout):
+                reader, writer = await asyncio.open_connection(host, port)
+        except TimeoutError:
+            msg = f"{address} did not accept a connection within {connect_timeout:g} s"
+            raise WhatsminerTimeoutError(msg) from None
+        except OSError as err:
+            msg = f"cannot connect to {address}: {err.strerror or type(err).__name__}"
+            raise WhatsminerConnectionError(msg) from err
+        return cls(reader, writer, address=address, reply_timeout=reply_timeout)
+
+    async def __aenter__(self) -> Self:
+        """Use the connection as a context manager that always closes it."""
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        """Close the connection; abort it when leaving with an error."""
+        await self.close(abort=exc is not None)
+
+    async def close(self, *, abort: bool = False) -> None:
+        """Close the socket (at once when ``abort``, e.g. after an error)."""
+        if self._writer.is_closing():
+            return
+        if abort:
+            self._writer.transport.abort()
+            return
+        self._writer.close()
+        with contextlib.suppress(OSError, TimeoutError):
+            async with asyncio.timeout(_CLOSE_TIMEOUT):
+                await self._writer.wait_closed()
+
+    async def send(self, data: bytes, *, timeout: float | None = None) -> None:
+        """Write ``data`` and wait until it has been handed to the network."""
+        try:
+            self._writer.write(data)
+            async with asyncio.timeout(
+                self._reply_timeout if timeout is None else timeout
+            ):
+                await self._writer.drain()
+        except TimeoutError:
+            msg = f"{self._address} stopped accepting data"
+            raise WhatsminerTimeoutError(msg) from None
+        except OSError as err:
+            msg = f"{self._address} closed the connection while we were sending"
+            raise WhatsminerConnectionError(msg) from err
+
+    async def _read_chunk(self, deadline: float, received: int) -> bytes:
+        """Read what is available; ``b""`` at EOF."""
+        try:
+            async with asyncio.timeout_at(deadline):
+                return await self._reader.read(_CHUNK_BYTES)
+        except TimeoutError:
+            if received:
+                raise  # the caller decides what a stalled partial reply means
+            msg = f"{self._address} sent no reply within {self._reply_timeout:g} s"
+            raise ReplyTimeoutError(msg) from None
+        except OSError as err:
+            if received:
+                msg = f"{self._address} reset the connection mid-reply"
+                raise WhatsminerConnectionError(msg) from err
+            msg = f"{self._address} reset the connection without replying"
+            raise NoReplyError(msg) from err
+
+    def _deadline(self) -> float:
+        return asyncio.get_running_loop().time() + self._reply_timeout
+
+    def _check_size(self, size: int, limit: int) -> None:
+        if size > limit:
+            msg = f"{self._address} sent a reply over {limit} bytes"
+            raise WhatsminerInvalidReplyError(msg)
+
+    def _no_reply(self) -> NoReplyError:
+        return NoReplyError(f"{self._address} closed the connection without replying")
+
+    async def read_to_eof(self, limit: int = MAX_REPLY_BYTES) -> bytes:
+        """Read until the miner closes the connection; strip a trailing NUL.
+
+        If the reply stops short of EOF in time, what arrived is returned for
+        the reply repair to judge (miners do send truncated replies).
+        """
+        deadline = self._deadline()
+        chunks: list[bytes] = []
+        received = 0
+        while True:
+            try:
+                chunk = await self._read_chunk(deadline, received)
+            except TimeoutError:
+                break  # something arrived, then nothing more: judge what we have
+            if not chunk:
+                break
+            received += len(chunk)
+            self._check_size(received, limit)
+            chunks.append(chunk)
+        if not received:
+            raise self._no_reply()
+        return b"".join(chunks).rstrip(b"\x00")
+
+    async def read_object(self, limit: int = MAX_REPLY_BYTES) -> tuple[bytes, bytes]:
+        """Read one JSON object without waiting for EOF.
+
+        Returns the object's bytes and whatever arrived after it (the start of
+        a binary phase). At EOF before the object is complete, returns what
+        arrived for the reply repair to judge.
+        """
+        deadline = self._deadline()
+        buffer = b""
+        while True:
+            end = json_object_end(buffer)
+            if end is not None:
+                return buffer[:end], buffer[end:]
+            try:
+                chunk = await self._read_chunk(deadline, len(buffer))
+            except TimeoutError:
+                msg = f"{self._address} did not finish its reply in time"
+                raise ReplyTimeoutError(msg) from None
+            if not chunk:
+                if not buffer:
+                    raise self._no_reply()
+                return buffer.rstrip(b"\x00"), b""
+            buffer += chunk
+            self._check_size(len(buffer), limit)
+
+    async def read_exactly(self, size: int, initial: bytes = b"") -> bytes:
+        """Read ``size`` bytes (``initial`` already arrived); the timeout is per chunk."""
+        chunks = [initial[:size]]
+        received = len(chunks[0])
+        while received < size:
+            try:
+                chunk = await self._read_chunk(self._deadline(), received)
+            except TimeoutError:
+                msg = f"{self._address} stalled after {received} of {size} bytes"
+                raise WhatsminerTimeoutError(msg) from None
+            if not chunk:
+                msg = f"{self._address} closed the connection after {received} of {size} bytes"
+                raise WhatsminerConnectionError(msg)
+            chunks.append(chunk[: size - received])
+            received += len(chunks[-1])
+        return b"".join(chunks)
+
+
+async def request(
+    host: str,
+    port: int,
+    payload: bytes,
+    *,
+    connect_timeout: float,
+    reply_timeout: float,
+) -> bytes:
+    """Send one request on a fresh connection and return the whole reply."""
+    connection = await Connection.open(
+        host, port, connect_timeout=connect_timeout, reply_timeout=reply_timeout
+    )
+    async with connection:
+        await connection.send(payload)
+        return await connection.read_to_eof()
