@@ -58,7 +58,7 @@ FAULT_DESCRIPTIONS: dict[Fault, str] = {
     Fault.POWER_UNKNOWN: "report power as -1 (unknown)",
     Fault.API_VER_TEXT: 'v2 quirk: get_version api_ver is "whatsminer v1.4.0"',
     Fault.SLOW: "answer only after a delay (inject(..., delay=seconds))",
-    Fault.TOKEN_CHECK_ERROR: "the next encrypted v2 command fails with 135 (check token error)",
+    Fault.TOKEN_CHECK_ERROR: "encrypted v2 commands fail with 135 (check token error)",
     Fault.TOKEN_LIMIT: 'get_token fails with 136 "over max connect"',
     Fault.WRITE_DISABLED: 'the write API is switched off (v2 "can\'t access write cmd", v3 -4)',
     Fault.SILENT_REBOOT: "answer, then reboot on its own (down for inject(..., downtime=seconds))",

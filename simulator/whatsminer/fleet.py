@@ -26,9 +26,10 @@ def fleet_addresses(first_ip: str, count: int) -> Iterator[str]:
     if not address.is_loopback:
         msg = f"{first_ip} is not a loopback address (127.0.0.0/8)"
         raise ValueError(msg)
+    last = ipaddress.IPv4Address("127.255.255.255")
     produced = 0
     while produced < count:
-        if not address.is_loopback:
+        if address > last:
             msg = "the fleet does not fit in 127.0.0.0/8 from there"
             raise ValueError(msg)
         if address.packed[-1] not in (0, 255):
@@ -72,6 +73,7 @@ class MinerFleet:
         write_enabled: bool = True,
         v2_port: int = 4028,
         v3_port: int = 4433,
+        cgminer_joins: bool = False,
     ) -> None:
         if count < 1:
             msg = "a fleet needs at least one miner"
@@ -102,6 +104,7 @@ class MinerFleet:
                     write_enabled=write_enabled,
                     clock=clock,
                     mac=fleet_mac(seed, index),
+                    cgminer_joins=cgminer_joins,
                 )
             )
 

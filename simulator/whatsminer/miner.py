@@ -133,6 +133,7 @@ class SimulatedMiner:
         mac: str | None = None,
         reboot_downtime: float = DEFAULT_REBOOT_DOWNTIME,
         worker: str | None = None,
+        cgminer_joins: bool = False,
     ) -> None:
         if model not in MODELS:
             msg = f"unknown model {model!r}; known: {', '.join(MODELS)}"
@@ -143,6 +144,9 @@ class SimulatedMiner:
         self.seed = seed
         self.clock = clock
         self.reboot_downtime = reboot_downtime
+        # Joined reads ("summary+pools"): one STATUS list with both sections (default),
+        # or cgminer's keyed form {"summary": [<reply>], "pools": [<reply>], "id": 1}.
+        self.cgminer_joins = cgminer_joins
         self.rng = random.Random(seed)
         self.faults = FaultBook()
         self.requests: list[RecordedRequest] = []

@@ -232,6 +232,12 @@ class V2Handler:
                 or self._compat_for(command)
             ):
                 return Outcome(dumps(self._invalid_command(now, command)), command)
+            if self.miner.cgminer_joins:
+                # cgminer's own form: each command's whole reply under its name.
+                keyed: dict[str, Any] = {
+                    part: [self._cgminer([part], now)] for part in parts
+                }
+                return Outcome(dumps({**keyed, "id": 1}), command)
             return Outcome(dumps(self._cgminer(parts, now)), command)
         if command in CGMINER_READS:
             if self._compat_for(command):

@@ -29,6 +29,7 @@ set.miner.fastboot              "enable"|"disable"
 set.miner.heat_mode             "heating"|"normal"|"anti-freezing" (hydro only)
 set.miner.pools                 AES: [{"pool", "worker", "passwd"}] (1..3 entries)
 set.miner.restore_setting       none
+set.miner.report                {"gap": 0..285} s; 0 stops reports (none are pushed here)
 set.system.led                  "auto" | [{"color", "period", "duration", "start"}]
 set.system.reboot               none (answers, then reboots)
 set.system.factory_reset        none (answers, then resets and reboots)
@@ -114,6 +115,7 @@ class V3Handler:
             "set.miner.heat_mode": self._heat_mode,
             "set.miner.pools": self._pools,
             "set.miner.restore_setting": self._restore_setting,
+            "set.miner.report": self._report,
             "set.system.led": self._led,
             "set.system.reboot": self._reboot,
             "set.system.factory_reset": self._factory_reset,
@@ -601,6 +603,12 @@ class V3Handler:
         state.fast_boot = False
         self.miner.set_power_percent(now, 100, "fast")
         self.miner.restart_mining(now)
+
+    def _report(self, param: object, _now: float) -> None:
+        # Recorded only: the simulator never pushes status reports on a connection.
+        if not isinstance(param, dict):
+            raise V3Error(-3, "invalid param")
+        self.miner.state.extra["report_gap"] = self._int(param.get("gap"), 0, 285)
 
     def _led(self, param: object, _now: float) -> None:
         if param == "auto":

@@ -8,10 +8,11 @@ against what real miners do, not against what our client expects.
 import asyncio
 import contextlib
 import json
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
 import pytest
+import pytest_socket
 
 from custom_components.hashwatt.clients.whatsminer import crypto
 from simulator.whatsminer import SimulatedMiner
@@ -38,6 +39,14 @@ class ManualClock:
 @pytest.fixture(autouse=True)
 def _sockets(socket_enabled: None) -> None:
     """Every test here listens and connects on loopback addresses."""
+
+
+@pytest.fixture
+def loopback_network() -> Iterator[None]:
+    """Allow connections to every loopback address (fleets), not only 127.0.0.1."""
+    pytest_socket.socket_allow_hosts(["127.0.0.1", "127.0.0.0/8"])
+    yield
+    pytest_socket.socket_allow_hosts(["127.0.0.1"])
 
 
 @pytest.fixture

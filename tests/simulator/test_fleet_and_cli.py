@@ -1,0 +1,182 @@
+"""A fleet on its own loopback addresses, and the command line that serves one."""
+
+import argparse
+import asyncio
+import contextlib
+import io
+import sys
+import time
+
+import pytest
+
+from simulator.__main__ import main as simulator_main
+from simulator.whatsminer import Fault, MinerFleet
+from simulator.whatsminer.cli import add_arguments, serve
+from simulator.whatsminer.fleet import fleet_addresses
+
+from .conftest import ManualClock, MinerFactory, V3Connection, v2_call
+
+# 127.0.10.x as the project uses it, at the top of the range, clear of the demo's first miners.
+FIRST_IP = "127.0.10.241"
+
+
+@pytest.mark.usefixtures("loopback_network")
+async def test_small_mixed_fleet_on_real_ports(clock: ManualClock):
+    fleet = MinerFleet(
+        count=4, first_ip=FIRST_IP, api="mixed", password="pw", seed=5, clock=clock
+    )
+    await fleet.start()
+    try:
+        assert [miner.host for miner in fleet] == [
+            "127.0.10.241",
+            "127.0.10.242",
+            "127.0.10.243",
+            "127.0.10.244",
+        ]
+        assert [miner.api for miner in fleet] == ["v2", "v3", "v2", "v3"]
+        assert len({miner.state.mac for miner in fleet}) == 4
+        for miner in fleet:
+            assert miner.v2_port == 4028
+            info = await v2_call(
+                4028, {"cmd": "get_miner_info", "info": "ip,mac"}, host=miner.host
+            )
+            assert info["Msg"] == {"ip": miner.host, "mac": miner.state.mac}
+            if miner.api == "v3":
+                assert miner.v3_port == 4433
+                connection = await V3Connection.open(4433, host=miner.host)
+                reply = await connection.call(
+                    {"cmd": "get.device.info", "param": "network"}
+                )
+                await connection.close()
+                assert reply["msg"]["network"]["mac"] == miner.state.mac
+            else:
+                assert miner.v3_port is None
+                with pytest.raises(ConnectionRefusedError):
+                    await asyncio.open_connection(miner.host, 4433)
+    finally:
+        await fleet.stop()
+    with pytest.raises(ConnectionRefusedError):
+        await asyncio.open_connection(FIRST_IP, 4028)
+
+
+@pytest.mark.usefixtures("loopback_network")
+async def test_large_fleet_starts_fast():
+    fleet = MinerFleet(count=1000, first_ip="127.0.64.1", api="mixed", seed=2)
+    started = time.perf_counter()
+    await fleet.start()
+    try:
+        assert time.perf_counter() - started < 10
+        last = fleet.miners[-1]
+        assert (await v2_call(last.v2_port, {"cmd": "get_version"}, host=last.host))[
+            "Code"
+        ] == 131
+    finally:
+        await fleet.stop()
+
+
+def test_fleet_addresses_skip_network_and_broadcast_octets():
+    assert list(fleet_addresses("127.0.10.254", 3)) == [
+        "127.0.10.254",
+        "127.0.11.1",
+        "127.0.11.2",
+    ]
+    with pytest.raises(ValueError):
+        list(fleet_addresses("192.168.1.10", 1))
+
+
+@pytest.mark.parametrize(
+    "options",
+    [{"count": 0}, {"count": 1, "api": "v4"}, {"count": 1, "model": "S19"}],
+)
+def test_fleet_arguments_are_checked(options):
+    with pytest.raises(ValueError):
+        MinerFleet(**options)
+
+
+async def test_cgminer_style_joins(make_miner: MinerFactory):
+    miner = await make_miner(cgminer_joins=True)
+    reply = await v2_call(miner.v2_port, {"cmd": "summary+pools"})
+    assert set(reply) == {"summary", "pools", "id"}
+    assert reply["summary"][0]["SUMMARY"][0]["Power"] > 0
+    assert reply["pools"][0]["STATUS"][0]["Code"] == 7
+
+
+@pytest.mark.usefixtures("loopback_network")
+async def test_change_address(make_miner: MinerFactory):
+    miner = await make_miner()
+    old_port = miner.v2_port
+    await miner.change_address(host="127.0.10.239")
+    assert miner.host == "127.0.10.239"
+    assert (await v2_call(miner.v2_port, {"cmd": "get_version"}, host=miner.host))[
+        "Code"
+    ] == 131
+    with pytest.raises(ConnectionRefusedError):
+        await asyncio.open_connection("127.0.0.1", old_port)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    add_arguments(parser)
+    return parser
+
+
+def test_help_lists_every_option_and_fault():
+    text = _parser().format_help()
+    for option in (
+        "--count",
+        "--first-ip",
+        "--api",
+        "--password",
+        "--fault",
+        "--seed",
+        "--model",
+        "--port",
+    ):
+        assert option in text
+    for fault in Fault:
+        assert fault.value in text
+        assert fault.description in text
+
+
+def test_python_m_simulator_miners_help(capsys: pytest.CaptureFixture[str]):
+    with pytest.raises(SystemExit) as exit_info:
+        simulator_main(["miners", "--help"])
+    assert exit_info.value.code == 0
+    assert "silent_reboot" in capsys.readouterr().out
+
+
+@pytest.mark.usefixtures("loopback_network")
+async def test_serve_prints_listeners_and_stops(monkeypatch: pytest.MonkeyPatch):
+    output = io.StringIO()
+    monkeypatch.setattr(sys, "stdout", output)
+    args = _parser().parse_args(
+        [
+            *("--count", "2", "--first-ip", "127.0.10.236", "--api", "v3"),
+            *("--fault", "old_status", "--seed", "4"),
+        ]
+    )
+    task = asyncio.create_task(serve(args))
+    try:
+        async with asyncio.timeout(5):
+            while not output.getvalue():  # noqa: ASYNC110 - the printed lines are the ready signal
+                await asyncio.sleep(0.01)
+        status = await v2_call(4028, {"cmd": "status"}, host="127.0.10.237")
+        assert "btmineroff" in status["Msg"]
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+    lines = output.getvalue().splitlines()
+    assert len(lines) == 4  # two miners, each on 4028 (compat layer) and 4433
+    assert lines[0].startswith("127.0.10.236:4028  v2 (compat)")
+    assert lines[1].startswith("127.0.10.236:4433  v3")
+    with pytest.raises(ConnectionRefusedError):
+        await asyncio.open_connection("127.0.10.236", 4433)
+
+
+async def test_serve_refuses_ports_for_a_fleet():
+    args = _parser().parse_args(["--count", "2", "--port", "5000"])
+    with pytest.raises(SystemExit):
+        await serve(args)
