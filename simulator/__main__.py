@@ -15,7 +15,10 @@ from types import ModuleType
 
 # Each module provides add_arguments(parser) and async serve(args) -> None.
 _SERVERS = {
-    "miners": ("simulator.whatsminer.cli", "a fleet of simulated Whatsminer miners (API v2/v3)"),
+    "miners": (
+        "simulator.whatsminer.cli",
+        "a fleet of simulated Whatsminer miners (API v2/v3)",
+    ),
     "whitepool": ("simulator.whitepool", "a mock WhiteBIT mining-pool API"),
     "webminepool": ("simulator.webminepool", "a mock WebMinePool HTTP API"),
 }
