@@ -10,11 +10,10 @@ import asyncio
 import contextlib
 import ipaddress
 import resource
-import time
 from collections.abc import Iterator
 
 from .hardware import MODELS
-from .miner import Clock, SimulatedMiner
+from .miner import Clock, SimulatedMiner, wall_clock
 
 FLEET_APIS = ("v2", "v3", "mixed")
 START_BATCH = 200  # miners started concurrently
@@ -69,7 +68,7 @@ class MinerFleet:
         seed: int = 1,
         *,
         model: str | None = None,
-        clock: Clock = time.time,
+        clock: Clock = wall_clock,
         write_enabled: bool = True,
         v2_port: int = 4028,
         v3_port: int = 4433,

@@ -35,6 +35,11 @@ APIS = ("v2", "v3")
 type Clock = Callable[[], float]
 
 
+def wall_clock() -> float:
+    """Return ``time.time()``, looked up at each call so time-freezing tools move it."""
+    return time.time()
+
+
 def _mac_for(seed: int) -> str:
     rng = random.Random(f"mac:{seed}")
     # Locally administered, unicast: like the C6:07:20:… and CE:02:01:… seen on real units.
@@ -129,7 +134,7 @@ class SimulatedMiner:
         password: str | None = None,
         seed: int = 1,
         write_enabled: bool = True,  # noqa: FBT001, FBT002
-        clock: Clock = time.time,
+        clock: Clock = wall_clock,
         mac: str | None = None,
         reboot_downtime: float = DEFAULT_REBOOT_DOWNTIME,
         worker: str | None = None,

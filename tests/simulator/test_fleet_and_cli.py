@@ -10,7 +10,7 @@ import time
 import pytest
 
 from simulator.__main__ import main as simulator_main
-from simulator.whatsminer import Fault, MinerFleet
+from simulator.whatsminer import Fault, MinerFleet, SimulatedMiner
 from simulator.whatsminer.cli import add_arguments, serve
 from simulator.whatsminer.fleet import fleet_addresses
 
@@ -180,3 +180,15 @@ async def test_serve_refuses_ports_for_a_fleet():
     args = _parser().parse_args(["--count", "2", "--port", "5000"])
     with pytest.raises(SystemExit):
         await serve(args)
+
+
+async def test_default_clock_follows_the_freezer(freezer):
+    miner = SimulatedMiner(seed=1)
+    await miner.start()
+    try:
+        before = (await v2_call(miner.v2_port, {"cmd": "summary"}))["SUMMARY"][0]
+        freezer.tick(120)
+        after = (await v2_call(miner.v2_port, {"cmd": "summary"}))["SUMMARY"][0]
+        assert after["Uptime"] - before["Uptime"] == 120
+    finally:
+        await miner.stop()
