@@ -6,7 +6,7 @@ import asyncio
 import datetime as dt
 import random
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -39,7 +39,6 @@ class Outcome:
     )
     after: Callable[[], None] | None = None  # runs once the reply went out (reboots)
     close: bool = False  # v3: close the connection after this reply
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 def make_salt(rng: random.Random, *, with_punctuation: bool = False) -> str:
