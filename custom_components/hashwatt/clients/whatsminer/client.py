@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Final
 
 from .backend import WhatsminerBackend
@@ -160,32 +159,34 @@ class Whatsminer:
         assert self._backend is not None  # noqa: S101  # detect() sets it
         return self._backend
 
-    @contextmanager
-    def _watch(self) -> Iterator[None]:
+    async def _read[T](self, read: Callable[[WhatsminerBackend], Awaitable[T]]) -> T:
+        backend = await self._ready()
         try:
-            yield
+            return await read(backend)
         except WhatsminerConnectionError:
-            # Gone quiet: maybe rebooting, maybe upgraded to another API.
+            # Gone quiet: maybe rebooting, maybe upgraded to another API. When
+            # another API answers now, read through it at once: a client made
+            # with a remembered API must not fail for good after an upgrade.
             self._redetect = True
-            raise
+            try:
+                api = await self.detect()
+            except WhatsminerConnectionError:
+                api = backend.api
+            if api is backend.api:
+                raise
+            return await read(await self._ready())
 
     async def identify(self) -> MinerIdentity:
         """Read who the miner is (no password needed)."""
-        backend = await self._ready()
-        with self._watch():
-            return await backend.identify()
+        return await self._read(lambda backend: backend.identify())
 
     async def fetch_fast(self) -> FastData:
         """Read hashrate, power, temperatures, fans and mining state."""
-        backend = await self._ready()
-        with self._watch():
-            return await backend.fetch_fast()
+        return await self._read(lambda backend: backend.fetch_fast())
 
     async def fetch_slow(self) -> SlowData:
         """Read identity, firmware, PSU, error codes and pools."""
-        backend = await self._ready()
-        with self._watch():
-            return await backend.fetch_slow()
+        return await self._read(lambda backend: backend.fetch_slow())
 
     async def verify_password(self) -> None:
         """Raise ``WhatsminerAuthError`` unless the password works."""
