@@ -7,13 +7,18 @@ import custom_components  # noqa: F401  # isort: skip
 import socket
 import time
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from freezegun.api import FrozenDateTimeFactory
 from homeassistant.const import CONF_HOST, CONF_PASSWORD
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.device_registry import format_mac
-from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.common import (
+    MockConfigEntry,
+    async_fire_time_changed,
+)
 
 from custom_components.hashwatt.const import (
     CONF_API,
@@ -36,6 +41,7 @@ def auto_enable_custom_integrations(enable_custom_integrations: None) -> None:
 
 PASSWORD = "hw_Secr8"
 TITLE = "Miner 1"
+START = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 
 
 def unused_tcp_port() -> int:
@@ -53,13 +59,16 @@ def miner_api() -> str:
 
 @pytest.fixture
 async def simulated_miner(
-    miner_api: str, socket_enabled: None
+    miner_api: str, socket_enabled: None, freezer: FrozenDateTimeFactory
 ) -> AsyncIterator[SimulatedMiner]:
     """Start a simulated M50 on 127.0.0.1 (ephemeral ports); stop it after the test.
 
     The harness blocks socket creation; ``socket_enabled`` lifts that, while
-    connections stay limited to 127.0.0.1.
+    connections stay limited to 127.0.0.1. Time is frozen at ``START`` first:
+    the miner computes every figure from its clock and a seed, so the same test
+    always sees the same miner (``freezer.tick`` moves both on).
     """
+    freezer.move_to(START)
     # The clock is looked up at every call, so the `freezer` fixture moves it too.
     miner = SimulatedMiner(
         model="M50",
@@ -71,6 +80,16 @@ async def simulated_miner(
     await miner.start(host="127.0.0.1")
     yield miner
     await miner.stop()
+
+
+async def tick(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, seconds: float = 30
+) -> None:
+    """Let time pass: the polls due run, and whatever they start finishes."""
+    freezer.tick(timedelta(seconds=seconds))
+    async_fire_time_changed(hass)
+    # Scheduled polls run as background tasks.
+    await hass.async_block_till_done(wait_background_tasks=True)
 
 
 def miner_entry_data(miner: SimulatedMiner, **changes: Any) -> dict[str, Any]:

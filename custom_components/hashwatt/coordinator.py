@@ -159,10 +159,8 @@ class WhatsminerSlowCoordinator(DataUpdateCoordinator[SlowData]):
         )
         if due:
             self._missed_while_offline = False
-            self.config_entry.async_create_background_task(
-                self.hass,
-                self.async_request_refresh(),
-                f"{DOMAIN} slow poll {self.config_entry.entry_id}",
+            self.config_entry.async_create_task(
+                self.hass, self.async_request_refresh(), "slow poll"
             )
 
     @override
