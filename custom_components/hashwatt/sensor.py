@@ -403,6 +403,8 @@ async def async_setup_entry(
     @callback
     def async_add_new_boards() -> None:
         new_boards = {board.index for board in fast.data.boards} - known_boards
+        if not new_boards:
+            return
         known_boards.update(new_boards)
         async_add_entities(
             HashwattSensor(fast, _board_description(template, index))
