@@ -1,6 +1,7 @@
 """Simulated miners on 127.0.0.1 for the Whatsminer client tests; each test stops its own."""
 
-from collections.abc import AsyncIterator, Callable
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import pytest
@@ -12,6 +13,8 @@ from simulator.whatsminer import SimulatedMiner
 MINER_PASSWORD = "Pw_7rq9Z"
 
 type MinerFactory = Callable[..., Any]
+type Handler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
+type ServerFactory = Callable[[Handler], Awaitable[int]]
 
 
 @pytest.fixture
@@ -60,3 +63,44 @@ def v2_client(
 def client(simulated_miner: SimulatedMiner) -> WhatsminerV2:
     """An API v2 client for ``simulated_miner``."""
     return v2_client(simulated_miner)
+
+
+@pytest.fixture
+async def raw_server(socket_enabled: None) -> AsyncIterator[ServerFactory]:
+    """Serve a connection handler on 127.0.0.1 and return its port; stop it after the test.
+
+    Only for bytes no simulated miner sends (byte-exact transport edge cases,
+    protocol replies the simulator has no fault for).
+    """
+    servers: list[asyncio.Server] = []
+    tasks: set[asyncio.Task[None]] = set()
+
+    async def start(handler: Handler) -> int:
+        async def tracked(
+            reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+        ) -> None:
+            task = asyncio.current_task()
+            assert task is not None
+            tasks.add(task)
+            try:
+                await handler(reader, writer)
+            except ConnectionError:
+                pass
+            finally:
+                writer.close()
+                tasks.discard(task)
+
+        server = await asyncio.start_server(tracked, "127.0.0.1", 0)
+        servers.append(server)
+        return int(server.sockets[0].getsockname()[1])
+
+    try:
+        yield start
+    finally:
+        for server in servers:
+            server.close()
+        for task in list(tasks):
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        for server in servers:
+            await server.wait_closed()

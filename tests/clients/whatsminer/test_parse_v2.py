@@ -428,6 +428,8 @@ def test_reply_status_of_both_envelopes() -> None:
     assert parse_v2.is_error({"STATUS": [{"STATUS": "E", "Code": 14}]})
     assert parse_v2.is_error({"Code": 132, "Msg": "This command is deprecated."})
     assert not parse_v2.is_error({"STATUS": "S", "Code": 131})
+    # The letter decides: a cgminer success code may equal a btminer error code.
+    assert not parse_v2.is_error({"STATUS": [{"STATUS": "S", "Code": 45}]})
     assert not parse_v2.is_error({"btmineroff": "false"})
     assert parse_v2.message_text({"a": 1}) == "{'a': 1}"
     assert parse_v2.message_text(None) == ""

@@ -8,7 +8,6 @@ after the request), so a tiny raw server on 127.0.0.1 sends them.
 import asyncio
 import contextlib
 import socket
-from collections.abc import AsyncIterator, Awaitable, Callable
 
 import pytest
 
@@ -19,50 +18,12 @@ from custom_components.hashwatt.clients.whatsminer.errors import (
     WhatsminerTimeoutError,
 )
 
-type Handler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
-type ServerFactory = Callable[[Handler], Awaitable[int]]
+from .conftest import Handler, ServerFactory
 
 REQUEST = b'{"cmd":"summary"}'
 
 # Real sockets on 127.0.0.1: the harness only allows them with `socket_enabled`.
 pytestmark = pytest.mark.usefixtures("socket_enabled")
-
-
-@pytest.fixture
-async def raw_server() -> AsyncIterator[ServerFactory]:
-    """Serve a connection handler on 127.0.0.1 and return its port; stop it after the test."""
-    servers: list[asyncio.Server] = []
-    tasks: set[asyncio.Task[None]] = set()
-
-    async def start(handler: Handler) -> int:
-        async def tracked(
-            reader: asyncio.StreamReader, writer: asyncio.StreamWriter
-        ) -> None:
-            task = asyncio.current_task()
-            assert task is not None
-            tasks.add(task)
-            try:
-                await handler(reader, writer)
-            except ConnectionError:
-                pass
-            finally:
-                writer.close()
-                tasks.discard(task)
-
-        server = await asyncio.start_server(tracked, "127.0.0.1", 0)
-        servers.append(server)
-        return int(server.sockets[0].getsockname()[1])
-
-    try:
-        yield start
-    finally:
-        for server in servers:
-            server.close()
-        for task in list(tasks):
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-        for server in servers:
-            await server.wait_closed()
 
 
 async def _read_request(reader: asyncio.StreamReader) -> bytes:
@@ -275,6 +236,48 @@ async def test_read_object_edge_cases(raw_server: ServerFactory) -> None:
         await connection.send(REQUEST)
         with pytest.raises(transport.NoReplyError):
             await connection.read_object()
+
+
+async def test_send_to_a_peer_that_stops_reading(raw_server: ServerFactory) -> None:
+    """Sending more than the peer takes in (a stalled firmware upload) times out."""
+
+    async def handler(
+        reader: asyncio.StreamReader, _writer: asyncio.StreamWriter
+    ) -> None:
+        await asyncio.sleep(10)  # never read
+
+    port = await raw_server(handler)
+    async with await transport.Connection.open(
+        "127.0.0.1", port, connect_timeout=1.0, reply_timeout=1.0
+    ) as connection:
+        with pytest.raises(WhatsminerTimeoutError, match="stopped accepting data"):
+            await connection.send(b"\x00" * (64 * 1024 * 1024), timeout=0.3)
+
+
+async def test_send_to_a_peer_that_reset(raw_server: ServerFactory) -> None:
+    """Sending on a connection the peer reset is a connection error."""
+
+    async def handler(
+        _reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+    ) -> None:
+        sock = writer.get_extra_info("socket")
+        sock.setsockopt(
+            socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00"
+        )
+        writer.transport.abort()
+
+    port = await raw_server(handler)
+    async with await transport.Connection.open(
+        "127.0.0.1", port, connect_timeout=1.0, reply_timeout=1.0
+    ) as connection:
+        await asyncio.sleep(0.1)  # let the reset arrive
+
+        async def send_until_refused() -> None:
+            for _ in range(20):
+                await connection.send(b"x" * 65536)
+
+        with pytest.raises(WhatsminerConnectionError, match="while we were sending"):
+            await send_until_refused()
 
 
 def test_json_object_end() -> None:

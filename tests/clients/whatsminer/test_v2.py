@@ -5,12 +5,16 @@ import io
 import json
 import logging
 import tarfile
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import pytest
 
-from custom_components.hashwatt.clients.whatsminer import v2 as v2_module
+from custom_components.hashwatt.clients.whatsminer import (
+    crypto,
+    transport,
+    v2 as v2_module,
+)
 from custom_components.hashwatt.clients.whatsminer.client import Whatsminer
 from custom_components.hashwatt.clients.whatsminer.errors import (
     WhatsminerAuthError,
@@ -41,7 +45,7 @@ from custom_components.hashwatt.clients.whatsminer.v2 import (
 )
 from simulator.whatsminer import Fault, SimulatedMiner
 
-from .conftest import MINER_PASSWORD, MinerFactory, v2_client
+from .conftest import MINER_PASSWORD, Handler, MinerFactory, ServerFactory, v2_client
 
 START = 1_800_000_000.0
 
@@ -184,16 +188,33 @@ async def test_stopped_miner_reads_as_not_mining(
     assert (await client.fetch_fast()).mining is False
 
 
-async def test_old_status_and_no_status(
+async def test_old_status_and_unusable_status(
     simulated_miner: SimulatedMiner, client: WhatsminerV2
 ) -> None:
-    """Old firmware's btmineroff works like mineroff; a garbled status fails the poll."""
+    """Old firmware's btmineroff works like mineroff; a garbled status reads from the hashrate."""
     simulated_miner.inject(Fault.OLD_STATUS, commands={"status"})
-    assert (await client.fetch_fast()).mining is True
+    await client.power_off()
+    assert (await client.fetch_fast()).mining is False
     simulated_miner.clear_faults()
+    await client.power_on()
     simulated_miner.inject(Fault.GARBAGE, commands={"status"}, count=1)
-    with pytest.raises(WhatsminerInvalidReplyError):
-        await client.fetch_fast()
+    data = await client.fetch_fast()
+    assert data.summary.hashrate_realtime
+    assert data.mining is True
+
+
+async def test_truncated_join_reads_what_arrived(
+    simulated_miner: SimulatedMiner, client: WhatsminerV2
+) -> None:
+    """A joined reply cut short gives the boards that arrived, none invented; joins go on."""
+    full = await client.fetch_fast()
+    simulated_miner.inject(Fault.TRUNCATE, commands={"summary+edevs"}, count=1)
+    cut = await client.fetch_fast()
+    assert len(cut.boards) < len(full.boards)
+    assert [board.index for board in cut.boards] == list(range(len(cut.boards)))
+    simulated_miner.requests.clear()
+    await client.fetch_fast()
+    assert "summary+edevs" in _commands(simulated_miner)
 
 
 async def test_compatibility_layer_of_new_firmware(make_miner: MinerFactory) -> None:
@@ -285,6 +306,19 @@ async def test_truncated_reply_keeps_what_is_complete(
     identity = await client.identify()
     assert identity.api is ApiVersion.V2
     assert identity.firmware_version == simulated_miner.state.firmware_version
+
+
+async def test_large_reply(make_miner: MinerFactory) -> None:
+    """Thousands of error codes (over 64 KiB, parsed off the event loop) all arrive."""
+    clock = Clock()
+    miner = await make_miner(clock=clock)
+    for number in range(4000):
+        miner.add_error(100 + number, at=START - number)
+    assert (
+        len(await _raw_reply(miner, "get_error_code")) > v2_module.PARSE_IN_THREAD_FROM
+    )
+    errors = (await v2_client(miner).fetch_slow()).errors
+    assert [error.code for error in errors] == list(range(100, 4100))
 
 
 async def test_psu_failures(
@@ -753,6 +787,23 @@ async def test_cancelled_token_fetch_is_taken_over(
     assert simulated_miner.state.upfreq_speed == 4
 
 
+async def test_cancelled_waiter_leaves_the_fetch_alone(
+    simulated_miner: SimulatedMiner, client: WhatsminerV2
+) -> None:
+    """A writer cancelled while waiting for the shared token does not cancel the fetch."""
+    simulated_miner.inject(Fault.SLOW, commands={"get_token"}, count=1, delay=0.3)
+    first = asyncio.create_task(client.set_upfreq_speed(5))
+    await asyncio.sleep(0.05)
+    second = asyncio.create_task(client.set_upfreq_speed(6))
+    await asyncio.sleep(0.05)
+    second.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await second
+    await first
+    assert simulated_miner.state.upfreq_speed == 5
+    assert simulated_miner.tokens_issued == 1
+
+
 async def test_check_token_error_refreshes_once(
     simulated_miner: SimulatedMiner, client: WhatsminerV2
 ) -> None:
@@ -767,6 +818,20 @@ async def test_check_token_error_refreshes_once(
         await client.set_hostname("never")
     assert caught.value.code == 135
     assert simulated_miner.state.hostname == "after-135"
+
+
+async def test_concurrent_check_token_errors_share_one_new_token(
+    simulated_miner: SimulatedMiner, client: WhatsminerV2
+) -> None:
+    """Two writes rejected with 135 at once: each retries, with one new token between them."""
+    await client.set_hostname("warm-up")
+    simulated_miner.inject(Fault.TOKEN_CHECK_ERROR, count=2)
+    await asyncio.gather(client.set_upfreq_speed(1), client.set_temperature_offset(-1))
+    assert (simulated_miner.state.upfreq_speed, simulated_miner.state.temp_offset) == (
+        1,
+        -1,
+    )
+    assert simulated_miner.tokens_issued == 2
 
 
 async def test_check_token_error_on_two_phase_commands(
@@ -939,3 +1004,166 @@ async def test_close_is_harmless(client: WhatsminerV2) -> None:
     await client.close()
     await client.identify()
     await client.close()
+
+
+# Replies no simulated miner sends: a scripted miner with the real token and AES.
+
+SCRIPT_SALT = "BQ5hoXV9"  # the reference example's salt, newsalt and time
+SCRIPT_NEWSALT = "jbzkfQls"
+SCRIPT_TIME = "5626"
+type Script = Callable[
+    [asyncio.StreamReader, asyncio.StreamWriter, bytes], Awaitable[None]
+]
+
+
+def _scripted_miner(
+    scripts: dict[str, Script], token_message: dict[str, str] | None = None
+) -> Handler:
+    """A miner that hands out tokens and answers each encrypted command by script."""
+    aes_key = crypto.v2_aes_key(crypto.v2_key(MINER_PASSWORD, SCRIPT_SALT))
+    token = {"time": SCRIPT_TIME, "salt": SCRIPT_SALT, "newsalt": SCRIPT_NEWSALT}
+
+    async def handler(
+        reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+    ) -> None:
+        buffer = b""
+        while transport.json_object_end(buffer) is None:
+            buffer += await reader.read(4096)
+        request = json.loads(buffer)
+        if request.get("cmd") == "get_token":
+            message = token if token_message is None else token_message
+            writer.write(
+                json.dumps({"STATUS": "S", "Code": 134, "Msg": message}).encode()
+            )
+            return
+        command = json.loads(crypto.aes_decrypt(aes_key, request["data"]))
+        assert command["token"] == crypto.v2_sign(
+            crypto.v2_key(MINER_PASSWORD, SCRIPT_SALT), SCRIPT_TIME, SCRIPT_NEWSALT
+        )
+        await scripts[command["cmd"]](reader, writer, aes_key)
+
+    return handler
+
+
+def _encrypted(aes_key: bytes, reply: dict[str, Any]) -> bytes:
+    return json.dumps(
+        {"enc": crypto.aes_encrypt(aes_key, json.dumps(reply).encode())}
+    ).encode()
+
+
+def _answer(body: bytes | Callable[[bytes], bytes]) -> Script:
+    async def script(
+        _reader: asyncio.StreamReader, writer: asyncio.StreamWriter, aes_key: bytes
+    ) -> None:
+        writer.write(body(aes_key) if callable(body) else body)
+        await writer.drain()
+
+    return script
+
+
+async def _scripted_client(raw_server: ServerFactory, handler: Handler) -> WhatsminerV2:
+    port = await raw_server(handler)
+    return WhatsminerV2(
+        "127.0.0.1", port=port, password=MINER_PASSWORD, reply_timeout=1.0
+    )
+
+
+async def test_scripted_miner_speaks_like_the_reference(
+    raw_server: ServerFactory,
+) -> None:
+    """The scripted miner itself: a write answered in ciphertext goes through."""
+    ok = {"STATUS": "S", "Code": 131, "Msg": "API command OK"}
+    client = await _scripted_client(
+        raw_server,
+        _scripted_miner({"set_hostname": _answer(lambda key: _encrypted(key, ok))}),
+    )
+    await client.set_hostname("scripted")
+
+
+@pytest.mark.parametrize(
+    ("body", "match"),
+    [
+        (b'{"enc": 5}', "holds no ciphertext"),
+        (b'{"enc": "not base64!"}', "does not decrypt"),
+        (b'{"enc": "AAAA"}', "does not decrypt"),
+    ],
+)
+async def test_encrypted_replies_that_are_not(
+    raw_server: ServerFactory, body: bytes, match: str
+) -> None:
+    """An "enc" reply that holds no usable ciphertext is an invalid reply."""
+    client = await _scripted_client(
+        raw_server, _scripted_miner({"set_hostname": _answer(body)})
+    )
+    with pytest.raises(WhatsminerInvalidReplyError, match=match):
+        await client.set_hostname("x")
+
+
+async def test_token_reply_without_salts(raw_server: ServerFactory) -> None:
+    """A get_token reply without time, salt and newsalt is an invalid reply."""
+    client = await _scripted_client(
+        raw_server, _scripted_miner({}, token_message={"time": "1234"})
+    )
+    with pytest.raises(
+        WhatsminerInvalidReplyError, match="without time, salt and newsalt"
+    ):
+        await client.verify_password()
+
+
+async def test_firmware_refused_before_upload(raw_server: ServerFactory) -> None:
+    """A miner that answers anything but "ready" gets no image."""
+    busy = {"STATUS": "S", "Code": 131, "Msg": "busy"}
+    client = await _scripted_client(
+        raw_server,
+        _scripted_miner(
+            {"update_firmware": _answer(lambda key: _encrypted(key, busy))}
+        ),
+    )
+    with pytest.raises(WhatsminerCommandError, match="busy"):
+        await client.update_firmware(b"image")
+
+
+@pytest.mark.parametrize(
+    ("final", "error"),
+    [
+        ({"STATUS": "S", "Code": 131, "Msg": "upgrading"}, None),
+        ({"STATUS": "E", "Code": 132, "Msg": "bad image"}, WhatsminerCommandError),
+    ],
+)
+async def test_firmware_final_reply_is_judged(
+    raw_server: ServerFactory,
+    final: dict[str, Any],
+    error: type[WhatsminerError] | None,
+) -> None:
+    """A miner that answers after the upload is taken at its word."""
+    received: list[bytes] = []
+
+    async def upgrade(
+        reader: asyncio.StreamReader, writer: asyncio.StreamWriter, aes_key: bytes
+    ) -> None:
+        writer.write(_encrypted(aes_key, {"STATUS": "S", "Code": 131, "Msg": "ready"}))
+        await writer.drain()
+        size = int.from_bytes(await reader.readexactly(4), "little")
+        received.append(await reader.readexactly(size))
+        writer.write(_encrypted(aes_key, final))
+
+    client = await _scripted_client(
+        raw_server, _scripted_miner({"update_firmware": upgrade})
+    )
+    if error is None:
+        await client.update_firmware(b"\x7fELF image")
+    else:
+        with pytest.raises(error, match="bad image"):
+            await client.update_firmware(b"\x7fELF image")
+    assert received == [b"\x7fELF image"]
+
+
+async def test_oversized_log_announcement(raw_server: ServerFactory) -> None:
+    """A log size over 64 MiB is refused before any of it is read."""
+    head = {"STATUS": "S", "Code": 131, "Msg": {"logfilelen": str(2**31)}}
+    client = await _scripted_client(
+        raw_server,
+        _scripted_miner({"download_logs": _answer(lambda key: _encrypted(key, head))}),
+    )
+    with pytest.raises(WhatsminerInvalidReplyError, match="over 67108864"):
+        await client.download_logs()

@@ -238,9 +238,9 @@ _COMMANDS: Final[dict[str, _Command]] = {
     ),
     "set_log_server": _write(
         "send logs to a syslog server",
-        lambda m, a: m.set_log_server(LogServer(a.ip, a.port, a.protocol)),
+        lambda m, a: m.set_log_server(LogServer(a.ip, a.log_port, a.protocol)),
         _arg("ip"),
-        _arg("port", type=int),
+        _arg("log_port", type=int, metavar="port"),  # "port" is the miner's
         _arg("protocol", choices=["tcp", "udp"]),
     ),
     "download_logs": _Command(

@@ -44,7 +44,7 @@ GHS_PER_THS: Final = 1_000.0
 PSU_VOLTAGE_SCALE: Final = 100.0  # vin: V x 100
 PSU_CURRENT_SCALE: Final = 1000.0  # iin: A x 1000
 
-# Codes that mean failure even when a reply carries no "E" status.
+# btminer's failure codes, for replies that carry no status letter.
 _ERROR_CODES: Final = frozenset({14, 23, 45, 132, 135, 136, 137})
 _ERROR_STATUSES: Final = frozenset({"E", "F"})
 _TRUE_WORDS: Final = frozenset({"true", "yes", "y", "1", "enable", "enabled", "on"})
@@ -169,9 +169,15 @@ def message_text(message: object) -> str:
 
 
 def is_error(reply: Mapping[str, Any]) -> bool:
-    """Return whether a reply reports a failure."""
+    """Return whether a reply reports a failure.
+
+    The status letter decides (cgminer's success codes overlap btminer's error
+    codes); only a reply without one is judged by its code.
+    """
     status, code, _ = reply_status(reply)
-    return (status or "").upper() in _ERROR_STATUSES or code in _ERROR_CODES
+    if status is not None:
+        return status.upper() in _ERROR_STATUSES
+    return code in _ERROR_CODES
 
 
 def message_body(reply: Mapping[str, Any]) -> Mapping[str, Any]:

@@ -57,13 +57,10 @@ class _Token:
 
 def _tokenize(text: str) -> list[_Token]:
     tokens: list[_Token] = []
-    position = 0
     end = len(text)
-    while position < end:
-        match = _TOKEN.match(text, position)
-        if match is None:
-            break  # only whitespace left
-        position = match.end()
+    # Every character is whitespace, punctuation, a quote or part of a word, so
+    # the matches cover the whole text.
+    for match in _TOKEN.finditer(text):
         if match.group("punct"):
             tokens.append(_Token("punct", match.group("punct")))
         elif match.group("string") is not None:
@@ -71,7 +68,9 @@ def _tokenize(text: str) -> list[_Token]:
             tokens.append(_Token("string", match.group("string"), partial=not closed))
         else:
             # A bare word running to the very end of the text may be cut short.
-            tokens.append(_Token("word", match.group("word"), partial=position >= end))
+            tokens.append(
+                _Token("word", match.group("word"), partial=match.end() >= end)
+            )
     return tokens
 
 
@@ -197,8 +196,8 @@ class _TolerantParser:
             try:
                 part = self.value(0)
             except _PartialValue as partial:
-                if isinstance(partial.value, dict):
-                    merged.update(partial.value)
+                # value() read an object here, so what it kept is a dict.
+                merged.update(partial.value if isinstance(partial.value, dict) else {})
                 break
             merged.update(part)
         return merged

@@ -15,6 +15,7 @@ import logging
 import struct
 import time
 from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Final
@@ -41,7 +42,6 @@ from .models import (
     PowerPercentMode,
     PrePowerOnState,
     SlowData,
-    Version,
 )
 from .parse_v2 import (
     as_text,
@@ -76,8 +76,13 @@ MINER_INFO_FIELDS: Final = (
 MAX_LOG_BYTES: Final = 64 * 1024 * 1024
 # Slowest upload rate we wait for before calling a firmware upload stalled.
 MIN_UPLOAD_BYTES_PER_SECOND: Final = 64 * 1024
-# Firmware from this date on answers 4028 through a compatibility layer.
+# Firmware from this date on (fw_ver YYYYMMDD…) is meant for API v3 and answers
+# 4028 through a compatibility layer.
 COMPAT_FIRMWARE_FROM: Final = date(2024, 11, 1)
+
+# Repairing a reply this large takes milliseconds to (for 1 MiB) most of a
+# second: parse it off the event loop.
+PARSE_IN_THREAD_FROM: Final = 64 * 1024
 
 _FAST_JOIN: Final = ("summary", "edevs")
 _SLOW_JOIN: Final = ("pools", "devdetails")
@@ -118,17 +123,21 @@ def _flag(enabled: bool) -> str:  # noqa: FBT001
     return "1" if enabled else "0"
 
 
-def _first_error(group: BaseExceptionGroup[Exception]) -> Exception:
-    leaves: list[Exception] = []
-    stack: list[BaseException] = [group]
-    while stack:
-        item = stack.pop(0)
-        if isinstance(item, BaseExceptionGroup):
-            stack[:0] = item.exceptions
-        elif isinstance(item, Exception):
-            leaves.append(item)
-    ours = [leaf for leaf in leaves if isinstance(leaf, WhatsminerError)]
-    return (ours or leaves)[0]
+def _first_error(group: ExceptionGroup[Exception]) -> Exception:
+    errors: list[Exception] = list(group.exceptions)
+    # Our own error explains a failed poll better than a sibling's anything-else.
+    ours = [error for error in errors if isinstance(error, WhatsminerError)]
+    return ours[0] if ours else errors[0]
+
+
+async def _parse(raw: bytes) -> Reply:
+    """Parse a reply; a large one in a worker thread of its own."""
+    if len(raw) < PARSE_IN_THREAD_FROM:
+        return parse_reply(raw)
+    with ThreadPoolExecutor(1, thread_name_prefix="whatsminer-reply") as worker:
+        return await asyncio.get_running_loop().run_in_executor(
+            worker, parse_reply, raw
+        )
 
 
 async def _concurrently(*requests: Coroutine[Any, Any, Reply]) -> list[Reply]:
@@ -166,7 +175,6 @@ class WhatsminerV2:
         self._token: _Token | None = None
         self._token_request: asyncio.Future[_Token] | None = None
         self._refused_joins: set[tuple[str, ...]] = set()
-        self._compat_firmware = False
 
     def __repr__(self) -> str:
         """Describe the miner without its password or token."""
@@ -201,15 +209,14 @@ class WhatsminerV2:
 
     def _redact(self, text: str, secrets: Sequence[str] = ()) -> str:
         text = text[:_MAX_MESSAGE_CHARS]
-        for secret in (self._password, *secrets):
-            if secret:
-                text = text.replace(secret, _REDACTED)
+        for secret in filter(None, (self._password, *secrets)):
+            text = text.replace(secret, _REDACTED)
         return text
 
     async def _read_raw(self, command: str, **params: str) -> Reply:
         """Send a plaintext read; return the reply without judging its status."""
         _LOGGER.debug("%s: reading %s", self.host, command)
-        return parse_reply(
+        return await _parse(
             await self._exchange(json.dumps({"cmd": command, **params}).encode())
         )
 
@@ -264,12 +271,6 @@ class WhatsminerV2:
 
     # Reads.
 
-    def _note_firmware(self, version: Version) -> None:
-        firmware_date = version.firmware_date
-        self._compat_firmware = (
-            firmware_date is not None and firmware_date >= COMPAT_FIRMWARE_FROM
-        )
-
     async def identify(self) -> MinerIdentity:
         """Read MAC, hostname, serial, model and firmware (3 connections, no password)."""
         info_reply, version_reply, details_reply = await _concurrently(
@@ -278,7 +279,6 @@ class WhatsminerV2:
             self._read_or_empty("devdetails"),
         )
         version = parse_version(version_reply)
-        self._note_firmware(version)
         info = parse_miner_info(info_reply)
         return MinerIdentity(
             mac=info.mac,
@@ -292,20 +292,22 @@ class WhatsminerV2:
     async def fetch_fast(self) -> FastData:
         """Read summary, boards and mining state (2 connections)."""
         joined, status_reply = await _concurrently(
-            self._read_joined(_FAST_JOIN), self._read_raw("status")
+            self._read_joined(_FAST_JOIN), self._read_or_empty("status")
         )
         summary_reply = self._checked("summary", joined["summary"])
-        compat = self._compat_firmware or is_compat_summary(summary_reply)
+        # The compatibility layer of new firmware answers summary in "Msg" and
+        # reports TH/s there and in edevs; old firmware reports MH/s.
+        compat = is_compat_summary(summary_reply)
         summary = parse_summary(summary_reply, compat=compat)
         edevs_reply = joined["edevs"]
         boards = (
             () if is_error(edevs_reply) else parse_boards(edevs_reply, compat=compat)
         )
-        status = None if is_error(status_reply) else parse_status(status_reply)
+        status = parse_status(status_reply)
         if status is not None:
             mining = status.mining
         else:
-            # No readable status (some firmware): a miner that hashes is mining.
+            # No usable status (refused or garbled): a miner that hashes is mining.
             mining = bool(summary.hashrate_realtime or summary.hashrate_average)
         return FastData(summary=summary, boards=boards, mining=mining)
 
@@ -329,7 +331,6 @@ class WhatsminerV2:
         # New firmware answers devdetails with 132 "deprecated": no model then.
         model = None if is_error(details_reply) else parse_model(details_reply)
         version = parse_version(version_reply)
-        self._note_firmware(version)
         info = parse_miner_info(info_reply)
         identity = MinerIdentity(
             mac=info.mac,
@@ -399,7 +400,8 @@ class WhatsminerV2:
             raise
         finally:
             self._token_request = None
-        self._token = token
+        if self._password == password:  # not replaced while the token was fetched
+            self._token = token
         pending.set_result(token)
         return token
 
