@@ -13,16 +13,18 @@ from .coordinator import HashwattConfigEntry
 
 REDACTED = "**REDACTED**"
 
-# Passwords, serial numbers, and pool accounts (a worker is "account.rig").
-_SECRET_KEY = re.compile(
-    r"(.*passw.*|.*serial.*|(miner|power|pcb)?-?sn\d*|user|worker\d*|account)",
-    re.IGNORECASE,
-)
+# Passwords, serial numbers ("minersn", "PCB SN", "serial_no", ...) and pool
+# accounts (a worker is "account.rig"), matched once spaces, - and _ are dropped.
+_SECRET_KEY = re.compile(r".*passw.*|.*serial.*|.*sn\d*|user|worker\d*|account")
+
+
+def _is_secret(key: object) -> bool:
+    return bool(_SECRET_KEY.fullmatch(re.sub(r"[\s_-]", "", str(key)).lower()))
 
 
 def _redact(data: Mapping[str, Any]) -> dict[str, Any]:
     return {
-        key: REDACTED if _SECRET_KEY.fullmatch(str(key)) else _redact_value(item)
+        key: REDACTED if _is_secret(key) else _redact_value(item)
         for key, item in data.items()
     }
 

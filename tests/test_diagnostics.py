@@ -1,0 +1,43 @@
+"""Tests of the diagnostics download."""
+
+import json
+
+import pytest
+from homeassistant.core import HomeAssistant
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.components.diagnostics import (
+    get_diagnostics_for_config_entry,
+)
+from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
+from syrupy.assertion import SnapshotAssertion
+from syrupy.filters import props
+
+from simulator.whatsminer import SimulatedMiner
+
+from .conftest import PASSWORD
+
+
+@pytest.mark.parametrize("miner_api", ["v2", "v3"])
+async def test_diagnostics(
+    hass: HomeAssistant,
+    simulated_miner: SimulatedMiner,
+    init_integration: MockConfigEntry,
+    hass_client: ClientSessionGenerator,  # after the miner: its token is made at frozen time
+    snapshot: SnapshotAssertion,
+) -> None:
+    """Settings and both polls' data, with the password, serials and pool accounts redacted."""
+    diagnostics = await get_diagnostics_for_config_entry(
+        hass, hass_client, init_integration
+    )
+
+    # The simulator's ports are picked by the system anew for every test.
+    assert diagnostics == snapshot(exclude=props("v2_port", "v3_port"))
+    text = json.dumps(diagnostics)
+    for secret in (
+        PASSWORD,
+        simulated_miner.state.miner_sn,
+        simulated_miner.state.psu_sn,
+        *simulated_miner.state.board_sns,
+        simulated_miner.state.pools[0].worker,
+    ):
+        assert secret not in text
