@@ -72,6 +72,10 @@ async def _async_setup_miner(hass: HomeAssistant, entry: HashwattConfigEntry) ->
         v3_port=data[CONF_V3_PORT],
     )
     entry.async_on_unload(client.close)
+    # The write-disabled repair issue leaves with the entry and comes back with it.
+    entry.async_on_unload(
+        lambda: ir.async_delete_issue(hass, DOMAIN, write_disabled_issue_id(entry))
+    )
     fast = WhatsminerFastCoordinator(hass, entry, client)
     slow = WhatsminerSlowCoordinator(hass, entry, client, fast)
     await fast.async_config_entry_first_refresh()
@@ -96,16 +100,13 @@ def _async_follow_miner(hass: HomeAssistant, entry: HashwattConfigEntry) -> None
     if not slow.last_update_success:
         return
     identity = slow.data.identity
-    device_registry = dr.async_get(hass)
-    if device := device_registry.async_get_device(
-        identifiers={(DOMAIN, str(entry.unique_id))}
-    ):
-        device_registry.async_update_device(
-            device.id,
-            model=identity.model,
-            serial_number=identity.serial_number,
-            sw_version=identity.firmware_version,
-        )
+    dr.async_get(hass).async_get_or_create(
+        config_entry_id=entry.entry_id,
+        identifiers={(DOMAIN, str(entry.unique_id))},
+        model=identity.model,
+        serial_number=identity.serial_number,
+        sw_version=identity.firmware_version,
+    )
     if identity.api != entry.data[CONF_API]:
         # A firmware upgrade moved the miner to another API; the client followed.
         hass.config_entries.async_update_entry(
@@ -134,8 +135,5 @@ async def async_remove_config_entry_device(
 
 
 async def async_unload_entry(hass: HomeAssistant, entry: HashwattConfigEntry) -> bool:
-    """Unload an entry; its repair issue goes with it and comes back with it."""
-    unloaded = await hass.config_entries.async_unload_platforms(entry, MINER_PLATFORMS)
-    if unloaded:
-        ir.async_delete_issue(hass, DOMAIN, write_disabled_issue_id(entry))
-    return unloaded
+    """Unload an entry."""
+    return await hass.config_entries.async_unload_platforms(entry, MINER_PLATFORMS)
