@@ -69,9 +69,10 @@ def test_requirements_match_tests_and_home_assistant() -> None:
 async def test_translations_load(hass: HomeAssistant) -> None:
     """Home Assistant loads translations/en.json."""
     translations = await async_get_translations(hass, "en", "config", [DOMAIN])
+    strings = json.loads((INTEGRATION / "translations" / "en.json").read_text())
     assert (
         translations[f"component.{DOMAIN}.config.error.cannot_connect"]
-        == "Failed to connect"
+        == strings["config"]["error"]["cannot_connect"]
     )
 
 
