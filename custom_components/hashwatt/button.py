@@ -69,6 +69,7 @@ BUTTONS: tuple[HashwattButtonEntityDescription, ...] = (
     ),
     HashwattButtonEntityDescription(
         key="reboot",
+        translation_key="reboot",
         device_class=ButtonDeviceClass.RESTART,
         entity_category=EntityCategory.CONFIG,
         press_fn=lambda client: client.reboot(),

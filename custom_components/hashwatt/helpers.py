@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Coroutine
 from typing import Any, Concatenate
 
-from homeassistant.config_entries import ConfigEntry
+from homeassistant.config_entries import ConfigEntry, ConfigEntryState
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 
 from .clients.whatsminer.errors import (
@@ -50,6 +50,7 @@ def miner_command[TargetT: MinerCommandTarget, **P, R](
 
     async def handler(target: TargetT, /, *args: P.args, **kwargs: P.kwargs) -> R:
         entry = _entry_of(target)
+        runtime = entry.runtime_data
         miner = {"miner": entry.title}
         try:
             result = await func(target, *args, **kwargs)
@@ -64,7 +65,7 @@ def miner_command[TargetT: MinerCommandTarget, **P, R](
                 },
             ) from error
         except WhatsminerAuthError as error:
-            entry.async_start_reauth(entry.runtime_data.fast.hass)
+            entry.async_start_reauth(runtime.fast.hass)
             raise HomeAssistantError(
                 translation_domain=DOMAIN,
                 translation_key="auth_failed",
@@ -72,7 +73,7 @@ def miner_command[TargetT: MinerCommandTarget, **P, R](
             ) from error
         except WhatsminerWriteDisabledError as error:
             # Re-verify now, so the repair issue shows up with this error.
-            await entry.runtime_data.slow.async_request_refresh()
+            await runtime.slow.async_request_refresh()
             raise HomeAssistantError(
                 translation_domain=DOMAIN,
                 translation_key="write_disabled",
@@ -109,7 +110,7 @@ def miner_command[TargetT: MinerCommandTarget, **P, R](
         except WhatsminerInvalidReplyError as error:
             raise HomeAssistantError(
                 translation_domain=DOMAIN,
-                translation_key="invalid_reply",
+                translation_key="command_invalid_reply",
                 translation_placeholders={**miner, "error": str(error)},
             ) from error
         except WhatsminerError as error:
@@ -118,7 +119,8 @@ def miner_command[TargetT: MinerCommandTarget, **P, R](
                 translation_key="unexpected_error",
                 translation_placeholders={**miner, "error": str(error)},
             ) from error
-        runtime = entry.runtime_data
+        if entry.state is not ConfigEntryState.LOADED:
+            return result  # the command reloads the entry; its new polls will tell
         # An entity of the slow poll shows a setting: that poll must confirm it.
         # Actions may change anything, so both confirm theirs.
         await runtime.async_refresh_after_write(
