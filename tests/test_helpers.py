@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import re
+from pathlib import Path
+
 import pytest
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
@@ -170,3 +174,35 @@ async def test_errors_send_no_refresh(
         await fail_with(init_integration, WhatsminerCommandError("reboot", 14, "no"))
 
     assert simulated_miner.requests[requests_before:] == []
+
+
+CONTROL_MODULES = (
+    "helpers.py",
+    "services.py",
+    "switch.py",
+    "number.py",
+    "select.py",
+    "button.py",
+)
+
+
+def test_every_error_raised_is_translated() -> None:
+    """Each translation key the controls raise has an English message."""
+    folder = Path(__file__).parent.parent / "custom_components" / DOMAIN
+    messages = json.loads((folder / "translations" / "en.json").read_text("utf-8"))[
+        "exceptions"
+    ]
+    used = {
+        key
+        for module in CONTROL_MODULES
+        for key in re.findall(
+            r'translation_domain=DOMAIN,\s*translation_key="(\w+)"|_invalid\(\s*"(\w+)"',
+            (folder / module).read_text("utf-8"),
+        )
+        for key in key
+        if key
+    }
+
+    # The scan finds what it should: keys of the decorator and of the actions.
+    assert {"command_refused", "invalid_action_data", "failed_on_miners"} <= used
+    assert used <= set(messages)

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import io
+import json
 import tarfile
 import time
 from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import ATTR_DEVICE_ID, CONF_HOST, CONF_PASSWORD
@@ -29,6 +31,7 @@ from pytest_homeassistant_custom_component.common import (
 
 from custom_components.hashwatt.const import CONF_ENTRY_TYPE, DOMAIN
 from custom_components.hashwatt.coordinator import write_disabled_issue_id
+from custom_components.hashwatt.services import ACTIONS, MinerAction
 from simulator.whatsminer import Fault, SimulatedMiner
 from simulator.whatsminer.v2 import WRITES as V2_WRITES
 
@@ -662,7 +665,8 @@ async def test_download_logs(
     path = Path(result["path"])
     assert result["device_id"] == device_id
     assert path.parent == config_dir / "hashwatt" / "logs"
-    assert path.name.startswith("miner_1_")
+    mac = format_mac(simulated_miner.state.mac).replace(":", "")
+    assert path.name == f"miner_1_{mac}_20261120-040000.tar.gz"
     archive_bytes = await hass.async_add_executor_job(path.read_bytes)
     with tarfile.open(fileobj=io.BytesIO(archive_bytes)) as archive:
         log = archive.extractfile("btminer.log")
@@ -1023,3 +1027,44 @@ async def test_several_miners_same_bad_input(
 
     assert raised.value.translation_key == "invalid_value"
     assert writes(simulated_miner) == writes(second_miner) == []
+
+
+def load_json(name: str) -> dict[str, Any]:
+    """Read one of the integration's JSON files."""
+    folder = Path(__file__).parent.parent / "custom_components" / DOMAIN
+    return json.loads((folder / name).read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize("action", ACTIONS, ids=lambda action: action.name)
+def test_action_is_described(action: MinerAction) -> None:
+    """Every action, field and section has a name, a description and an icon."""
+    services_yaml = yaml.safe_load(
+        (
+            Path(__file__).parent.parent
+            / "custom_components"
+            / DOMAIN
+            / "services.yaml"
+        ).read_text(encoding="utf-8")
+    )
+    strings = load_json("translations/en.json")["services"][action.name]
+    icons = load_json("icons.json")["services"]
+
+    fields: dict[str, Any] = {}
+    sections: dict[str, Any] = {}
+    for key, value in services_yaml[action.name]["fields"].items():
+        if "fields" in value:
+            sections[key] = value
+            fields.update(value["fields"])
+        else:
+            fields[key] = value
+    assert strings["name"]
+    assert strings["description"].endswith(".")
+    assert set(strings["fields"]) == set(fields)
+    assert all(
+        text["name"] and text["description"] for text in strings["fields"].values()
+    )
+    assert set(strings.get("sections", {})) == set(sections)
+    assert icons[action.name]["service"].startswith("mdi:")
+    # The schema takes every field the UI offers, and nothing it does not.
+    schema_keys = {str(key) for key in action.schema.schema}
+    assert schema_keys == set(fields)

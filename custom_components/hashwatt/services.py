@@ -430,7 +430,9 @@ async def _download_logs_command(call: ServiceCall, miners: Miners) -> MinerComm
     async def download(entry: HashwattConfigEntry) -> str:
         archive = await entry.runtime_data.client.download_logs()
         stamp = dt_util.now().strftime("%Y%m%d-%H%M%S")
-        path = folder / f"{slugify(entry.title)}_{stamp}.tar.gz"
+        # The MAC keeps miners of the same name apart.
+        mac = str(entry.unique_id).replace(":", "")
+        path = folder / f"{slugify(entry.title)}_{mac}_{stamp}.tar.gz"
 
         def write() -> None:
             folder.mkdir(parents=True, exist_ok=True)
