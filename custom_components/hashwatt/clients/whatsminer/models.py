@@ -46,6 +46,14 @@ class LedColor(StrEnum):
     GREEN = "green"
 
 
+class HeatMode(StrEnum):
+    """What a liquid-cooled miner does with its heat (API v3 only)."""
+
+    HEATING = "heating"
+    NORMAL = "normal"
+    ANTI_FREEZING = "anti-freezing"
+
+
 class PrePowerOnState(StrEnum):
     """Progress of a pre power on (preheating) request."""
 
@@ -230,6 +238,7 @@ class MinerSettings:
     web_pools: bool | None = None
     fan_zero_speed: bool | None = None
     poweroff_cool: bool | None = None
+    heat_mode: HeatMode | None = None  # liquid-cooled miners on API v3
     raw: RawReply = field(default_factory=dict, repr=False, compare=False)
 
 
