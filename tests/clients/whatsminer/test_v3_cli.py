@@ -13,10 +13,12 @@ from custom_components.hashwatt.clients.__main__ import to_jsonable
 from custom_components.hashwatt.clients.whatsminer import cli
 from custom_components.hashwatt.clients.whatsminer.client import Whatsminer
 from custom_components.hashwatt.clients.whatsminer.errors import (
+    WhatsminerUnsupportedError,
     WhatsminerValidationError,
 )
 from custom_components.hashwatt.clients.whatsminer.models import (
     ApiVersion,
+    HeatMode,
     PowerMode,
 )
 from simulator.whatsminer import SimulatedMiner
@@ -153,3 +155,29 @@ async def test_python_dash_m_against_a_v3_miner(v3_miner: SimulatedMiner):
     assert identity["api"] == "v3"
     assert identity["model"] == "M50_VH50"
     assert identity["mac"] == v3_miner.state.mac
+
+
+async def test_heat_mode_through_the_facade(make_miner: MinerFactory):
+    hydro = await make_miner(api="v3", model="M63S")
+    old = await make_miner(api="v2", seed=8)
+    v3_client = Whatsminer(
+        hydro.host,
+        password=MINER_PASSWORD,
+        v2_port=hydro.v2_port or 0,
+        v3_port=hydro.v3_port or 0,
+    )
+    v2_client = Whatsminer(
+        old.host, password=MINER_PASSWORD, api=ApiVersion.V2, v2_port=old.v2_port or 0
+    )
+    try:
+        with pytest.raises(WhatsminerValidationError):
+            await v3_client.set_heat_mode("heating")  # type: ignore[arg-type]
+        assert hydro.requests == []
+        await v3_client.set_heat_mode(HeatMode.HEATING)
+        assert hydro.state.heat_mode == "heating"
+        with pytest.raises(WhatsminerUnsupportedError, match="API v2"):
+            await v2_client.set_heat_mode(HeatMode.HEATING)
+        assert old.requests == []
+    finally:
+        await v3_client.close()
+        await v2_client.close()

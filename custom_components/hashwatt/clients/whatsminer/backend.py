@@ -11,6 +11,7 @@ from typing import Protocol
 from .models import (
     ApiVersion,
     FastData,
+    HeatMode,
     LedColor,
     LogServer,
     MinerIdentity,
@@ -107,6 +108,9 @@ class WhatsminerBackend(Protocol):
 
     async def set_fan_zero_speed(self, enabled: bool) -> None:  # noqa: FBT001
         """Choose whether fans may stop completely."""
+
+    async def set_heat_mode(self, mode: HeatMode) -> None:
+        """Set what a liquid-cooled miner does with its heat (API v3 only)."""
 
     async def pre_power_on(self) -> PrePowerOnState:
         """Preheat a stopped miner, or report how far preheating has come."""

@@ -19,6 +19,7 @@ from .errors import WhatsminerConnectionError, WhatsminerValidationError
 from .models import (
     ApiVersion,
     FastData,
+    HeatMode,
     LedColor,
     LogServer,
     MinerIdentity,
@@ -309,6 +310,14 @@ class Whatsminer:
     async def set_fan_zero_speed(self, enabled: bool) -> None:  # noqa: FBT001
         """Allow the fans to stop completely, or not."""
         await (await self._ready()).set_fan_zero_speed(bool(enabled))
+
+    async def set_heat_mode(self, mode: HeatMode) -> None:
+        """Set what a liquid-cooled miner does with its heat (API v3 firmware only)."""
+        if not isinstance(mode, HeatMode):
+            raise WhatsminerValidationError(
+                "mode", "must be heating, normal or anti-freezing"
+            )
+        await (await self._ready()).set_heat_mode(mode)
 
     async def pre_power_on(self) -> PrePowerOnState:
         """Preheat a stopped miner; returns how far it has come."""

@@ -33,6 +33,7 @@ from .errors import (
 from .models import (
     ApiVersion,
     FastData,
+    HeatMode,
     LedColor,
     LogServer,
     MinerIdentity,
@@ -624,6 +625,12 @@ class WhatsminerV2:
     async def set_fan_zero_speed(self, enabled: bool) -> None:  # noqa: FBT001
         """Choose whether fans may stop completely."""
         await self._write("set_fan_zero_speed", {"fan_zero_speed": _flag(enabled)})
+
+    async def set_heat_mode(self, mode: HeatMode) -> None:
+        """API v2 has no heat mode: only API v3 firmware sets it."""
+        raise WhatsminerUnsupportedError(
+            "set_heat_mode", None, f"API v2 cannot set heat mode {mode.value!r}"
+        )
 
     async def pre_power_on(self) -> PrePowerOnState:
         """Preheat a stopped miner, or report how far preheating has come."""
