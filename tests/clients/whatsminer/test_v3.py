@@ -640,6 +640,14 @@ async def test_salt_is_fetched_once(rig: Rig):
     assert len(salt_requests) == 1
 
 
+async def test_writes_at_the_same_time_share_one_salt_fetch(rig: Rig):
+    await asyncio.gather(
+        rig.client.set_power_limit(3000), rig.client.set_upfreq_speed(3)
+    )
+    assert (rig.miner.state.power_limit, rig.miner.state.upfreq_speed) == (3000, 3)
+    assert len([r for r in rig.miner.requests if r.params.get("param") == "salt"]) == 1
+
+
 async def test_salt_from_device_info_is_used(rig: Rig):
     await rig.client.fetch_slow()
     await rig.client.set_power_limit(3000)

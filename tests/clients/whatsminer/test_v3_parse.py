@@ -28,6 +28,7 @@ from custom_components.hashwatt.clients.whatsminer.errors import (
 from custom_components.hashwatt.clients.whatsminer.models import (
     ApiVersion,
     FastData,
+    HeatMode,
     MinerError,
     PowerMode,
     PrePowerOnState,
@@ -639,3 +640,17 @@ def test_pool_reject_rate_as_the_miner_reports_it():
         [{"url": "u", "reject-rate": 1.25, "accepted": 10, "rejected": 5}]
     )
     assert pool.rejected_percent == 1.25
+
+
+@pytest.mark.parametrize(
+    ("reported", "mode"),
+    [
+        ("anti-freezing", HeatMode.ANTI_FREEZING),
+        ("Heating", HeatMode.HEATING),
+        ("", None),
+        ("boil", None),
+    ],
+)
+def test_heat_modes(reported, mode):
+    settings_read = parse_v3.parse_settings({}, {"heat-mode": reported}, None)
+    assert settings_read.heat_mode is mode

@@ -21,6 +21,7 @@ client last set.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import time
@@ -118,6 +119,7 @@ class WhatsminerV3:
             host, port, connect_timeout=connect_timeout, reply_timeout=reply_timeout
         )
         self._salt: str | None = None
+        self._salt_lock = asyncio.Lock()
         self._clock_offset = 0  # the miner's clock minus ours, in seconds
         self._power_mode: PowerMode | None = None
         self._settings_read = False
@@ -174,8 +176,9 @@ class WhatsminerV3:
     ) -> dict[str, Any]:
         """Return a write request with its token (and its ``param`` encrypted if asked)."""
         password = self._password_for(command)
-        if self._salt is None:
-            self._salt = parse_salt(await self._read("get.device.info", "salt"))
+        async with self._salt_lock:  # writes at the same time share one fetch
+            if self._salt is None:
+                self._salt = parse_salt(await self._read("get.device.info", "salt"))
         # The miner's own clock: it is the one a token's ts is checked against.
         timestamp = int(time.time()) + self._clock_offset
         payload: dict[str, Any] = {
