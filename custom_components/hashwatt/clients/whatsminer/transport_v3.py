@@ -42,6 +42,7 @@ MIN_TRANSFER_RATE: Final = 100_000
 # The miner may send empty frames as heartbeats; more than a few in a row
 # instead of a reply means it is not answering.
 _MAX_HEARTBEATS: Final = 8
+_CLOSE_TIMEOUT: Final = 1.0
 
 
 class ReplyLostError(WhatsminerConnectionError):
@@ -94,8 +95,9 @@ class V3Connection:
         async with self._lock:
             writer = self._drop()
             if writer is not None:
-                with contextlib.suppress(OSError):
-                    await writer.wait_closed()
+                with contextlib.suppress(OSError, TimeoutError):
+                    async with asyncio.timeout(_CLOSE_TIMEOUT):
+                        await writer.wait_closed()
 
     def _drop(self) -> asyncio.StreamWriter | None:
         writer = self._writer
