@@ -33,29 +33,11 @@ from custom_components.hashwatt.const import CONF_ENTRY_TYPE, DOMAIN
 from custom_components.hashwatt.coordinator import write_disabled_issue_id
 from custom_components.hashwatt.services import ACTIONS, MinerAction
 from simulator.whatsminer import Fault, SimulatedMiner
-from simulator.whatsminer.v2 import WRITES as V2_WRITES
 
 from .conftest import PASSWORD, miner_entry_data, tick
+from .control_helpers import device_of, writes
 
 pytestmark = pytest.mark.usefixtures("init_integration")
-
-
-def device_of(hass: HomeAssistant, entry: MockConfigEntry) -> str:
-    """Return the device ID of a miner entry."""
-    device = dr.async_get(hass).async_get_device_by_identifier(
-        (DOMAIN, str(entry.unique_id)), entry.entry_id
-    )
-    assert device is not None
-    return device.id
-
-
-def writes(miner: SimulatedMiner) -> list[str]:
-    """Return the write commands the miner accepted, in order."""
-    return [
-        request.command
-        for request in miner.requests
-        if request.authenticated and request.command in V2_WRITES
-    ]
 
 
 async def call(
@@ -70,26 +52,27 @@ async def call(
     )
 
 
+@pytest.mark.parametrize("miner_api", ["v2", "v3"])
 @pytest.mark.parametrize(
-    ("service", "data", "command", "applied"),
+    ("service", "data", "commands", "applied"),
     [
         (
             "set_power_limit",
             {"power_limit": 3000},
-            "adjust_power_limit",
+            ("adjust_power_limit", "set.miner.power_limit"),
             lambda state: state.power_limit == 3000,
         ),
         (
             # A hydro miner's limit: the action must not cap it at air-cooled sizes.
             "set_power_limit",
             {"power_limit": 12500},
-            "adjust_power_limit",
+            ("adjust_power_limit", "set.miner.power_limit"),
             lambda state: state.power_limit == 12500,
         ),
         (
             "set_power_percent",
             {"percent": 80},
-            "set_power_pct_v2",
+            ("set_power_pct_v2", "set.miner.power_percent"),
             lambda state: (
                 (state.power_percent, state.power_percent_mode) == (80, "normal")
             ),
@@ -97,7 +80,7 @@ async def call(
         (
             "set_power_percent",
             {"percent": 70, "mode": "fast"},
-            "set_power_pct",
+            ("set_power_pct", "set.miner.power_percent"),
             lambda state: (
                 (state.power_percent, state.power_percent_mode) == (70, "fast")
             ),
@@ -105,20 +88,25 @@ async def call(
         (
             "set_power_mode",
             {"mode": "low"},
-            "set_low_power",
+            ("set_low_power", "set.miner.power_mode"),
             lambda state: state.power_mode == "Low",
         ),
         (
             "set_target_frequency",
             {"percent": -10},
-            "set_target_freq",
+            ("set_target_freq", "set.miner.target_freq"),
             lambda state: state.target_freq == -10,
         ),
-        ("set_led", {"color": "auto"}, "set_led", lambda state: state.led == "auto"),
+        (
+            "set_led",
+            {"color": "auto"},
+            ("set_led", "set.system.led"),
+            lambda state: state.led == "auto",
+        ),
         (
             "set_led",
             {"color": "green", "period": 1000, "duration": 200, "start": 100},
-            "set_led",
+            ("set_led", "set.system.led"),
             lambda state: (
                 [(p.color, p.period, p.duration, p.start) for p in state.led]
                 == [("green", 1000, 200, 100)]
@@ -127,7 +115,7 @@ async def call(
         (
             "set_led",
             {"color": "red", "period": 800},
-            "set_led",
+            ("set_led", "set.system.led"),
             lambda state: (
                 [(p.color, p.period, p.duration, p.start) for p in state.led]
                 == [("red", 800, 400, 0)]
@@ -142,7 +130,7 @@ async def call(
                 "pool_2_worker": "acct.rig1",
                 "pool_2_password": "x",
             },
-            "update_pools",
+            ("update_pools", "set.miner.pools"),
             lambda state: (
                 [(p.url, p.worker, p.password) for p in state.pools]
                 == [
@@ -151,29 +139,34 @@ async def call(
                 ]
             ),
         ),
-        ("restart_mining", {}, "restart_btminer", lambda state: state.mining),
+        (
+            "restart_mining",
+            {},
+            ("restart_btminer", "set.miner.service"),
+            lambda state: state.mining,
+        ),
         (
             "set_temperature_offset",
             {"offset": -5},
-            "set_temp_offset",
+            ("set_temp_offset", "set.fan.temp_offset"),
             lambda state: state.temp_offset == -5,
         ),
         (
             "set_upfreq_speed",
             {"speed": 3},
-            "adjust_upfreq_speed",
+            ("adjust_upfreq_speed", "set.miner.upfreq_speed"),
             lambda state: state.upfreq_speed == 3,
         ),
         (
             "set_hostname",
             {"hostname": "rack3-slot12"},
-            "set_hostname",
+            ("set_hostname", "set.system.hostname"),
             lambda state: state.hostname == "rack3-slot12",
         ),
         (
             "set_timezone",
             {"timezone": "CET-1CEST,M3.5.0,M10.5.0/3", "zone_name": "Europe/Amsterdam"},
-            "set_zone",
+            ("set_zone", "set.system.timezone"),
             lambda state: (
                 (state.timezone, state.zonename)
                 == ("CET-1CEST,M3.5.0,M10.5.0/3", "Europe/Amsterdam")
@@ -188,7 +181,7 @@ async def test_action_reaches_the_miner(
     simulated_miner: SimulatedMiner,
     service: str,
     data: dict[str, Any],
-    command: str,
+    commands: tuple[str, str],
     applied: Any,
 ) -> None:
     """Each action sends its command once, and the miner applies it."""
@@ -196,7 +189,10 @@ async def test_action_reaches_the_miner(
 
     assert await call(hass, service, {ATTR_DEVICE_ID: device_id, **data}) is None
 
-    assert writes(simulated_miner) == [command]
+    v2_command, v3_command = commands
+    assert writes(simulated_miner) == [
+        v2_command if simulated_miner.api == "v2" else v3_command
+    ]
     assert applied(simulated_miner.state)
 
 
@@ -605,6 +601,7 @@ async def test_token_limit(
     assert simulated_miner.state.power_limit != 3000
 
 
+@pytest.mark.parametrize("miner_api", ["v2", "v3"])
 async def test_pre_power_on_reports_progress(
     hass: HomeAssistant,
     init_integration: MockConfigEntry,
@@ -639,6 +636,7 @@ def config_dir(hass: HomeAssistant, tmp_path: Path) -> Path:
     return tmp_path
 
 
+@pytest.mark.parametrize("miner_api", ["v2", "v3"])
 async def test_download_logs(
     hass: HomeAssistant,
     init_integration: MockConfigEntry,
@@ -771,20 +769,31 @@ async def test_factory_reset(
     assert simulated_miner.state.pools == []
 
 
+@pytest.mark.parametrize(
+    ("miner_api", "new_password"),
+    [("v2", "new_pw1"), ("v3", "a_longer_password_for_v3")],
+)
 async def test_change_password(
     hass: HomeAssistant,
+    *,
     init_integration: MockConfigEntry,
     simulated_miner: SimulatedMiner,
+    new_password: str,
 ) -> None:
     """The new password goes to the miner and into the entry; writes keep working."""
     device_id = device_of(hass, init_integration)
 
     await call(
-        hass, "change_password", {ATTR_DEVICE_ID: device_id, "new_password": "new_pw1"}
+        hass,
+        "change_password",
+        {ATTR_DEVICE_ID: device_id, "new_password": new_password},
     )
 
-    assert simulated_miner.state.password == "new_pw1"
-    assert init_integration.data[CONF_PASSWORD] == "new_pw1"
+    if simulated_miner.api == "v2":
+        assert simulated_miner.state.password == new_password
+    else:
+        assert simulated_miner.state.accounts["super"] == new_password
+    assert init_integration.data[CONF_PASSWORD] == new_password
     await call(
         hass, "set_power_limit", {ATTR_DEVICE_ID: device_id, "power_limit": 3100}
     )
