@@ -450,9 +450,8 @@ def _read_firmware(hass: HomeAssistant, requested: str) -> bytes:
     Runs in the executor: it resolves symlinks and reads up to 512 MiB.
     """
     firmware_folder = Path(hass.config.path(*FIRMWARE_FOLDER)).resolve()
-    path = (
-        firmware_folder / requested
-    ).resolve()  # an absolute path replaces the folder
+    # A relative path is taken in the firmware folder; an absolute one replaces it.
+    path = (firmware_folder / requested).resolve()
     if not (
         path.is_relative_to(firmware_folder) or hass.config.is_allowed_path(str(path))
     ):
@@ -477,7 +476,7 @@ async def _factory_reset_command(call: ServiceCall, miners: Miners) -> MinerComm
     return lambda entry: entry.runtime_data.client.factory_reset()
 
 
-def _simple(
+def _schema_checked(
     command: Callable[[HashwattConfigEntry, ServiceCall], Awaitable[Any]],
 ) -> CommandBuilder:
     """Wrap a command that needs nothing checked beyond the schema."""
@@ -488,7 +487,9 @@ def _simple(
     return build
 
 
-def _by_miner(key: str) -> Callable[[dict[str, Any]], ServiceResponse]:
+def _response_by_miner(key: str) -> Callable[[dict[str, Any]], ServiceResponse]:
+    """Answer each miner's result under ``key``, next to its device ID."""
+
     def respond(results: dict[str, Any]) -> ServiceResponse:
         return {
             "miners": [
@@ -509,7 +510,7 @@ ACTIONS: Final[tuple[MinerAction, ...]] = (
     MinerAction(
         name=SERVICE_SET_POWER_LIMIT,
         schema=SET_POWER_LIMIT_SCHEMA,
-        command_fn=_simple(
+        command_fn=_schema_checked(
             lambda entry, call: entry.runtime_data.client.set_power_limit(
                 call.data[ATTR_POWER_LIMIT]
             )
@@ -518,7 +519,7 @@ ACTIONS: Final[tuple[MinerAction, ...]] = (
     MinerAction(
         name=SERVICE_SET_POWER_PERCENT,
         schema=SET_POWER_PERCENT_SCHEMA,
-        command_fn=_simple(
+        command_fn=_schema_checked(
             lambda entry, call: entry.runtime_data.client.set_power_percent(
                 call.data[ATTR_PERCENT], PowerPercentMode(call.data[ATTR_MODE])
             )
@@ -527,7 +528,7 @@ ACTIONS: Final[tuple[MinerAction, ...]] = (
     MinerAction(
         name=SERVICE_SET_POWER_MODE,
         schema=SET_POWER_MODE_SCHEMA,
-        command_fn=_simple(
+        command_fn=_schema_checked(
             lambda entry, call: entry.runtime_data.client.set_power_mode(
                 PowerMode(call.data[ATTR_MODE])
             )
@@ -536,7 +537,7 @@ ACTIONS: Final[tuple[MinerAction, ...]] = (
     MinerAction(
         name=SERVICE_SET_TARGET_FREQUENCY,
         schema=SET_TARGET_FREQUENCY_SCHEMA,
-        command_fn=_simple(
+        command_fn=_schema_checked(
             lambda entry, call: entry.runtime_data.client.set_target_frequency(
                 call.data[ATTR_PERCENT]
             )
@@ -549,19 +550,21 @@ ACTIONS: Final[tuple[MinerAction, ...]] = (
     MinerAction(
         name=SERVICE_REBOOT,
         schema=DEVICES_SCHEMA,
-        command_fn=_simple(lambda entry, call: entry.runtime_data.client.reboot()),
+        command_fn=_schema_checked(
+            lambda entry, call: entry.runtime_data.client.reboot()
+        ),
     ),
     MinerAction(
         name=SERVICE_RESTART_MINING,
         schema=DEVICES_SCHEMA,
-        command_fn=_simple(
+        command_fn=_schema_checked(
             lambda entry, call: entry.runtime_data.client.restart_mining()
         ),
     ),
     MinerAction(
         name=SERVICE_SET_TEMPERATURE_OFFSET,
         schema=SET_TEMPERATURE_OFFSET_SCHEMA,
-        command_fn=_simple(
+        command_fn=_schema_checked(
             lambda entry, call: entry.runtime_data.client.set_temperature_offset(
                 call.data[ATTR_OFFSET]
             )
@@ -570,7 +573,7 @@ ACTIONS: Final[tuple[MinerAction, ...]] = (
     MinerAction(
         name=SERVICE_SET_UPFREQ_SPEED,
         schema=SET_UPFREQ_SPEED_SCHEMA,
-        command_fn=_simple(
+        command_fn=_schema_checked(
             lambda entry, call: entry.runtime_data.client.set_upfreq_speed(
                 call.data[ATTR_SPEED]
             )
@@ -579,13 +582,13 @@ ACTIONS: Final[tuple[MinerAction, ...]] = (
     MinerAction(
         name=SERVICE_PRE_POWER_ON,
         schema=DEVICES_SCHEMA,
-        command_fn=_simple(_pre_power_on),
-        response_fn=_by_miner("state"),
+        command_fn=_schema_checked(_pre_power_on),
+        response_fn=_response_by_miner("state"),
     ),
     MinerAction(
         name=SERVICE_SET_HOSTNAME,
         schema=SET_HOSTNAME_SCHEMA,
-        command_fn=_simple(
+        command_fn=_schema_checked(
             lambda entry, call: entry.runtime_data.client.set_hostname(
                 call.data[ATTR_HOSTNAME]
             )
@@ -594,7 +597,7 @@ ACTIONS: Final[tuple[MinerAction, ...]] = (
     MinerAction(
         name=SERVICE_SET_TIMEZONE,
         schema=SET_TIMEZONE_SCHEMA,
-        command_fn=_simple(
+        command_fn=_schema_checked(
             lambda entry, call: entry.runtime_data.client.set_timezone(
                 call.data[ATTR_TIMEZONE], call.data[ATTR_ZONE_NAME]
             )
@@ -616,7 +619,7 @@ ACTIONS: Final[tuple[MinerAction, ...]] = (
         name=SERVICE_DOWNLOAD_LOGS,
         schema=DEVICES_SCHEMA,
         command_fn=_download_logs_command,
-        response_fn=_by_miner("path"),
+        response_fn=_response_by_miner("path"),
         admin=True,
     ),
     MinerAction(
