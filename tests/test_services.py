@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import io
 import json
+import logging
 import tarfile
 import time
 from pathlib import Path
@@ -1077,3 +1078,42 @@ def test_action_is_described(action: MinerAction) -> None:
     # The schema takes every field the UI offers, and nothing it does not.
     schema_keys = {str(key) for key in action.schema.schema}
     assert schema_keys == set(fields)
+
+
+@pytest.mark.parametrize(
+    ("miner_api", "new_password", "translation_key"),
+    [
+        ("v2", "hw_New42", None),
+        ("v3", "hw_NewPassword_4242", None),
+        ("v2", "hw_NewPassword_4242", "password_too_long_for_v2"),
+        ("v2", "hw New42!", "invalid_action_data"),
+    ],
+)
+async def test_passwords_stay_out_of_logs_and_errors(
+    hass: HomeAssistant,
+    *,
+    init_integration: MockConfigEntry,
+    caplog: pytest.LogCaptureFixture,
+    new_password: str,
+    translation_key: str | None,
+) -> None:
+    """Neither the old nor the new password shows in a log line or an error."""
+    caplog.set_level(logging.DEBUG)
+    data = {
+        ATTR_DEVICE_ID: device_of(hass, init_integration),
+        "new_password": new_password,
+    }
+
+    if translation_key is None:
+        await call(hass, "change_password", data)
+        # Debug logging is on: the polls confirming the change are in the log.
+        assert "Finished fetching Miner 1" in caplog.text
+    else:
+        with pytest.raises(ServiceValidationError) as raised:
+            await call(hass, "change_password", data)
+        assert raised.value.translation_key == translation_key
+        assert new_password not in str(raised.value)
+        assert new_password not in repr(raised.value.translation_placeholders)
+
+    assert new_password not in caplog.text
+    assert PASSWORD not in caplog.text
