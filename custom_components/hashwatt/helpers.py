@@ -44,8 +44,8 @@ def miner_command[TargetT: MinerCommandTarget, **P, R](
     password also starts reauthentication. Nothing is retried: the client sends
     each command once, and a power-off sent twice is a power-off too many.
 
-    After a command succeeds both coordinators poll again, so entities show what
-    the miner reports from then on and never what Home Assistant asked for.
+    After a command succeeds, the polls that show its effect run again: entities
+    show what the miner then reports, never what Home Assistant asked of it.
     """
 
     async def handler(target: TargetT, /, *args: P.args, **kwargs: P.kwargs) -> R:
