@@ -21,6 +21,10 @@ _SERVERS = {
     ),
     "whitepool": ("simulator.whitepool", "a mock WhiteBIT mining-pool API"),
     "webminepool": ("simulator.webminepool", "a mock WebMinePool HTTP API"),
+    "demo": (
+        "simulator.demo",
+        "the scripts/develop demo: a mixed fleet and both pool mocks",
+    ),
 }
 
 

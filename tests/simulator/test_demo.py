@@ -1,0 +1,75 @@
+"""The scripts/develop demo: named miners on their pool, and pool workers that follow them.
+
+scripts/develop hands Home Assistant what ``Demo.describe`` says; these tests check
+that the served miners answer that way (over raw sockets, like the other simulator
+tests) and that the WhitePool mock's workers track the miners.
+"""
+
+from collections.abc import AsyncIterator
+
+import pytest
+
+from simulator.demo import WHITEPOOL_ACCOUNT, Demo
+
+from .conftest import v2_call
+
+pytestmark = pytest.mark.usefixtures("loopback_network")
+
+
+@pytest.fixture
+async def demo() -> AsyncIterator[Demo]:
+    demo = Demo.build(
+        miners=2, first_ip="127.0.78.1", whitepool_port=0, webminepool_port=0
+    )
+    await demo.start()
+    yield demo
+    await demo.stop()
+
+
+async def test_miners_answer_as_described(demo: Demo) -> None:
+    miners = demo.describe()["miners"]
+    assert [(miner["host"], miner["api"]) for miner in miners] == [
+        ("127.0.78.1", "v2"),
+        ("127.0.78.2", "v3"),
+    ]
+    for miner in miners:
+        info = await v2_call(
+            miner["v2_port"],
+            {"cmd": "get_miner_info", "info": "hostname,mac"},
+            host=miner["host"],
+        )
+        assert info["Msg"] == {"hostname": miner["name"], "mac": miner["mac"]}
+        pools = await v2_call(miner["v2_port"], {"cmd": "pools"}, host=miner["host"])
+        worker = f"{WHITEPOOL_ACCOUNT}.{miner['name'].replace('-', '_')}"
+        assert [pool["User"] for pool in pools["POOLS"][:2]] == [worker, worker]
+    v2_miner, v3_miner = demo.fleet.miners
+    # The passwords Home Assistant is given are the ones the miners take.
+    assert v2_miner.state.password == miners[0]["password"] == "admin"
+    assert v3_miner.state.accounts["super"] == miners[1]["password"] == "super"
+
+
+async def test_pool_workers_follow_their_miners(demo: Demo) -> None:
+    account = demo.whitepool.accounts[WHITEPOOL_ACCOUNT]
+    assert [worker.status for worker in account.workers] == ["online", "online"]
+
+    stopped = demo.fleet.miners[0]
+    stopped.set_mining(stopped.clock(), mining=False)
+    demo.sync()
+
+    assert [worker.status for worker in account.workers] == ["offline", "online"]
+    running = demo.fleet.miners[1].reading()
+    assert float(account.workers[1].hashrate) == pytest.approx(
+        running.hashrate_avg * 10**12, rel=0.01
+    )
+
+
+async def test_sync_drops_the_request_logs(demo: Demo) -> None:
+    miner = demo.describe()["miners"][0]
+    await v2_call(miner["v2_port"], {"cmd": "summary"}, host=miner["host"])
+    assert demo.fleet.miners[0].requests
+
+    demo.sync()
+
+    assert not demo.fleet.miners[0].requests
+    assert not demo.whitepool.requests
+    assert not demo.webminepool.calls
