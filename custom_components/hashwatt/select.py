@@ -1,4 +1,4 @@
-"""Selects of a Whatsminer: its power mode."""
+"""Selects of a Whatsminer: its power mode, and a liquid-cooled miner's heat mode."""
 
 from __future__ import annotations
 
@@ -12,22 +12,29 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .clients.whatsminer.client import Whatsminer
-from .clients.whatsminer.models import PowerMode
+from .clients.whatsminer.models import HeatMode, PowerMode
 from .coordinator import (
     HashwattConfigEntry,
     MinerRuntimeData,
     WhatsminerFastCoordinator,
+    WhatsminerSlowCoordinator,
 )
 from .entity import HashwattMinerEntity
 from .helpers import miner_command
 
 PARALLEL_UPDATES = 1
 
+# Options are translation keys, which take no hyphen: "anti-freezing" becomes one.
+HEAT_MODE_OPTIONS = {mode.value.replace("-", "_"): mode for mode in HeatMode}
+
 
 @dataclass(frozen=True, kw_only=True)
 class HashwattSelectEntityDescription(SelectEntityDescription):
-    """A miner select: how its option is read from the fast poll, and how it is set."""
+    """A miner select: where its option is read, and how it is set."""
 
+    # A setting the slow poll reads back; otherwise the fast poll's state.
+    setting: bool = False
+    exists_fn: Callable[[MinerRuntimeData], bool] = lambda _: True
     current_fn: Callable[[MinerRuntimeData], str | None]
     select_fn: Callable[[Whatsminer, str], Awaitable[None]]
 
@@ -43,6 +50,23 @@ SELECTS: tuple[HashwattSelectEntityDescription, ...] = (
         ),
         select_fn=lambda client, option: client.set_power_mode(PowerMode(option)),
     ),
+    HashwattSelectEntityDescription(
+        key="heat_mode",
+        translation_key="heat_mode",
+        entity_category=EntityCategory.CONFIG,
+        options=list(HEAT_MODE_OPTIONS),
+        setting=True,
+        # Only liquid-cooled miners on API v3 report (and take) a heat mode.
+        exists_fn=lambda miner: miner.slow.data.settings.heat_mode is not None,
+        current_fn=lambda miner: (
+            mode.value.replace("-", "_")
+            if (mode := miner.slow.data.settings.heat_mode)
+            else None
+        ),
+        select_fn=lambda client, option: client.set_heat_mode(
+            HEAT_MODE_OPTIONS[option]
+        ),
+    ),
 )
 
 
@@ -51,15 +75,20 @@ async def async_setup_entry(
     entry: HashwattConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
-    """Set up a miner's selects."""
+    """Set up the selects a miner can read back."""
     miner = entry.runtime_data
     async_add_entities(
-        HashwattSelectEntity(miner.fast, description) for description in SELECTS
+        HashwattSelectEntity(
+            miner.slow if description.setting else miner.fast, description
+        )
+        for description in SELECTS
+        if description.exists_fn(miner)
     )
 
 
 class HashwattSelectEntity(
-    HashwattMinerEntity[WhatsminerFastCoordinator], SelectEntity
+    HashwattMinerEntity[WhatsminerFastCoordinator | WhatsminerSlowCoordinator],
+    SelectEntity,
 ):
     """A select showing what the miner reports, never what was last asked of it."""
 
