@@ -120,7 +120,8 @@ class WhatsminerSlowCoordinator(DataUpdateCoordinator[SlowData]):
     """Identity, firmware, PSU, error codes, pools and settings, and write access.
 
     Has no timer of its own: ``async_fast_updated`` starts it after a fast poll
-    reached the miner, every ``SLOW_SCAN_INTERVAL`` and at once after an outage.
+    reached the miner, every ``SLOW_SCAN_INTERVAL``, and at once after an outage
+    or a failed slow poll.
     """
 
     config_entry: HashwattConfigEntry
@@ -154,6 +155,9 @@ class WhatsminerSlowCoordinator(DataUpdateCoordinator[SlowData]):
             return
         due = (
             self._missed_while_offline
+            # A failed slow poll leaves every entity unavailable: retry it now
+            # rather than up to five minutes after the miner answers again.
+            or not self.last_update_success
             or self._last_attempt is None
             or dt_util.utcnow() - self._last_attempt >= SLOW_SCAN_INTERVAL
         )
