@@ -357,17 +357,13 @@ async def _pools_command(call: ServiceCall, miners: Miners) -> MinerCommand:
     for number in range(1, MAX_POOLS + 1):
         url = call.data.get(pool_field(number, "url"))
         worker = call.data.get(pool_field(number, "worker"))
-        if url is None and worker is None:
+        password = call.data.get(pool_field(number, "password"))
+        if url is None and worker is None and password is None:
             continue
+        # A password alone is no pool: dropping it would clear the slot unasked.
         if url is None or worker is None:
             raise _invalid("pool_incomplete", pool=str(number))
-        pools.append(
-            PoolConfig(
-                url=url,
-                worker=worker,
-                password=call.data.get(pool_field(number, "password"), ""),
-            )
-        )
+        pools.append(PoolConfig(url=url, worker=worker, password=password or ""))
     return lambda entry: entry.runtime_data.client.update_pools(pools)
 
 
