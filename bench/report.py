@@ -291,7 +291,7 @@ def markdown_results(results: dict[str, Any]) -> str:
 
 TEMPLATE = f"""# Benchmarks
 
-Rerun with `scripts/bench` (about 15 minutes; `scripts/bench --quick` for 10 and 100
+Rerun with `scripts/bench` (5 to 10 minutes; `scripts/bench --quick` for 10 and 100
 miners). Raw figures: [benchmarks.json](benchmarks.json).
 
 {BEGIN}
