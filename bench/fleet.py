@@ -88,51 +88,9 @@ def _answer(fleet: Any, request: dict[str, Any]) -> dict[str, Any]:  # noqa: ANN
     raise ValueError(f"unknown request {op!r}")
 
 
-def _answer_joins_like_cgminer() -> None:
-    """Answer joined reads (``summary+devs+pools``) the way cgminer does.
-
-    cgminer puts each command's whole reply under its name, for any number of
-    joinable commands: ``{"summary": [{...}], "devs": [{...}], "id": 1}``. The
-    simulator instead merges at most two commands into one reply. pyasic sends
-    three-way joins and reads the keyed shape, so without this it reads nothing
-    from a simulated v2 miner (see docs/benchmarks.md). Hashwatt reads both shapes.
-    """
-    from simulator.whatsminer import v2  # noqa: PLC0415  # only in the fleet process
-    from simulator.whatsminer.common import Outcome  # noqa: PLC0415
-
-    simulator_read = v2.V2Handler.read
-
-    def read(
-        handler: v2.V2Handler,
-        command: str,
-        request: dict[str, Any],
-        client_ip: str,
-        now: float,
-    ) -> Outcome:
-        parts = command.split("+")
-        if (
-            len(parts) < 2
-            or not all(part in v2.CGMINER_READS for part in parts)
-            or handler._compat_for(command)  # noqa: SLF001  # new firmware joins nothing
-        ):
-            return simulator_read(handler, command, request, client_ip, now)
-        keyed: dict[str, Any] = {
-            part: [
-                json.loads(simulator_read(handler, part, request, client_ip, now).body)
-            ]
-            for part in parts
-        }
-        keyed["id"] = 1
-        return Outcome(v2.dumps(keyed), command)
-
-    v2.V2Handler.read = read  # type: ignore[method-assign,assignment]
-
-
 async def _serve(args: argparse.Namespace) -> None:
     from simulator.whatsminer import MinerFleet  # noqa: PLC0415  # only in this process
 
-    if args.cgminer_joins:
-        _answer_joins_like_cgminer()
     fleet = MinerFleet(
         args.count, first_ip=args.first_ip, api=args.api, password=args.password
     )
@@ -158,7 +116,6 @@ def main() -> None:
     parser.add_argument("--first-ip", default="127.1.0.1")
     parser.add_argument("--api", default="mixed", choices=("v2", "v3", "mixed"))
     parser.add_argument("--password", default=BENCH_PASSWORD)
-    parser.add_argument("--cgminer-joins", action="store_true")
     asyncio.run(_serve(parser.parse_args()))
 
 
@@ -175,7 +132,6 @@ class FleetProcess:
         first_ip: str = "127.1.0.1",
         api: str = "mixed",
         password: str = BENCH_PASSWORD,
-        cgminer_joins: bool = True,
     ) -> None:
         self.command = [
             str(PROJECT_PYTHON),
@@ -185,7 +141,6 @@ class FleetProcess:
             f"--first-ip={first_ip}",
             f"--api={api}",
             f"--password={password}",
-            *(["--cgminer-joins"] if cgminer_joins else []),
         ]
         self.miners: list[dict[str, Any]] = []
         self._process: subprocess.Popen[str] | None = None

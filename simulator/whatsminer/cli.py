@@ -79,11 +79,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="v3 port of a single miner (--count 1 only; default 4433)",
     )
     parser.add_argument(
-        "--cgminer-joins",
-        action="store_true",
-        help='answer joined reads ("summary+pools") in cgminer\'s keyed form',
-    )
-    parser.add_argument(
         "--read-only",
         action="store_true",
         help="start with the write API switched off",
@@ -120,7 +115,6 @@ async def serve(args: argparse.Namespace) -> None:
         write_enabled=not args.read_only,
         v2_port=4028 if args.port is None else args.port,
         v3_port=4433 if args.v3_port is None else args.v3_port,
-        cgminer_joins=args.cgminer_joins,
     )
     for miner in fleet:
         for kind in args.fault:

@@ -72,7 +72,6 @@ class MinerFleet:
         write_enabled: bool = True,
         v2_port: int = 4028,
         v3_port: int = 4433,
-        cgminer_joins: bool = False,
     ) -> None:
         if count < 1:
             msg = "a fleet needs at least one miner"
@@ -103,7 +102,6 @@ class MinerFleet:
                     write_enabled=write_enabled,
                     clock=clock,
                     mac=fleet_mac(seed, index),
-                    cgminer_joins=cgminer_joins,
                 )
             )
 

@@ -138,7 +138,6 @@ class SimulatedMiner:
         mac: str | None = None,
         reboot_downtime: float = DEFAULT_REBOOT_DOWNTIME,
         worker: str | None = None,
-        cgminer_joins: bool = False,
     ) -> None:
         if model not in MODELS:
             msg = f"unknown model {model!r}; known: {', '.join(MODELS)}"
@@ -151,7 +150,6 @@ class SimulatedMiner:
         self.reboot_downtime = reboot_downtime
         # Joined reads ("summary+pools"): one STATUS list with both sections (default),
         # or cgminer's keyed form {"summary": [<reply>], "pools": [<reply>], "id": 1}.
-        self.cgminer_joins = cgminer_joins
         self.rng = random.Random(seed)
         self.faults = FaultBook()
         self.requests: list[RecordedRequest] = []

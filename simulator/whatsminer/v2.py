@@ -226,19 +226,17 @@ class V2Handler:
         """Answer a read command (plaintext or decrypted)."""
         parts = command.split("+")
         if len(parts) > 1:
-            if (
-                len(parts) > 2  # noqa: PLR2004 - the API joins at most two commands
-                or not all(part in CGMINER_READS for part in parts)
-                or self._compat_for(command)
+            # btminer's reads are cgminer's: it joins any number of forwarded
+            # reads and keys each command's whole reply by its name (pyasic, which
+            # works against real miners, asks for "summary+devs+pools" that way).
+            if not all(part in CGMINER_READS for part in parts) or self._compat_for(
+                command
             ):
                 return Outcome(dumps(self._invalid_command(now, command)), command)
-            if self.miner.cgminer_joins:
-                # cgminer's own form: each command's whole reply under its name.
-                keyed: dict[str, Any] = {
-                    part: [self._cgminer([part], now)] for part in parts
-                }
-                return Outcome(dumps({**keyed, "id": 1}), command)
-            return Outcome(dumps(self._cgminer(parts, now)), command)
+            keyed: dict[str, Any] = {
+                part: [self._cgminer([part], now)] for part in parts
+            }
+            return Outcome(dumps({**keyed, "id": 1}), command)
         if command in CGMINER_READS:
             if self._compat_for(command):
                 return Outcome(dumps(self._compat_read(command, now)), command)

@@ -93,14 +93,6 @@ def test_fleet_arguments_are_checked(options):
         MinerFleet(**options)
 
 
-async def test_cgminer_style_joins(make_miner: MinerFactory):
-    miner = await make_miner(cgminer_joins=True)
-    reply = await v2_call(miner.v2_port, {"cmd": "summary+pools"})
-    assert set(reply) == {"summary", "pools", "id"}
-    assert reply["summary"][0]["SUMMARY"][0]["Power"] > 0
-    assert reply["pools"][0]["STATUS"][0]["Code"] == 7
-
-
 @pytest.mark.usefixtures("loopback_network")
 async def test_change_address(make_miner: MinerFactory):
     miner = await make_miner()

@@ -119,21 +119,22 @@ async def test_pools_list_the_configured_pools(miner: SimulatedMiner):
 
 
 @pytest.mark.parametrize(
-    ("joined", "sections"),
-    [("summary+pools", ("SUMMARY", "POOLS")), ("summary+edevs", ("SUMMARY", "DEVS"))],
+    "joined", ["summary+pools", "summary+edevs", "summary+devs+pools"]
 )
-async def test_two_reads_join_in_one_reply(miner: SimulatedMiner, joined, sections):
+async def test_joined_reads_are_keyed_by_command(miner: SimulatedMiner, joined):
+    """Joined as cgminer joins: each command's whole reply under its own name."""
     reply = await v2_call(miner.v2_port, {"cmd": joined})
-    assert set(reply) == {"STATUS", *sections, "id"}
-    assert [status["Code"] for status in reply["STATUS"]] == [
-        CGMINER_SECTIONS[part][1] for part in joined.split("+")
-    ]
+    parts = joined.split("+")
+    assert set(reply) == {*parts, "id"}
+    for part in parts:
+        section, code = CGMINER_SECTIONS[part]
+        (alone,) = reply[part]
+        assert alone["STATUS"][0]["Code"] == code
+        assert section in alone
 
 
-@pytest.mark.parametrize(
-    "joined", ["summary+pools+edevs", "summary+get_psu", "summary+bogus"]
-)
-async def test_only_two_forwarded_reads_join(miner: SimulatedMiner, joined):
+@pytest.mark.parametrize("joined", ["summary+get_psu", "summary+bogus"])
+async def test_only_forwarded_reads_join(miner: SimulatedMiner, joined):
     reply = await v2_call(miner.v2_port, {"cmd": joined})
     assert reply["STATUS"][0]["STATUS"] == "E"
     assert reply["STATUS"][0]["Code"] == 14
