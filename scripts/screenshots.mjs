@@ -1,0 +1,108 @@
+// Screenshots of the demo for the README, taken in headless Chromium with Playwright.
+//
+//   node scripts/screenshots.mjs --modules DIR --url URL --out DIR --username U --password P
+//
+// scripts/screenshots runs this with playwright-core installed in DIR (.cache/screenshots)
+// and Home Assistant running the demo at URL. It logs in through the login form, then
+// saves dashboard.png (the example dashboard), device.png (a miner's device page) and
+// config-flow.png (Add integration > Hashwatt) in the output folder.
+
+import { createRequire } from "node:module";
+import path from "node:path";
+import { parseArgs } from "node:util";
+
+const { values: options } = parseArgs({
+  options: {
+    modules: { type: "string" },
+    url: { type: "string", default: "http://localhost:8123" },
+    out: { type: "string" },
+    username: { type: "string" },
+    password: { type: "string" },
+    device: { type: "string", default: "miner-02" },
+    chromium: { type: "string", default: "/usr/bin/chromium" },
+  },
+});
+for (const name of ["modules", "out", "username", "password"]) {
+  if (!options[name]) throw new Error(`--${name} is required`);
+}
+
+const { chromium } = createRequire(path.join(path.resolve(options.modules), "/"))(
+  "playwright-core",
+);
+
+const VIEWPORT = { width: 1280, height: 800 };
+const TIMEOUT = 60_000;
+// History loads after the cards, and charts draw after that: on a small machine it
+// takes a while (a too early picture has empty charts).
+const SETTLE_MS = 4_000;
+const CHARTS_SETTLE_MS = 20_000;
+
+const browser = await chromium.launch({
+  executablePath: options.chromium,
+  // Without the background-networking flags Chromium keeps calling Google's servers.
+  args: [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+  ],
+});
+
+try {
+  const context = await browser.newContext({
+    viewport: VIEWPORT,
+    locale: "en-US",
+    colorScheme: "light",
+  });
+  const page = await context.newPage();
+  page.setDefaultTimeout(TIMEOUT);
+  page.on("pageerror", (error) => console.error(`page error: ${error.message}`));
+
+  // Log in the way a person does.
+  await page.goto(options.url);
+  await page.locator("input[name=username]").fill(options.username);
+  await page.locator("input[name=password]").fill(options.password);
+  await page.getByRole("button", { name: "Log in" }).click();
+  await page.locator("ha-sidebar").waitFor();
+
+  const shoot = async (name, settle = SETTLE_MS) => {
+    await page.waitForTimeout(settle);
+    // Out of the way: a pointer left over a button shows it hovered.
+    await page.mouse.move(VIEWPORT.width - 1, VIEWPORT.height / 2);
+    const file = path.join(options.out, name);
+    await page.screenshot({ path: file });
+    console.log(`==> Saved ${file}`);
+  };
+
+  // The example dashboard (docs/dashboard.yaml), once its last section and charts are in.
+  await page.goto(`${options.url}/hashwatt-mine/mine`);
+  await page.getByText("Temperatures").waitFor();
+  await page.locator("hui-history-graph-card ha-chart-base").first().waitFor();
+  await shoot("dashboard.png", CHARTS_SETTLE_MS);
+
+  // A miner's device page: the frontend knows the devices; find the miner by name.
+  const deviceId = await page.evaluate((name) => {
+    const devices = document.querySelector("home-assistant").hass.devices;
+    const device = Object.values(devices).find(
+      (candidate) => (candidate.name_by_user || candidate.name) === name,
+    );
+    return device?.id;
+  }, options.device);
+  if (!deviceId) throw new Error(`no device named ${options.device}`);
+  await page.goto(`${options.url}/config/devices/device/${deviceId}`);
+  await page.getByText("Sensors", { exact: true }).first().waitFor();
+  await shoot("device.png");
+
+  // The config flow's first step: the menu of what Hashwatt can add.
+  await page.goto(`${options.url}/config/integrations/dashboard/add?domain=hashwatt`);
+  // Coming from a link, Home Assistant first asks whether to set it up.
+  await page.getByRole("button", { name: "OK" }).click();
+  await page.getByText("Add to Hashwatt").waitFor();
+  await shoot("config-flow.png");
+} finally {
+  await browser.close();
+}
