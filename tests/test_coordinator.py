@@ -142,6 +142,12 @@ async def test_password_changed_on_the_miner_starts_reauth(
     assert init_integration.runtime_data.writable is False
     assert hass.states.get(FAST_ENTITY).state == STATE_UNAVAILABLE
 
+    # Unlike a garbled reply, a refused password is not retried at every fast
+    # poll: it waits for reauthentication, or for the next slow poll.
+    commands(simulated_miner)
+    await tick(hass, freezer)
+    assert len(commands(simulated_miner)) == 2
+
 
 @pytest.mark.parametrize("miner_api", ["v2", "v3"])
 async def test_write_disabled_at_runtime_raises_the_repair(

@@ -156,8 +156,12 @@ class WhatsminerSlowCoordinator(DataUpdateCoordinator[SlowData]):
         due = (
             self._missed_while_offline
             # A failed slow poll leaves every entity unavailable: retry it now
-            # rather than up to five minutes after the miner answers again.
-            or not self.last_update_success
+            # rather than up to five minutes after the miner answers again. A
+            # refused password is no glitch: it waits for reauthentication.
+            or not (
+                self.last_update_success
+                or isinstance(self.last_exception, ConfigEntryAuthFailed)
+            )
             or self._last_attempt is None
             or dt_util.utcnow() - self._last_attempt >= SLOW_SCAN_INTERVAL
         )
