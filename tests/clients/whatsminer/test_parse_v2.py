@@ -4,7 +4,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from custom_components.hashwatt.clients.whatsminer import parse_v2
+from custom_components.hashwatt.clients.whatsminer import parse_v2, values
 from custom_components.hashwatt.clients.whatsminer.errors import (
     WhatsminerInvalidReplyError,
 )
@@ -336,7 +336,7 @@ def test_version_variants() -> None:
 )
 def test_mac_normalisation(raw: object, expected: str | None) -> None:
     """Upper-case colon form; never an all-zero or broadcast MAC."""
-    assert parse_v2.normalise_mac(raw) == expected
+    assert values.normalise_mac(raw) == expected
 
 
 def test_miner_info() -> None:
@@ -488,36 +488,3 @@ def test_log_file_length() -> None:
         parse_v2.log_file_length({"logfilelen": "-1"})
     with pytest.raises(WhatsminerInvalidReplyError):
         parse_v2.log_file_length("ready")
-
-
-@pytest.mark.parametrize(
-    ("value", "number", "whole", "text", "flag"),
-    [
-        (True, None, None, None, True),
-        (1, 1.0, 1, "1", True),
-        (0.0, 0.0, 0, "0.0", False),
-        (2, 2.0, 2, "2", None),
-        (" 12.5 ", 12.5, None, "12.5", None),
-        ("7", 7.0, 7, "7", None),
-        ("nan", None, None, "nan", None),
-        (float("inf"), None, None, "inf", None),
-        (10**400, None, 10**400, str(10**400), None),
-        ("enable", None, None, "enable", True),
-        ("Disabled", None, None, "Disabled", False),
-        ("", None, None, None, None),
-        (None, None, None, None, None),
-        ([1], None, None, None, None),
-    ],
-)
-def test_coercion(
-    value: object,
-    number: float | None,
-    whole: int | None,
-    text: str | None,
-    flag: bool | None,
-) -> None:
-    """Numbers and text in every form miners use; anything else is None."""
-    assert parse_v2.as_float(value) == number
-    assert parse_v2.as_int(value) == whole
-    assert parse_v2.as_text(value) == text
-    assert parse_v2.as_bool(value) is flag

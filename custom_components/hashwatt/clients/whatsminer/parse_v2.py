@@ -18,10 +18,8 @@ Any value that is missing, of the wrong type or out of its domain becomes
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime
 from typing import Any, Final
 
 from .errors import WhatsminerInvalidReplyError
@@ -32,11 +30,26 @@ from .models import (
     MinerSettings,
     MinerStatus,
     Pool,
-    PowerMode,
     PrePowerOnState,
     Psu,
     Summary,
     Version,
+)
+from .values import (
+    as_count,
+    as_flag,
+    as_mapping,
+    as_measure,
+    as_model,
+    as_number,
+    as_power_mode,
+    as_records,
+    as_share_time,
+    as_text,
+    as_whole,
+    mining_efficiency,
+    normalise_mac,
+    parse_local_time,
 )
 
 MHS_PER_THS: Final = 1_000_000.0
@@ -47,12 +60,7 @@ PSU_CURRENT_SCALE: Final = 1000.0  # iin: A x 1000
 # btminer's failure codes, for replies that carry no status letter.
 _ERROR_CODES: Final = frozenset({14, 23, 45, 132, 135, 136, 137})
 _ERROR_STATUSES: Final = frozenset({"E", "F"})
-_TRUE_WORDS: Final = frozenset({"true", "yes", "y", "1", "enable", "enabled", "on"})
-_FALSE_WORDS: Final = frozenset({"false", "no", "n", "0", "disable", "disabled", "off"})
-_HEX_MAC: Final = re.compile(r"[0-9A-Fa-f]{12}")
-_MAC_SEPARATORS: Final = re.compile(r"[:\-.\s]")
 _COLON_IPV4: Final = re.compile(r"\d{1,3}(?::\d{1,3}){3}")
-_ERROR_TIME_FORMAT: Final = "%Y-%m-%d %H:%M:%S"
 _API_VERSION_PREFIX: Final = "whatsminer v"
 # The list each cgminer-forwarded command answers in.
 _SECTIONS: Final = {
@@ -64,99 +72,23 @@ _SECTIONS: Final = {
 }
 
 
-# Value coercion. Miners send numbers as numbers or strings, sometimes "-1" or "".
-
-
-def as_float(value: object) -> float | None:
-    """Return a finite float from a number or numeric text, else ``None``."""
-    if isinstance(value, bool):
-        return None
-    if not isinstance(value, int | float | str):
-        return None
-    try:
-        number = float(value.strip() if isinstance(value, str) else value)
-    except ValueError, OverflowError:
-        return None
-    return number if math.isfinite(number) else None
-
-
-def as_int(value: object) -> int | None:
-    """Return an int from a whole number or numeric text, else ``None``."""
-    if isinstance(value, int) and not isinstance(value, bool):
-        return value
-    number = as_float(value)
-    if number is None or not number.is_integer():
-        return None
-    return int(number)
-
-
-def as_text(value: object) -> str | None:
-    """Return non-empty text (numbers become text), else ``None``."""
-    if isinstance(value, str):
-        text = value.strip()
-        return text or None
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return str(value)
-    return None
-
-
-def as_bool(value: object) -> bool | None:
-    """Return a bool from JSON booleans, 0/1 or words like "true"/"enable"."""
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, int | float):
-        return True if value == 1 else False if value == 0 else None
-    if isinstance(value, str):
-        word = value.strip().lower()
-        if word in _TRUE_WORDS:
-            return True
-        if word in _FALSE_WORDS:
-            return False
-    return None
-
-
-def _non_negative(value: float | None) -> float | None:
-    # Miners say -1 for "unknown" (Power, fan speeds, PSU readings).
-    return value if value is not None and value >= 0 else None
-
-
-def _non_negative_int(value: object) -> int | None:
-    number = as_int(value)
-    return number if number is not None and number >= 0 else None
-
-
-def _scaled(value: object, divisor: float) -> float | None:
-    number = _non_negative(as_float(value))
-    return None if number is None else number / divisor
-
-
-def _mapping(value: object) -> Mapping[str, Any]:
-    return value if isinstance(value, Mapping) else {}
-
-
-def _records(value: object) -> list[Mapping[str, Any]]:
-    if not isinstance(value, Sequence) or isinstance(value, str | bytes):
-        return []
-    return [item for item in value if isinstance(item, Mapping)]
-
-
 # Envelopes.
 
 
 def reply_status(reply: Mapping[str, Any]) -> tuple[str | None, int | None, str]:
     """Return (status letter, code, message) of either reply envelope."""
     status = reply.get("STATUS")
-    records = _records(status)
+    records = as_records(status)
     if (
         records
     ):  # cgminer-forwarded: {"STATUS":[{"STATUS":"S","Code":11,"Msg":..}], ...}
         first = records[0]
         return (
             as_text(first.get("STATUS")),
-            as_int(first.get("Code")),
+            as_whole(first.get("Code")),
             message_text(first.get("Msg")),
         )
-    return as_text(status), as_int(reply.get("Code")), message_text(reply.get("Msg"))
+    return as_text(status), as_whole(reply.get("Code")), message_text(reply.get("Msg"))
 
 
 def message_text(message: object) -> str:
@@ -182,7 +114,7 @@ def is_error(reply: Mapping[str, Any]) -> bool:
 
 def message_body(reply: Mapping[str, Any]) -> Mapping[str, Any]:
     """Return the ``Msg`` object of a btminer-native reply (``{}`` when not an object)."""
-    return _mapping(reply.get("Msg"))
+    return as_mapping(reply.get("Msg"))
 
 
 def split_joined(
@@ -200,11 +132,11 @@ def split_joined(
         value = reply.get(command)
         if isinstance(value, Mapping):
             parts[command] = value
-        elif records := _records(value):
+        elif records := as_records(value):
             parts[command] = records[0]
     if len(parts) == len(commands):
         return parts
-    statuses = _records(reply.get("STATUS"))
+    statuses = as_records(reply.get("STATUS"))
     sections = [_SECTIONS.get(command) for command in commands]
     if not statuses or any(
         section is None or section not in reply for section in sections
@@ -228,11 +160,11 @@ def is_compat_summary(reply: Mapping[str, Any]) -> bool:
     It answers ``{"STATUS":"S","Code":131,"Msg":{..."MHS av"...}}`` with no
     SUMMARY list, and then reports hashrates in TH/s.
     """
-    return not _records(reply.get("SUMMARY")) and bool(message_body(reply))
+    return not as_records(reply.get("SUMMARY")) and bool(message_body(reply))
 
 
 def _summary_record(reply: Mapping[str, Any]) -> Mapping[str, Any]:
-    records = _records(reply.get("SUMMARY"))
+    records = as_records(reply.get("SUMMARY"))
     return records[0] if records else message_body(reply)
 
 
@@ -240,21 +172,11 @@ def _hashrate(
     record: Mapping[str, Any], keys: Sequence[str], divisor: float
 ) -> float | None:
     for key in keys:
-        value = _non_negative(as_float(record.get(key)))
+        value = as_measure(record.get(key))
         if value is not None:
             # 1 MH/s resolution: what the miner reports, without float noise.
             return round(value / divisor, 6)
     return None
-
-
-def _power_mode(value: object) -> PowerMode | None:
-    text = as_text(value)
-    if text is None:
-        return None
-    try:
-        return PowerMode(text.lower())
-    except ValueError:
-        return None
 
 
 def parse_summary(reply: Mapping[str, Any], *, compat: bool = False) -> Summary:
@@ -263,46 +185,47 @@ def parse_summary(reply: Mapping[str, Any], *, compat: bool = False) -> Summary:
     hash_divisor = 1.0 if compat else MHS_PER_THS
     realtime = _hashrate(record, ("HS RT", "MHS 5s", "MHS 1m"), hash_divisor)
     average = _hashrate(record, ("MHS av",), hash_divisor)
-    power = _non_negative(as_float(record.get("Power")))
-    efficiency = _non_negative(as_float(record.get("Power Rate")))
-    basis = realtime or average
-    if efficiency is None and power and basis:
-        efficiency = power / basis  # W / (TH/s) = J/TH
+    factory = _hashrate(record, ("Factory GHS",), GHS_PER_THS)
+    power = as_measure(record.get("Power"))
+    # A realtime 0 means not hashing now, whatever the average since start says.
+    basis = realtime if realtime is not None else average
     return Summary(
         hashrate_realtime=realtime,
         hashrate_average=average,
-        hashrate_factory=_hashrate(record, ("Factory GHS",), GHS_PER_THS),
+        hashrate_factory=factory,
         power=power,
-        power_limit=_non_negative(as_float(record.get("Power Limit"))),
-        efficiency=efficiency,
-        power_mode=_power_mode(record.get("Power Mode")),
-        environment_temperature=as_float(record.get("Env Temp")),
-        chip_temperature_min=as_float(record.get("Chip Temp Min")),
-        chip_temperature_max=as_float(record.get("Chip Temp Max")),
-        chip_temperature_avg=as_float(record.get("Chip Temp Avg")),
-        fan_speed_in=_non_negative_int(record.get("Fan Speed In")),
-        fan_speed_out=_non_negative_int(record.get("Fan Speed Out")),
-        mining_elapsed=_non_negative_int(record.get("Elapsed")),
-        system_uptime=_non_negative_int(record.get("Uptime")),
-        accepted_shares=_non_negative_int(record.get("Accepted")),
-        rejected_shares=_non_negative_int(record.get("Rejected")),
-        pool_rejected_percent=_non_negative(as_float(record.get("Pool Rejected%"))),
-        frequency_avg=_non_negative(as_float(record.get("freq_avg"))),
-        fast_boot=as_bool(record.get("Btminer Fast Boot")),
+        power_limit=as_measure(record.get("Power Limit")),
+        efficiency=mining_efficiency(
+            as_measure(record.get("Power Rate")), power, basis, factory
+        ),
+        power_mode=as_power_mode(record.get("Power Mode")),
+        environment_temperature=as_number(record.get("Env Temp")),
+        chip_temperature_min=as_number(record.get("Chip Temp Min")),
+        chip_temperature_max=as_number(record.get("Chip Temp Max")),
+        chip_temperature_avg=as_number(record.get("Chip Temp Avg")),
+        fan_speed_in=as_count(record.get("Fan Speed In")),
+        fan_speed_out=as_count(record.get("Fan Speed Out")),
+        mining_elapsed=as_count(record.get("Elapsed")),
+        system_uptime=as_count(record.get("Uptime")),
+        accepted_shares=as_count(record.get("Accepted")),
+        rejected_shares=as_count(record.get("Rejected")),
+        pool_rejected_percent=as_measure(record.get("Pool Rejected%")),
+        frequency_avg=as_measure(record.get("freq_avg")),
+        fast_boot=as_flag(record.get("Btminer Fast Boot")),
         raw=record,
     )
 
 
 def _device_records(reply: Mapping[str, Any]) -> list[Mapping[str, Any]]:
     for key in ("DEVS", "EDEVS"):
-        if records := _records(reply.get(key)):
+        if records := as_records(reply.get(key)):
             return records
     body = reply.get("Msg")
     if isinstance(body, Mapping):
         for key in ("DEVS", "EDEVS", "devs", "edevs"):
-            if records := _records(body.get(key)):
+            if records := as_records(body.get(key)):
                 return records
-    return _records(body)
+    return as_records(body)
 
 
 def parse_boards(
@@ -312,9 +235,9 @@ def parse_boards(
     hash_divisor = 1.0 if compat else MHS_PER_THS
     boards: dict[int, Board] = {}
     for position, record in enumerate(_device_records(reply)):
-        index = _non_negative_int(record.get("ASC"))
+        index = as_count(record.get("ASC"))
         if index is None:
-            index = _non_negative_int(record.get("Slot"))
+            index = as_count(record.get("Slot"))
         if index is None or index in boards:
             index = position
             while index in boards:
@@ -322,10 +245,10 @@ def parse_boards(
         boards[index] = Board(
             index=index,
             status=as_text(record.get("Status")),
-            temperature=as_float(record.get("Temperature")),
-            chip_temperature_min=as_float(record.get("Chip Temp Min")),
-            chip_temperature_max=as_float(record.get("Chip Temp Max")),
-            chip_temperature_avg=as_float(record.get("Chip Temp Avg")),
+            temperature=as_number(record.get("Temperature")),
+            chip_temperature_min=as_number(record.get("Chip Temp Min")),
+            chip_temperature_max=as_number(record.get("Chip Temp Max")),
+            chip_temperature_avg=as_number(record.get("Chip Temp Avg")),
             hashrate_realtime=_hashrate(
                 record, ("HS RT", "MHS 5s", "MHS 1m"), hash_divisor
             ),
@@ -333,8 +256,8 @@ def parse_boards(
             hashrate_factory=_hashrate(
                 record, ("HS Factory", "Factory GHS"), GHS_PER_THS
             ),
-            chip_frequency=_non_negative(as_float(record.get("Chip Frequency"))),
-            effective_chips=_non_negative_int(record.get("Effective Chips")),
+            chip_frequency=as_measure(record.get("Chip Frequency")),
+            effective_chips=as_count(record.get("Effective Chips")),
             serial_number=as_text(record.get("PCB SN")),
             raw=record,
         )
@@ -348,17 +271,17 @@ def parse_status(reply: Mapping[str, Any]) -> MinerStatus | None:
     the fields at the top level, real miners inside ``Msg``.
     """
     body = message_body(reply) or reply
-    stopped = as_bool(body.get("mineroff"))
+    stopped = as_flag(body.get("mineroff"))
     if stopped is None:
-        stopped = as_bool(body.get("btmineroff"))
+        stopped = as_flag(body.get("btmineroff"))
     if stopped is None:
         return None
     firmware = body.get("Firmware Version", body.get("FirmwareVersion"))
     return MinerStatus(
         mining=not stopped,
         firmware_version=as_text(firmware),
-        power_mode=_power_mode(body.get("power_mode")),
-        hash_percent=as_int(body.get("hash_percent")),
+        power_mode=as_power_mode(body.get("power_mode")),
+        hash_percent=as_whole(body.get("hash_percent")),
         raw=body,
     )
 
@@ -369,41 +292,36 @@ def parse_status(reply: Mapping[str, Any]) -> MinerStatus | None:
 def parse_pools(reply: Mapping[str, Any]) -> tuple[Pool, ...]:
     """Parse ``pools``."""
     pools: list[Pool] = []
-    for position, record in enumerate(_records(reply.get("POOLS")), start=1):
+    for position, record in enumerate(as_records(reply.get("POOLS")), start=1):
         pools.append(
             Pool(
-                index=_non_negative_int(record.get("POOL")) or position,
+                index=as_count(record.get("POOL")) or position,
                 url=as_text(record.get("URL")) or "",
                 worker=as_text(record.get("User")) or "",
                 status=as_text(record.get("Status")) or "",
-                priority=_non_negative_int(record.get("Priority")),
-                stratum_active=as_bool(record.get("Stratum Active")) is True,
-                accepted=_non_negative_int(record.get("Accepted")),
-                rejected=_non_negative_int(record.get("Rejected")),
-                rejected_percent=_non_negative(as_float(record.get("Pool Rejected%"))),
-                last_share_time=_timestamp(record.get("Last Share Time")),
+                priority=as_count(record.get("Priority")),
+                stratum_active=as_flag(record.get("Stratum Active")) is True,
+                accepted=as_count(record.get("Accepted")),
+                rejected=as_count(record.get("Rejected")),
+                rejected_percent=as_measure(record.get("Pool Rejected%")),
+                last_share_time=as_share_time(record.get("Last Share Time")),
                 raw=record,
             )
         )
     return tuple(pools)
 
 
-def _timestamp(value: object) -> datetime | None:
-    seconds = as_float(value)
-    if not seconds or seconds < 0:
-        return None  # 0: never
-    try:
-        return datetime.fromtimestamp(seconds, UTC)
-    except OverflowError, OSError, ValueError:
-        return None
-
-
 def parse_model(reply: Mapping[str, Any]) -> str | None:
     """Return the full model name from ``devdetails`` (e.g. ``M30S+VE40``)."""
-    for record in _records(reply.get("DEVDETAILS")):
-        if model := as_text(record.get("Model")):
+    for record in as_records(reply.get("DEVDETAILS")):
+        if model := as_model(record.get("Model")):
             return model
     return None
+
+
+def _scaled(value: object, divisor: float) -> float | None:
+    number = as_measure(value)
+    return None if number is None else number / divisor
 
 
 def parse_psu(reply: Mapping[str, Any]) -> Psu | None:
@@ -416,8 +334,8 @@ def parse_psu(reply: Mapping[str, Any]) -> Psu | None:
         serial_number=as_text(body.get("serial_no")),
         hardware_version=as_text(body.get("hw_version")),
         firmware_version=as_text(body.get("sw_version")),
-        fan_speed=_non_negative_int(body.get("fan_speed")),
-        temperature=as_float(body.get("temp0")),
+        fan_speed=as_count(body.get("fan_speed")),
+        temperature=as_number(body.get("temp0")),
         input_voltage=_scaled(body.get("vin"), PSU_VOLTAGE_SCALE),
         input_current=_scaled(body.get("iin"), PSU_CURRENT_SCALE),
         raw=body,
@@ -427,7 +345,7 @@ def parse_psu(reply: Mapping[str, Any]) -> Psu | None:
 def parse_version(reply: Mapping[str, Any]) -> Version:
     """Parse ``get_version``; ``api_ver`` "whatsminer v1.4.0" becomes "1.4.0"."""
     message = reply.get("Msg")
-    body = _mapping(message)
+    body = as_mapping(message)
     api = as_text(body.get("api_ver")) if body else as_text(message)
     if api is not None and api.lower().startswith(_API_VERSION_PREFIX):
         api = api[len(_API_VERSION_PREFIX) :].strip() or None
@@ -438,22 +356,6 @@ def parse_version(reply: Mapping[str, Any]) -> Version:
         chip=as_text(body.get("chip")),
         raw=body,
     )
-
-
-def normalise_mac(value: object) -> str | None:
-    """Return ``AA:BB:CC:DD:EE:FF``; ``None`` if missing, malformed, all zeros or broadcast."""
-    text = as_text(value)
-    if text is None:
-        return None
-    digits = _MAC_SEPARATORS.sub("", text)
-    if (
-        not _HEX_MAC.fullmatch(digits)
-        or digits.strip("0") == ""
-        or digits.upper() == "F" * 12
-    ):
-        return None
-    digits = digits.upper()
-    return ":".join(digits[i : i + 2] for i in range(0, 12, 2))
 
 
 def _ip(value: object) -> str | None:
@@ -484,25 +386,13 @@ def parse_miner_info(reply: Mapping[str, Any]) -> MinerInfo:
 def parse_settings(info_reply: Mapping[str, Any]) -> MinerSettings:
     """Return the settings ``get_miner_info`` reports back (only some firmware does)."""
     body = message_body(info_reply)
-    return MinerSettings(
-        upfreq_speed=_non_negative_int(body.get("upfreq_speed")), raw=body
-    )
-
-
-def _error_time(value: object) -> datetime | None:
-    text = as_text(value)
-    if text is None:
-        return None
-    try:
-        return datetime.strptime(text, _ERROR_TIME_FORMAT)  # noqa: DTZ007  # the miner's local time
-    except ValueError:
-        return None
+    return MinerSettings(upfreq_speed=as_count(body.get("upfreq_speed")), raw=body)
 
 
 def parse_errors(reply: Mapping[str, Any]) -> tuple[MinerError, ...]:
     """Parse ``get_error_code``: ``[{"218": "2024-06-15 10:30:00"}]``, ``[]`` or plain codes."""
     message = reply.get("Msg")
-    entries = _mapping(message).get("error_code", message)
+    entries = as_mapping(message).get("error_code", message)
     if isinstance(entries, Mapping):
         entries = [entries]  # {"329": "…"}: one object instead of a list of them
     if not isinstance(entries, Sequence) or isinstance(entries, str | bytes):
@@ -511,11 +401,11 @@ def parse_errors(reply: Mapping[str, Any]) -> tuple[MinerError, ...]:
     for entry in entries:
         if isinstance(entry, Mapping):
             for code, reported in entry.items():
-                if (number := _non_negative_int(code)) is not None:
+                if (number := as_count(code)) is not None:
                     errors.append(
-                        MinerError(code=number, reported_at=_error_time(reported))
+                        MinerError(code=number, reported_at=parse_local_time(reported))
                     )
-        elif (number := _non_negative_int(entry)) is not None:
+        elif (number := as_count(entry)) is not None:
             errors.append(MinerError(code=number, reported_at=None))
     return tuple(errors)
 
@@ -528,8 +418,8 @@ _PRE_POWER_ON_STATES: Final = {state.value: state for state in PrePowerOnState}
 
 def parse_pre_power_on(message: object) -> PrePowerOnState:
     """Return the preheating state of a ``pre_power_on`` reply's ``Msg``."""
-    body = _mapping(message)
-    if as_bool(body.get("complete")) is True:
+    body = as_mapping(message)
+    if as_flag(body.get("complete")) is True:
         return PrePowerOnState.COMPLETE
     text = (as_text(body.get("msg")) or message_text(message)).strip().lower()
     if state := _PRE_POWER_ON_STATES.get(text):
@@ -540,7 +430,7 @@ def parse_pre_power_on(message: object) -> PrePowerOnState:
 
 def log_file_length(message: object) -> int:
     """Return ``logfilelen`` from the first phase of ``download_logs``."""
-    length = _non_negative_int(_mapping(message).get("logfilelen"))
+    length = as_count(as_mapping(message).get("logfilelen"))
     if length is None:
         msg = "download_logs did not announce the log size"
         raise WhatsminerInvalidReplyError(msg)

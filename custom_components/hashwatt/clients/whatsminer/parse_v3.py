@@ -12,10 +12,8 @@ and fans in RPM, so values pass through unchanged.
 from __future__ import annotations
 
 import json
-import math
 import re
 from collections.abc import Mapping
-from datetime import UTC, datetime
 from typing import Any, Final
 
 from .errors import (
@@ -29,7 +27,6 @@ from .models import (
     ApiVersion,
     Board,
     FastData,
-    HeatMode,
     MinerError,
     MinerIdentity,
     MinerInfo,
@@ -42,8 +39,24 @@ from .models import (
     Summary,
     Version,
 )
-from .parse_v2 import normalise_mac
 from .repair import parse_reply
+from .values import (
+    as_count,
+    as_flag,
+    as_heat_mode,
+    as_mapping,
+    as_measure,
+    as_model,
+    as_number,
+    as_power_mode,
+    as_records,
+    as_share_time,
+    as_text,
+    as_whole,
+    mining_efficiency,
+    normalise_mac,
+    parse_local_time,
+)
 
 CODE_OK: Final = 0
 CODE_FAILED: Final = -1  # also a wrong token (password) and unreadable JSON
@@ -55,9 +68,6 @@ CODE_NO_PERMISSION: Final = -4
 # password, which is how we tell a wrong password from a refused value.
 _AUTH_FAILURE: Final = re.compile(r"token|passw|auth|salt|sign", re.IGNORECASE)
 _MAX_MESSAGE: Final = 200
-_ERROR_TIME_FORMAT: Final = "%Y-%m-%d %H:%M:%S"
-_TRUE_TEXT: Final = frozenset({"true", "enable", "enabled", "1", "on", "yes"})
-_FALSE_TEXT: Final = frozenset({"false", "disable", "disabled", "0", "off", "no"})
 # Some firmware misspells these keys ("tempurature"); read both.
 _ENVIRONMENT_TEMPERATURE: Final = ("environment-temperature", "environment-tempurature")
 _BOARD_TEMPERATURE: Final = ("board-temperature", "board-tempurature")
@@ -129,124 +139,12 @@ def reply_message(command: str, reply: Json, *, write: bool) -> Any:  # noqa: AN
     raise WhatsminerCommandError(command, code, text)
 
 
-# Values
-
-
-def _number(value: object) -> float | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, str):
-        try:
-            value = float(value.strip())
-        except ValueError:
-            return None
-    if not isinstance(value, int | float):
-        return None
-    try:
-        result = float(value)
-    except OverflowError:
-        return None
-    return result if math.isfinite(result) else None
-
-
-def _measure(value: object) -> float | None:
-    """A reading that cannot be negative; the firmware writes -1 for unknown."""
-    number = _number(value)
-    return number if number is not None and number >= 0 else None
-
-
-def _count(value: object) -> int | None:
-    """A whole, non-negative number (fan RPM, seconds, shares, chips)."""
-    if isinstance(value, int) and not isinstance(value, bool):
-        return value if value >= 0 else None
-    number = _measure(value)
-    return round(number) if number is not None else None
-
-
-def _whole(value: object) -> int | None:
-    """A whole number that may be negative (offsets, percent adjustments)."""
-    if isinstance(value, int) and not isinstance(value, bool):
-        return value
-    number = _number(value)
-    return round(number) if number is not None else None
-
-
-def _text(value: object) -> str | None:
-    if isinstance(value, bool) or value is None:
-        return None
-    if isinstance(value, int | float):
-        return str(value)
-    if isinstance(value, str):
-        return value.strip() or None
-    return None
-
-
-def _flag(value: object) -> bool | None:
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, int | float):
-        return value != 0
-    if isinstance(value, str):
-        text = value.strip().lower()
-        if text in _TRUE_TEXT:
-            return True
-        if text in _FALSE_TEXT:
-            return False
-    return None
-
-
-def _power_mode(value: object) -> PowerMode | None:
-    text = _text(value)
-    if text is None:
-        return None
-    try:
-        return PowerMode(text.lower())
-    except ValueError:
-        return None
-
-
-def _heat_mode(value: object) -> HeatMode | None:
-    """Air-cooled miners report ``""``: they have no heat mode."""
-    text = _text(value)
-    if text is None:
-        return None
-    try:
-        return HeatMode(text.lower())
-    except ValueError:
-        return None
-
-
-def _share_time(value: object) -> datetime | None:
-    """A pool's last share: unix seconds, or the firmware's local-time text."""
-    seconds = _measure(value)
-    if seconds is not None:
-        if seconds <= 0:
-            return None
-        try:
-            return datetime.fromtimestamp(seconds, tz=UTC)
-        except OverflowError, OSError, ValueError:
-            return None
-    return _local_time(value)
-
-
-def _local_time(value: object) -> datetime | None:
-    """Parse ``2025-03-12 14:52:35``: the miner's own local time, zone unknown."""
-    text = _text(value)
-    if text is None:
-        return None
-    try:
-        return datetime.strptime(text, _ERROR_TIME_FORMAT)  # noqa: DTZ007  # the miner does not say its zone
-    except ValueError:
-        return None
+# Reply sections
 
 
 def _either(values: Json, *keys: str) -> object:
     """Return the first of ``keys`` that ``values`` has (spellings differ by firmware)."""
     return next((values[key] for key in keys if key in values), None)
-
-
-def _mapping(value: object) -> Json:
-    return value if isinstance(value, Mapping) else {}
 
 
 def _section(message: object, name: str) -> Json:
@@ -255,7 +153,7 @@ def _section(message: object, name: str) -> Json:
     ``get.device.info`` with ``param: "miner"`` may answer ``{"miner": {...}}``
     or the section itself.
     """
-    body = _mapping(message)
+    body = as_mapping(message)
     inner = body.get(name)
     if isinstance(inner, Mapping):
         return inner
@@ -264,37 +162,33 @@ def _section(message: object, name: str) -> Json:
     return body
 
 
-def _records(value: object) -> list[Json]:
-    if not isinstance(value, list):
-        return []
-    return [item for item in value if isinstance(item, Mapping)]
-
-
 # get.miner.status
 
 
 def parse_pools(pools: object) -> tuple[Pool, ...]:
     """Read ``msg.pools``: the miner lists them in priority order."""
     result = []
-    for position, pool in enumerate(_records(pools), start=1):
-        accepted = _count(pool.get("accepted"))
-        rejected = _count(pool.get("rejected"))
-        rejected_percent = _measure(_either(pool, "reject-rate", "reject-percent"))
+    for position, pool in enumerate(as_records(pools), start=1):
+        accepted = as_count(pool.get("accepted"))
+        rejected = as_count(pool.get("rejected"))
+        rejected_percent = as_measure(_either(pool, "reject-rate", "reject-percent"))
         if rejected_percent is None and accepted is not None and rejected is not None:
             total = accepted + rejected
             rejected_percent = rejected * 100 / total if total else None
         result.append(
             Pool(
                 index=position,
-                url=_text(pool.get("url")) or "",
-                worker=_text(pool.get("account")) or _text(pool.get("worker")) or "",
-                status=_text(pool.get("status")) or "",
-                priority=_whole(pool.get("pool-priority")),
-                stratum_active=_flag(pool.get("stratum-active")) or False,
+                url=as_text(pool.get("url")) or "",
+                worker=as_text(pool.get("account"))
+                or as_text(pool.get("worker"))
+                or "",
+                status=as_text(pool.get("status")) or "",
+                priority=as_whole(pool.get("pool-priority")),
+                stratum_active=as_flag(pool.get("stratum-active")) or False,
                 accepted=accepted,
                 rejected=rejected,
                 rejected_percent=rejected_percent,
-                last_share_time=_share_time(pool.get("last-share-time")),
+                last_share_time=as_share_time(pool.get("last-share-time")),
                 raw=pool,
             )
         )
@@ -314,38 +208,39 @@ def parse_summary(
     power_mode: PowerMode | None,
 ) -> Summary:
     """Read ``msg.summary``; shares add up over the pools, fast boot is ``miner``'s."""
-    values = _mapping(summary)
-    hashrate = _measure(values.get("hash-realtime"))
-    power = _measure(values.get("power-realtime"))
-    efficiency = _measure(values.get("power-rate")) or None
-    if efficiency is None and power and hashrate:
-        efficiency = power / hashrate
+    values = as_mapping(summary)
+    hashrate = as_measure(values.get("hash-realtime"))
+    factory = as_measure(values.get("factory-hash"))
+    power = as_measure(values.get("power-realtime"))
+    efficiency = mining_efficiency(
+        as_measure(values.get("power-rate")), power, hashrate, factory
+    )
     accepted = _share_total(pools, "accepted")
     rejected = _share_total(pools, "rejected")
     rejected_percent = None
     if accepted is not None and rejected is not None and accepted + rejected:
         rejected_percent = rejected * 100 / (accepted + rejected)
-    fast_boot = _flag(miner.get("fast-boot"))
+    fast_boot = as_flag(miner.get("fast-boot"))
     return Summary(
         hashrate_realtime=hashrate,
-        hashrate_average=_measure(values.get("hash-average")),
-        hashrate_factory=_measure(values.get("factory-hash")),
+        hashrate_average=as_measure(values.get("hash-average")),
+        hashrate_factory=factory,
         power=power,
-        power_limit=_measure(values.get("power-limit")),
+        power_limit=as_measure(values.get("power-limit")),
         efficiency=efficiency,
         power_mode=power_mode,
-        environment_temperature=_number(_either(values, *_ENVIRONMENT_TEMPERATURE)),
-        chip_temperature_min=_number(values.get("chip-temp-min")),
-        chip_temperature_max=_number(values.get("chip-temp-max")),
-        chip_temperature_avg=_number(values.get("chip-temp-avg")),
-        fan_speed_in=_count(values.get("fan-speed-in")),
-        fan_speed_out=_count(values.get("fan-speed-out")),
-        mining_elapsed=_count(values.get("elapsed")),
-        system_uptime=_count(values.get("bootup-time")),
+        environment_temperature=as_number(_either(values, *_ENVIRONMENT_TEMPERATURE)),
+        chip_temperature_min=as_number(values.get("chip-temp-min")),
+        chip_temperature_max=as_number(values.get("chip-temp-max")),
+        chip_temperature_avg=as_number(values.get("chip-temp-avg")),
+        fan_speed_in=as_count(values.get("fan-speed-in")),
+        fan_speed_out=as_count(values.get("fan-speed-out")),
+        mining_elapsed=as_count(values.get("elapsed")),
+        system_uptime=as_count(values.get("bootup-time")),
         accepted_shares=accepted,
         rejected_shares=rejected,
         pool_rejected_percent=rejected_percent,
-        frequency_avg=_measure(values.get("freq-avg")),
+        frequency_avg=as_measure(values.get("freq-avg")),
         fast_boot=fast_boot,
         raw=values,
     )
@@ -357,27 +252,27 @@ def parse_boards(
     """Read ``msg.edevs``; PCB temperatures come from the summary, serials from ``miner``."""
     temperatures = board_temperatures if isinstance(board_temperatures, list) else []
     result = []
-    for position, board in enumerate(_records(edevs)):
-        index = _count(board.get("id"))
+    for position, board in enumerate(as_records(edevs)):
+        index = as_count(board.get("id"))
         if index is None:
             index = position
         temperature = (
-            _number(temperatures[index]) if index < len(temperatures) else None
+            as_number(temperatures[index]) if index < len(temperatures) else None
         )
         result.append(
             Board(
                 index=index,
-                status=_text(board.get("status")),
+                status=as_text(board.get("status")),
                 temperature=temperature,
-                chip_temperature_min=_number(board.get("chip-temp-min")),
-                chip_temperature_max=_number(board.get("chip-temp-max")),
-                chip_temperature_avg=_number(board.get("chip-temp-avg")),
-                hashrate_realtime=_measure(board.get("hash-realtime")),
-                hashrate_average=_measure(board.get("hash-average")),
-                hashrate_factory=_measure(board.get("factory-hash")),
-                chip_frequency=_measure(board.get("freq")),
-                effective_chips=_count(board.get("effective-chips")),
-                serial_number=_text(miner.get(f"pcbsn{index}")),
+                chip_temperature_min=as_number(board.get("chip-temp-min")),
+                chip_temperature_max=as_number(board.get("chip-temp-max")),
+                chip_temperature_avg=as_number(board.get("chip-temp-avg")),
+                hashrate_realtime=as_measure(board.get("hash-realtime")),
+                hashrate_average=as_measure(board.get("hash-average")),
+                hashrate_factory=as_measure(board.get("factory-hash")),
+                chip_frequency=as_measure(board.get("freq")),
+                effective_chips=as_count(board.get("effective-chips")),
+                serial_number=as_text(miner.get(f"pcbsn{index}")),
                 raw=board,
             )
         )
@@ -386,7 +281,7 @@ def parse_boards(
 
 def fast_boot_of(device: object) -> bool | None:
     """Return whether fast boot is on, from ``get.device.info`` (``miner`` section)."""
-    return _flag(_section(device, "miner").get("fast-boot"))
+    return as_flag(_section(device, "miner").get("fast-boot"))
 
 
 def is_mining(summary: Summary, miner: Json) -> bool:
@@ -395,7 +290,7 @@ def is_mining(summary: Summary, miner: Json) -> bool:
     ``get.device.info`` reports it as ``miner.working``; a miner that leaves the
     field out is mining when it reports any hashrate.
     """
-    working = _flag(miner.get("working"))
+    working = as_flag(miner.get("working"))
     if working is not None:
         return working
     return bool(summary.hashrate_realtime)
@@ -405,9 +300,9 @@ def parse_fast(
     status: object, device: object, power_mode: PowerMode | None
 ) -> FastData:
     """Build the fast poll from ``get.miner.status`` (summary+pools+edevs) and ``miner`` info."""
-    body = _mapping(status)
+    body = as_mapping(status)
     miner = _section(device, "miner")
-    summary_values = _mapping(body.get("summary"))
+    summary_values = as_mapping(body.get("summary"))
     pools = parse_pools(body.get("pools"))
     summary = parse_summary(summary_values, pools, miner, power_mode)
     boards = parse_boards(
@@ -428,7 +323,7 @@ def idle_fast(device: object, power_mode: PowerMode | None) -> FastData:
 
 def salt_of(message: object) -> str | None:
     """Return the salt in a ``get.device.info`` reply, if it has one."""
-    return _text(_mapping(message).get("salt"))
+    return as_text(as_mapping(message).get("salt"))
 
 
 def parse_salt(message: object) -> str:
@@ -453,11 +348,11 @@ def parse_errors(error_codes: object) -> tuple[MinerError, ...]:
     for item in items:
         if isinstance(item, Mapping):
             result.extend(
-                MinerError(code=int(key), reported_at=_local_time(value))
+                MinerError(code=int(key), reported_at=parse_local_time(value))
                 for key, value in item.items()
                 if isinstance(key, str) and key.isascii() and key.isdigit()
             )
-        elif (code := _whole(item)) is not None:
+        elif (code := as_whole(item)) is not None:
             result.append(MinerError(code=code, reported_at=None))
     return tuple(result)
 
@@ -469,10 +364,10 @@ def parse_identity(message: object) -> MinerIdentity:
     system = _section(message, "system")
     return MinerIdentity(
         mac=normalise_mac(network.get("mac")),
-        hostname=_text(network.get("hostname")),
-        model=_text(miner.get("type")),
-        serial_number=_text(miner.get("miner-sn")),
-        firmware_version=_text(system.get("fwversion")),
+        hostname=as_text(network.get("hostname")),
+        model=as_model(miner.get("type")),
+        serial_number=as_text(miner.get("miner-sn")),
+        firmware_version=as_text(system.get("fwversion")),
         api=ApiVersion.V3,
     )
 
@@ -482,10 +377,10 @@ def parse_version(message: object) -> Version:
     miner = _section(message, "miner")
     system = _section(message, "system")
     return Version(
-        api_version=_text(system.get("api")),
-        firmware_version=_text(system.get("fwversion")),
-        platform=_text(system.get("platform")),
-        chip=_text(miner.get("chipdata0")),
+        api_version=as_text(system.get("api")),
+        firmware_version=as_text(system.get("fwversion")),
+        platform=as_text(system.get("platform")),
+        chip=as_text(miner.get("chipdata0")),
         raw=system,
     )
 
@@ -498,33 +393,33 @@ def parse_info(message: object) -> MinerInfo:
     power = _section(message, "power")
     return MinerInfo(
         mac=normalise_mac(network.get("mac")),
-        hostname=_text(network.get("hostname")),
-        ip=_text(network.get("ip")),
-        proto=_text(network.get("proto")),
-        netmask=_text(network.get("netmask")),
-        gateway=_text(network.get("gateway")),
-        dns=_text(network.get("dns")),
-        led_status=_text(system.get("ledstatus")),
-        miner_serial=_text(miner.get("miner-sn")),
-        power_serial=_text(power.get("sn")),
+        hostname=as_text(network.get("hostname")),
+        ip=as_text(network.get("ip")),
+        proto=as_text(network.get("proto")),
+        netmask=as_text(network.get("netmask")),
+        gateway=as_text(network.get("gateway")),
+        dns=as_text(network.get("dns")),
+        led_status=as_text(system.get("ledstatus")),
+        miner_serial=as_text(miner.get("miner-sn")),
+        power_serial=as_text(power.get("sn")),
         raw=network,
     )
 
 
 def parse_psu(message: object) -> Psu | None:
     """Read the power supply from ``get.device.info`` (``None`` when not reported)."""
-    power = _mapping(message).get("power")
+    power = as_mapping(message).get("power")
     if not isinstance(power, Mapping) or not power:
         return None
     return Psu(
-        model=_text(power.get("model")),
-        serial_number=_text(power.get("sn")),
-        hardware_version=_text(power.get("hwversion")),
-        firmware_version=_text(power.get("swversion")),
-        fan_speed=_count(power.get("fanspeed")),
-        temperature=_number(power.get("temp0")),
-        input_voltage=_measure(power.get("vin")),
-        input_current=_measure(power.get("iin")),
+        model=as_text(power.get("model")),
+        serial_number=as_text(power.get("sn")),
+        hardware_version=as_text(power.get("hwversion")),
+        firmware_version=as_text(power.get("swversion")),
+        fan_speed=as_count(power.get("fanspeed")),
+        temperature=as_number(power.get("temp0")),
+        input_voltage=as_measure(power.get("vin")),
+        input_current=as_measure(power.get("iin")),
         raw=power,
     )
 
@@ -534,24 +429,24 @@ def parse_settings(
 ) -> MinerSettings:
     """Read back settings from ``get.miner.setting``, ``get.fan.setting`` and device info."""
     miner = _section(device, "miner")
-    setting = _mapping(miner_setting)
-    fan = _mapping(fan_setting)
+    setting = as_mapping(miner_setting)
+    fan = as_mapping(fan_setting)
     return MinerSettings(
-        power_percent=_whole(setting.get("power-percent")),
-        target_frequency=_whole(setting.get("target-freq")),
-        temperature_offset=_whole(fan.get("fan-temp-offset")),
-        upfreq_speed=_whole(setting.get("upfreq-speed")),
-        web_pools=_flag(miner.get("web-pool")),
-        fan_zero_speed=_flag(fan.get("fan-zero-speed")),
-        poweroff_cool=_flag(fan.get("fan-poweroff-cool")),
-        heat_mode=_heat_mode(setting.get("heat-mode")),
+        power_percent=as_whole(setting.get("power-percent")),
+        target_frequency=as_whole(setting.get("target-freq")),
+        temperature_offset=as_whole(fan.get("fan-temp-offset")),
+        upfreq_speed=as_whole(setting.get("upfreq-speed")),
+        web_pools=as_flag(miner.get("web-pool")),
+        fan_zero_speed=as_flag(fan.get("fan-zero-speed")),
+        poweroff_cool=as_flag(fan.get("fan-poweroff-cool")),
+        heat_mode=as_heat_mode(setting.get("heat-mode")),
         raw={"miner-setting": setting, "fan-setting": fan},
     )
 
 
 def parse_power_mode(miner_setting: object | None) -> PowerMode | None:
     """Return the power mode ``get.miner.setting`` reports (``Normal`` → normal)."""
-    return _power_mode(_mapping(miner_setting).get("power-mode"))
+    return as_power_mode(as_mapping(miner_setting).get("power-mode"))
 
 
 def parse_slow(
@@ -566,8 +461,8 @@ def parse_slow(
         version=parse_version(device),
         info=parse_info(device),
         psu=parse_psu(device),
-        errors=parse_errors(_mapping(device).get("error-code")),
-        pools=parse_pools(_mapping(status).get("pools")),
+        errors=parse_errors(as_mapping(device).get("error-code")),
+        pools=parse_pools(as_mapping(status).get("pools")),
         settings=parse_settings(device, miner_setting, fan_setting),
     )
 
@@ -577,7 +472,7 @@ def parse_slow(
 
 def parse_log_size(message: object, limit: int) -> int:
     """Return the size of the log archive that follows a ``get.log.download`` reply."""
-    size = _count(_mapping(message).get("logsize"))
+    size = as_count(as_mapping(message).get("logsize"))
     if size is None or size > limit:
         msg = f"get.log.download: unusable log size {_message_text(message)}"
         raise WhatsminerInvalidReplyError(msg)
@@ -586,11 +481,11 @@ def parse_log_size(message: object, limit: int) -> int:
 
 def parse_pre_power_on(message: object) -> PrePowerOnState:
     """Read how far preheating has come: a state text, or ``{"msg": ..., "complete": ...}``."""
-    text = _text(message)
+    text = as_text(message)
     if text is None:
-        body = _mapping(message)
-        text = _text(body.get("msg"))
-        if text is None and _flag(body.get("complete")) is True:
+        body = as_mapping(message)
+        text = as_text(body.get("msg"))
+        if text is None and as_flag(body.get("complete")) is True:
             return PrePowerOnState.COMPLETE
     try:
         return PrePowerOnState((text or "").lower())

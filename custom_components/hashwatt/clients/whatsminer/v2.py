@@ -45,7 +45,6 @@ from .models import (
     SlowData,
 )
 from .parse_v2 import (
-    as_text,
     is_compat_summary,
     is_error,
     log_file_length,
@@ -65,6 +64,7 @@ from .parse_v2 import (
     split_joined,
 )
 from .repair import parse_reply
+from .values import as_text
 
 _LOGGER = logging.getLogger(__name__)
 
