@@ -136,7 +136,7 @@ async def test_identify(rig: Rig):
     assert identity.api is ApiVersion.V3
     assert identity.mac == state.mac
     assert identity.hostname == "WhatsMiner"
-    assert identity.model == "M50_VH50"
+    assert identity.model == "M50VH50"  # v2's spelling, not v3's "M50_VH50"
     assert identity.serial_number == state.miner_sn
     assert identity.firmware_version == state.firmware_version
     assert rig.commands() == ["get.device.info"]

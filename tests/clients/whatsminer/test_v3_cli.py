@@ -153,7 +153,7 @@ async def test_python_dash_m_against_a_v3_miner(v3_miner: SimulatedMiner):
     assert process.returncode == 0, stderr.decode()
     identity = json.loads(stdout)
     assert identity["api"] == "v3"
-    assert identity["model"] == "M50_VH50"
+    assert identity["model"] == "M50VH50"  # v2's spelling of v3's "M50_VH50"
     assert identity["mac"] == v3_miner.state.mac
 
 

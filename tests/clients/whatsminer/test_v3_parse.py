@@ -398,7 +398,7 @@ def test_slow_poll_reads_device_info_pools_and_settings():
     slow = parse_v3.parse_slow(DEVICE_INFO, STATUS, miner_setting, fan_setting)
     assert slow.identity.mac == "CA:01:14:00:04:EB"
     assert slow.identity.hostname == "WhatsMiner"
-    assert slow.identity.model == "M30S++_VH70"
+    assert slow.identity.model == "M30S++VH70"  # v3's "M30S++_VH70" as v2 spells it
     assert slow.identity.serial_number == "MSN123456789"
     assert slow.identity.firmware_version == "20240722.07.51.REL"
     assert slow.identity.api is ApiVersion.V3
