@@ -190,17 +190,20 @@ async def test_token_shortage_changes_nothing(
 
 @pytest.mark.parametrize(
     ("miner_api", "command"),
-    [("v2", "get_miner_info"), ("v3", "set.miner.report")],
-    ids=["reading", "password_check"],
+    [
+        ("v2", "get_miner_info"),
+        ("v3", "get.miner.setting"),
+        ("v3", "set.miner.report"),  # the password check
+    ],
 )
-async def test_slow_poll_failure(
+async def test_unreadable_slow_reply_fails_the_slow_poll(
     hass: HomeAssistant,
     simulated_miner: SimulatedMiner,
     init_integration: MockConfigEntry,
     freezer: FrozenDateTimeFactory,
     command: str,
 ) -> None:
-    """An unreadable reply fails the slow poll; write access stays as it was known."""
+    """A garbled slow-poll reply fails that poll; the write access stays as known."""
     simulated_miner.inject(Fault.GARBAGE, commands={command}, count=1)
 
     await tick(hass, freezer, SLOW_SECONDS)
@@ -211,6 +214,27 @@ async def test_slow_poll_failure(
     assert slow.last_exception.translation_key == "invalid_reply"
     assert hass.states.get(SLOW_ENTITY).state == STATE_UNAVAILABLE
     assert init_integration.runtime_data.writable is True
+
+
+async def test_inconclusive_password_check_changes_nothing(
+    hass: HomeAssistant,
+    simulated_miner: SimulatedMiner,
+    init_integration: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+    issue_registry: ir.IssueRegistry,
+) -> None:
+    """A check that proves nothing keeps the known write access; the reads stand."""
+    simulated_miner.inject(Fault.TOKEN_CHECK_ERROR)  # every token rejected (135)
+    commands(simulated_miner)
+
+    await tick(hass, freezer, SLOW_SECONDS)
+
+    # The check was tried: the cached token refused, a new one refused too.
+    assert ("get_token", False) in commands(simulated_miner)
+    assert init_integration.runtime_data.slow.last_update_success is True
+    assert init_integration.runtime_data.writable is True
+    assert hass.states.get(SLOW_ENTITY).state == simulated_miner.state.firmware_version
+    assert not issue_registry.issues
 
 
 async def test_another_miner_at_the_address(

@@ -29,6 +29,7 @@ from homeassistant.util import dt as dt_util
 from .clients.whatsminer.client import Whatsminer
 from .clients.whatsminer.errors import (
     WhatsminerAuthError,
+    WhatsminerCommandError,
     WhatsminerConnectionError,
     WhatsminerError,
     WhatsminerTokenLimitError,
@@ -204,10 +205,11 @@ class WhatsminerSlowCoordinator(DataUpdateCoordinator[SlowData]):
             ) from err
         except WhatsminerWriteDisabledError:
             self._async_set_writable(writable=False)
-        except WhatsminerTokenLimitError:
-            # Other clients hold every token the miner hands out; says nothing
-            # about the password or the write API, so keep what we knew.
-            LOGGER.debug("%s: no token available to verify the password", host)
+        except (WhatsminerTokenLimitError, WhatsminerCommandError) as err:
+            # A clear answer about tokens (none left: 136; refused: 135) says
+            # nothing about the password or the write API: keep what we knew,
+            # and the data the reads brought.
+            LOGGER.debug("%s: could not verify the password: %s", host, err)
         except WhatsminerError as err:
             raise _update_failed(err, host) from err
         else:
