@@ -14,7 +14,7 @@ import asyncio
 import time
 from collections.abc import Awaitable
 from datetime import timedelta
-from typing import Final
+from typing import Any, Final
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import HomeAssistant
@@ -38,15 +38,17 @@ def _real_now() -> float:
     return time.clock_gettime(time.CLOCK_MONOTONIC)
 
 
-async def _until_idle_or_done(done: asyncio.Future[object]) -> None:
+async def _until_idle_or_done(done: asyncio.Future[Any]) -> None:
     """Run the loop until ``done`` or until it only waits on timers."""
-    loop = asyncio.get_running_loop()
+    # The callbacks ready to run: private, but the one way to tell that only
+    # timers are left.
+    loop: Any = asyncio.get_running_loop()
     quiet_turns = 0
     quiet_since = _real_now()
     while not done.done():
         await asyncio.sleep(0)
         # Callbacks queued besides this task mean I/O arrived or work is pending.
-        if loop._ready:  # noqa: SLF001
+        if loop._ready:
             quiet_turns = 0
             quiet_since = _real_now()
             continue

@@ -16,12 +16,11 @@ import json
 import logging
 import os
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Generator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from freezegun.api import FrozenDateTimeFactory
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import entity_registry as er, issue_registry as ir
@@ -47,9 +46,9 @@ BYSTANDER_TITLE = "Miner 2"
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(
     item: pytest.Item, call: pytest.CallInfo[None]
-) -> Iterator[None]:
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
     """Note how each test ended, for the report's result column."""
-    report: pytest.TestReport = yield  # type: ignore[misc]
+    report = yield
     if report.when == "call":
         if hasattr(report, "wasxfail"):
             outcome = "xfailed" if report.skipped else "xpassed"
@@ -58,7 +57,7 @@ def pytest_runtest_makereport(
         _REPORT.set_outcome(item.nodeid, outcome)
     elif report.failed:
         _REPORT.set_outcome(item.nodeid, "error")
-    return report  # type: ignore[return-value]
+    return report
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
@@ -68,7 +67,7 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
 
 
 @pytest.fixture
-def record_case(request: pytest.FixtureRequest) -> Any:
+def record_case(request: pytest.FixtureRequest) -> Callable[[CaseRecord], None]:
     """Return a function that keeps one case's observations for the report."""
 
     def record(case: CaseRecord) -> None:
@@ -306,9 +305,3 @@ async def bystander(
     await hass.async_block_till_done()
     assert entry.state is ConfigEntryState.LOADED
     return entry
-
-
-@pytest.fixture
-def frozen(freezer: FrozenDateTimeFactory) -> FrozenDateTimeFactory:
-    """The frozen clock (named for readability where time is driven by hand)."""
-    return freezer

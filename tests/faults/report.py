@@ -108,8 +108,9 @@ KNOWN_BUGS_INTRO: Final = (
 BAD_INPUT_INTRO: Final = (
     "Every field of every action, with out-of-range, wrong-type and unknown values, "
     "missing fields, and unknown or unsuitable targets, aimed at two miners (API v2 "
-    "and v3). Each must raise a translated `ServiceValidationError`, and the "
-    "simulators must record that nothing was sent to either."
+    "and v3) or at the pool entries. Each must raise a translated "
+    "`ServiceValidationError`, and the simulators and mock pools must record that "
+    "nothing was sent to any of them."
 )
 SECRETS_INTRO: Final = (
     "The whole suite runs with DEBUG logging. After every test, the log records "
@@ -179,7 +180,7 @@ def render(data: dict[str, Any]) -> str:
                 ("Faults tried", len(faults)),
                 ("Bad inputs tried", inputs_tried),
                 ("Bad inputs refused before sending", inputs_refused),
-                ("Bad inputs that reached a miner", inputs_sent),
+                ("Bad inputs that reached a miner or a pool", inputs_sent),
                 ("Places checked for secrets", places),
                 ("Leaks found", len(leaks)),
                 *sorted((f"Cases: {status}", count) for status, count in tally.items()),
@@ -234,7 +235,13 @@ def render(data: dict[str, Any]) -> str:
             BAD_INPUT_INTRO,
             "",
             *_table(
-                ("Action", "Inputs tried", "Refused", "Reached a miner", "Result"),
+                (
+                    "Action",
+                    "Inputs tried",
+                    "Refused",
+                    "Reached a miner or pool",
+                    "Result",
+                ),
                 (
                     (
                         case.target,
