@@ -144,6 +144,9 @@ class WhatsminerSlowCoordinator(DataUpdateCoordinator[SlowData]):
         )
         self.client = client
         self.writable = False
+        # Set while another miner answers at the entry's address: commands carry
+        # no MAC, so one sent now would reach that miner.
+        self.other_miner_mac: str | None = None
         self._fast = fast
         self._last_attempt: datetime | None = None
         self._missed_while_offline = False
@@ -184,11 +187,13 @@ class WhatsminerSlowCoordinator(DataUpdateCoordinator[SlowData]):
         if mac is not None and format_mac(mac) != self.config_entry.unique_id:
             # After an address change another miner may answer here: its figures
             # must not be shown as this miner's (a missing MAC proves nothing).
+            self.other_miner_mac = format_mac(mac)
             raise UpdateFailed(
                 translation_domain=DOMAIN,
                 translation_key="unexpected_miner",
                 translation_placeholders={"host": host, "mac": format_mac(mac)},
             )
+        self.other_miner_mac = None
         await self._async_check_write_access(host)
         return data
 

@@ -262,6 +262,15 @@ def _resolve_miners(call: ServiceCall) -> dict[str, HashwattConfigEntry]:
             raise _invalid(
                 "not_a_miner", device=device.name_by_user or device.name or device_id
             )
+        if (other_mac := entry.runtime_data.slow.other_miner_mac) is not None:
+            raise HomeAssistantError(
+                translation_domain=DOMAIN,
+                translation_key="unexpected_miner",
+                translation_placeholders={
+                    "host": entry.data[CONF_HOST],
+                    "mac": other_mac,
+                },
+            )
         miners[device_id] = entry
     return miners
 

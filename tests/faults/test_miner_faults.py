@@ -444,14 +444,6 @@ TRANSPORT_FAULTS = [
             # Commands carry no MAC: one sent now would reach the other miner.
             write_errors=ANY_ERROR,
             max_sends=0,
-            known_bug=(
-                "While another miner answers at the entry's address (the slow poll "
-                "fails with unexpected_miner), actions aimed at this miner's device "
-                "still send their commands there: set_power_limit reaches and "
-                "changes the other miner, and a reboot or factory reset would too. "
-                "Entity writes are skipped (unavailable), but helpers.miner_command "
-                "and services.py do not check the miner's identity first."
-            ),
         ),
         *(
             MinerFault(
