@@ -21,7 +21,7 @@ can be told from a current one. Every scenario then checks the same things:
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any, Literal
 
@@ -50,6 +50,7 @@ from custom_components.hashwatt.const import (
 )
 from custom_components.hashwatt.coordinator import write_disabled_issue_id
 from simulator.whatsminer import Fault, RecordedRequest, SimulatedMiner
+from simulator.whatsminer.faults import V2_QUIRKS as SIMULATED_V2_QUIRKS
 from tests.conftest import PASSWORD, TITLE, miner_entry_data
 
 from .clock import advance, drive, settle
@@ -145,24 +146,42 @@ async def _clear(case: Case) -> None:
     case.miner.clear_faults()
 
 
-def _inject(fault: Fault, **options: Any) -> Step:
-    async def inject(case: Case) -> None:
-        case.miner.inject(fault, **options)
+@dataclass(frozen=True, eq=False)
+class Inject:
+    """A step arming simulator faults (so the matrix can tell which it covers)."""
 
-    return inject
+    fault: Fault
+    options: dict[str, Any] = field(default_factory=dict)
+    # Sets the miner up so the fault shows (a quirk of a state it is not in).
+    before: Callable[[SimulatedMiner], None] | None = None
+    and_then: Inject | None = None
+
+    async def __call__(self, case: Case) -> None:
+        if self.before is not None:
+            self.before(case.miner)
+        case.miner.inject(self.fault, **self.options)
+        if self.and_then is not None:
+            await self.and_then(case)
+
+    @property
+    def faults(self) -> set[Fault]:
+        """Every fault this step arms."""
+        return {self.fault} | (self.and_then.faults if self.and_then else set())
 
 
-async def _power_off_first(case: Case) -> None:
-    """Stop mining by hand first: old firmware's quirk shows only then."""
-    case.miner.set_mining(case.miner.clock(), mining=False)
-    case.miner.inject(Fault.OLD_STATUS)
+def _inject(fault: Fault, **options: Any) -> Inject:
+    return Inject(fault, options)
 
 
-async def _with_errors(case: Case) -> None:
-    """Make the miner report errors, in API 2.0.4's broken list form."""
-    case.miner.add_error(329)
-    case.miner.add_error(531)
-    case.miner.inject(Fault.ERROR_CODE_LIST)
+def _stop_mining(miner: SimulatedMiner) -> None:
+    """Stop mining by hand first: old firmware's status quirk shows only then."""
+    miner.set_mining(miner.clock(), mining=False)
+
+
+def _report_errors(miner: SimulatedMiner) -> None:
+    """Make the miner report errors (API 2.0.4 then lists them in its broken form)."""
+    miner.add_error(329)
+    miner.add_error(531)
 
 
 async def _change_password(case: Case) -> None:
@@ -185,10 +204,6 @@ async def _another_miner(case: Case) -> None:
 
 async def _same_miner_again(case: Case) -> None:
     case.miner.state.mac = case.miner.state.extra.pop("mac")
-
-
-async def _write_api_off(case: Case) -> None:
-    case.miner.inject(Fault.WRITE_DISABLED)
 
 
 async def _reauthenticate(case: Case) -> None:
@@ -306,11 +321,6 @@ def _firmware_clean(case: Case) -> str:
     return "firmware read without the quotes"
 
 
-async def _both(case: Case, *steps: Step) -> None:
-    for step in steps:
-        await step(case)
-
-
 # Any translated error will do, as long as the write fails.
 ANY_ERROR = frozenset({"*"})
 OUTAGE_ERRORS = frozenset({"communication_error", "command_invalid_reply"})
@@ -379,7 +389,7 @@ TRANSPORT_FAULTS = [
         MinerFault(
             name="Write API disabled",
             api=api,
-            inject=_write_api_off,
+            inject=_inject(Fault.WRITE_DISABLED),
             unavailable="controls",
             log_lines=(0, 0),
             repair=True,
@@ -495,10 +505,18 @@ V2_QUIRKS = [
             _inject(Fault.PSU_TEMP0_COMMA),
             _psu_read,
         ),
-        ("API 2.0.4 error-code list", _with_errors, _error_count),
+        (
+            "API 2.0.4 error-code list",
+            Inject(Fault.ERROR_CODE_LIST, before=_report_errors),
+            _error_count,
+        ),
         ("Quoted firmware version", _inject(Fault.QUOTED_FIRMWARE), _firmware_clean),
         ("Invalid UTF-8", _inject(Fault.BAD_UTF8), None),
-        ("btmineroff (old firmware)", _power_off_first, _mining_off),
+        (
+            "btmineroff (old firmware)",
+            Inject(Fault.OLD_STATUS, before=_stop_mining),
+            _mining_off,
+        ),
         ("api_ver as text", _inject(Fault.API_VER_TEXT), None),
         ("Compatibility layer on 4028", _inject(Fault.COMPAT_LAYER), None),
     )
@@ -527,10 +545,10 @@ V2_QUIRKS = [
         name="No token left (136)",
         api="v2",
         # The cached token is refused once: a new one is needed, and none is left.
-        inject=lambda case: _both(
-            case,
-            _inject(Fault.TOKEN_CHECK_ERROR, count=1, commands={"adjust_power_limit"}),
-            _inject(Fault.TOKEN_LIMIT),
+        inject=Inject(
+            Fault.TOKEN_CHECK_ERROR,
+            {"count": 1, "commands": {"adjust_power_limit"}},
+            and_then=_inject(Fault.TOKEN_LIMIT),
         ),
         unavailable="none",
         log_lines=(0, 0),
@@ -688,6 +706,26 @@ def _params(scenarios: list[MinerFault]) -> list[Any]:
         )
         for scenario in scenarios
     ]
+
+
+def test_every_simulator_fault_is_in_the_matrix() -> None:
+    """Each fault the simulator can show has a scenario, on each API it exists for."""
+    armed = {
+        (fault, scenario.api)
+        for scenario in MINER_FAULTS
+        if isinstance(scenario.inject, Inject)
+        for fault in scenario.inject.faults
+    }
+    # Reply quirks, tokens and the compatibility layer belong to API v2.
+    v2_only = SIMULATED_V2_QUIRKS | {
+        Fault.TOKEN_CHECK_ERROR,
+        Fault.TOKEN_LIMIT,
+        Fault.COMPAT_LAYER,
+    }
+    wanted = {(fault, "v2") for fault in Fault} | {
+        (fault, "v3") for fault in Fault if fault not in v2_only
+    }
+    assert wanted <= armed, sorted(wanted - armed)
 
 
 @pytest.mark.usefixtures("loopback_network")
