@@ -13,7 +13,7 @@ from unittest.mock import PropertyMock, patch
 
 import pytest
 from freezegun.api import FrozenDateTimeFactory
-from homeassistant.const import CONF_HOST, CONF_PASSWORD
+from homeassistant.const import CONF_API_KEY, CONF_HOST, CONF_PASSWORD
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.device_registry import format_mac
 from pytest_homeassistant_custom_component.common import (
@@ -25,14 +25,22 @@ from syrupy.assertion import SnapshotAssertion
 
 from custom_components.hashwatt.const import (
     CONF_API,
+    CONF_API_SECRET,
     CONF_ENTRY_TYPE,
     CONF_READ_ONLY,
+    CONF_REGION,
+    CONF_SECRET_KEY,
     CONF_V2_PORT,
     CONF_V3_PORT,
     DOMAIN,
+    ENTRY_TYPE_WEBMINEPOOL,
     ENTRY_TYPE_WHATSMINER,
+    ENTRY_TYPE_WHITEPOOL,
 )
+from custom_components.hashwatt.pool_coordinator import WHITEPOOL_URLS, key_fingerprint
+from simulator.webminepool import WebMinePoolServer
 from simulator.whatsminer import SimulatedMiner
+from simulator.whitepool import WhitePoolServer
 
 
 @pytest.fixture(autouse=True)
@@ -146,3 +154,114 @@ async def init_integration(
     await hass.config_entries.async_setup(mock_config_entry.entry_id)
     await hass.async_block_till_done()
     return mock_config_entry
+
+
+# --- Mining pools against the mock APIs (real HTTP on 127.0.0.1) ------------------------
+
+# Distinctive, so a test can look for them in every log line and output.
+WHITEPOOL_API_KEY = "hwKey4c1b9e07d2a6"
+WHITEPOOL_API_SECRET = "hwSecret58f3a0c7e19b"
+WEBMINEPOOL_SECRET_KEY = "PK_hwSecret7Qz3Lm9Xv2Rk"
+# The mock pools' data follows their clock: Home Assistant's is frozen at this
+# instant (2024-03-02 00:40 UTC) so states are the same in every run.
+POOL_START = "2024-03-02T00:40:00+00:00"
+
+
+@pytest.fixture
+async def whitepool_mock(
+    socket_enabled: None, freezer: FrozenDateTimeFactory
+) -> AsyncIterator[WhitePoolServer]:
+    """The WhitePool mock (account my_miner_01 with 5 workers), reached as both regions."""
+    freezer.move_to(POOL_START)
+    server = WhitePoolServer(
+        WHITEPOOL_API_KEY,
+        WHITEPOOL_API_SECRET,
+        clock=lambda: time.time(),  # noqa: PLW0108  # the freezer moves it
+    )
+    await server.start()
+    with patch.dict(WHITEPOOL_URLS, {"com": server.url, "eu": server.url}):
+        yield server
+    await server.stop()
+
+
+@pytest.fixture
+async def webminepool_mock(
+    socket_enabled: None, freezer: FrozenDateTimeFactory
+) -> AsyncIterator[WebMinePoolServer]:
+    """The WebMinePool mock (users alice and bob), as the API root."""
+    freezer.move_to(POOL_START)
+    server = WebMinePoolServer(
+        WEBMINEPOOL_SECRET_KEY,
+        clock=lambda: time.time(),  # noqa: PLW0108  # the freezer moves it
+    )
+    await server.start()
+    with patch(
+        "custom_components.hashwatt.pool_coordinator.WEBMINEPOOL_API_URL", server.url
+    ):
+        yield server
+    await server.stop()
+
+
+def whitepool_entry(
+    entry_id: str = "01KWHITEPOOLENTRY000000000", **changes: Any
+) -> MockConfigEntry:
+    """A WhitePool entry for the mock's key, as the config flow creates it.
+
+    The entry ID is fixed: the pool's own entities are identified by their entry.
+    """
+    data = {
+        CONF_ENTRY_TYPE: ENTRY_TYPE_WHITEPOOL,
+        CONF_API_KEY: WHITEPOOL_API_KEY,
+        CONF_API_SECRET: WHITEPOOL_API_SECRET,
+        CONF_REGION: "com",
+        **changes,
+    }
+    return MockConfigEntry(
+        domain=DOMAIN,
+        entry_id=entry_id,
+        title="WhiteBIT mining pool (my_miner_01)",
+        unique_id=key_fingerprint(ENTRY_TYPE_WHITEPOOL, data[CONF_API_KEY]),
+        data=data,
+    )
+
+
+def webminepool_entry(
+    entry_id: str = "01KWEBMINEPOOLENTRY0000000", **changes: Any
+) -> MockConfigEntry:
+    """A WebMinePool entry for the mock's key, as the config flow creates it."""
+    data = {
+        CONF_ENTRY_TYPE: ENTRY_TYPE_WEBMINEPOOL,
+        CONF_SECRET_KEY: WEBMINEPOOL_SECRET_KEY,
+        **changes,
+    }
+    return MockConfigEntry(
+        domain=DOMAIN,
+        entry_id=entry_id,
+        title="WebMinePool",
+        unique_id=key_fingerprint(ENTRY_TYPE_WEBMINEPOOL, data[CONF_SECRET_KEY]),
+        data=data,
+    )
+
+
+@pytest.fixture
+async def init_whitepool(
+    hass: HomeAssistant, whitepool_mock: WhitePoolServer
+) -> MockConfigEntry:
+    """Set up a WhitePool entry against the mock and wait until it is loaded."""
+    entry = whitepool_entry()
+    entry.add_to_hass(hass)
+    await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    return entry
+
+
+@pytest.fixture
+async def init_webminepool(
+    hass: HomeAssistant, webminepool_mock: WebMinePoolServer
+) -> MockConfigEntry:
+    """Set up a WebMinePool entry against the mock and wait until it is loaded."""
+    entry = webminepool_entry()
+    entry.add_to_hass(hass)
+    await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    return entry

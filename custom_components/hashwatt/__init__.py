@@ -20,7 +20,9 @@ from .const import (
     CONF_V2_PORT,
     CONF_V3_PORT,
     DOMAIN,
+    ENTRY_TYPE_WEBMINEPOOL,
     ENTRY_TYPE_WHATSMINER,
+    ENTRY_TYPE_WHITEPOOL,
 )
 from .coordinator import (
     HashwattConfigEntry,
@@ -29,7 +31,13 @@ from .coordinator import (
     WhatsminerSlowCoordinator,
     write_disabled_issue_id,
 )
+from .pools import (
+    async_can_remove_pool_device,
+    async_setup_pool_entry,
+    async_unload_pool_entry,
+)
 from .services import async_setup_services
+from .services_pools import async_setup_pool_services
 
 CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
 
@@ -47,6 +55,7 @@ MINER_PLATFORMS: list[Platform] = [
 async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
     """Set up Hashwatt; everything is configured through config entries."""
     await async_setup_services(hass)
+    async_setup_pool_services(hass)
     return True
 
 
@@ -55,6 +64,8 @@ async def async_setup_entry(hass: HomeAssistant, entry: HashwattConfigEntry) -> 
     entry_type = entry.data.get(CONF_ENTRY_TYPE)
     if entry_type == ENTRY_TYPE_WHATSMINER:
         return await _async_setup_miner(hass, entry)
+    if entry_type in (ENTRY_TYPE_WHITEPOOL, ENTRY_TYPE_WEBMINEPOOL):
+        return await async_setup_pool_entry(hass, entry)
     raise ConfigEntryError(
         translation_domain=DOMAIN,
         translation_key="unknown_entry_type",
@@ -131,9 +142,13 @@ async def async_remove_config_entry_device(
     hass: HomeAssistant, entry: HashwattConfigEntry, device_entry: dr.DeviceEntry
 ) -> bool:
     """Allow removing a device, unless it is the miner this entry still polls."""
+    if entry.data[CONF_ENTRY_TYPE] != ENTRY_TYPE_WHATSMINER:
+        return async_can_remove_pool_device(entry, device_entry)
     return (DOMAIN, entry.unique_id) not in device_entry.identifiers
 
 
 async def async_unload_entry(hass: HomeAssistant, entry: HashwattConfigEntry) -> bool:
     """Unload an entry."""
+    if entry.data[CONF_ENTRY_TYPE] != ENTRY_TYPE_WHATSMINER:
+        return await async_unload_pool_entry(hass, entry)
     return await hass.config_entries.async_unload_platforms(entry, MINER_PLATFORMS)

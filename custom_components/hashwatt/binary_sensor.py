@@ -1,4 +1,7 @@
-"""Binary sensors of a Whatsminer: mining, problem, pool connected."""
+"""Binary sensors of a Whatsminer: mining, problem, pool connected.
+
+And of each WhiteBIT mining account: a problem while workers are offline or slow.
+"""
 
 from __future__ import annotations
 
@@ -11,16 +14,19 @@ from homeassistant.components.binary_sensor import (
     BinarySensorEntityDescription,
 )
 from homeassistant.components.binary_sensor.const import BinarySensorDeviceClass
-from homeassistant.core import HomeAssistant
+from homeassistant.config_entries import ConfigEntry
+from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .clients.whatsminer.models import FastData, SlowData
+from .const import CONF_ENTRY_TYPE, ENTRY_TYPE_WHATSMINER
 from .coordinator import (
     HashwattConfigEntry,
     WhatsminerFastCoordinator,
     WhatsminerSlowCoordinator,
 )
-from .entity import HashwattMinerEntity
+from .entity import HashwattMinerEntity, WhitePoolEntity, async_add_pool_items
+from .pool_coordinator import WhitePoolAccountData, WhitePoolCoordinator
 
 # Read-only platform: the coordinators do the polling.
 PARALLEL_UPDATES = 0
@@ -65,6 +71,9 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Add a miner's binary sensors."""
+    if entry.data[CONF_ENTRY_TYPE] != ENTRY_TYPE_WHATSMINER:
+        async_setup_pool_binary_sensors(entry, async_add_entities)
+        return
     fast = entry.runtime_data.fast
     slow = entry.runtime_data.slow
     entities: list[BinarySensorEntity] = [
@@ -88,3 +97,61 @@ class HashwattBinarySensor[
     def is_on(self) -> bool:
         """Return the state the miner reported in its last poll."""
         return self.entity_description.is_on_fn(self.coordinator.data)
+
+
+# --- Mining pools ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class WhitePoolBinarySensorEntityDescription(BinarySensorEntityDescription):
+    """A binary sensor of one mining account; one entity per account."""
+
+    is_on_fn: Callable[[WhitePoolAccountData], bool]
+
+
+WHITEPOOL_ACCOUNT_BINARY_SENSORS: tuple[WhitePoolBinarySensorEntityDescription, ...] = (
+    WhitePoolBinarySensorEntityDescription(
+        # Workers the pool sees offline, or online with a low hashrate.
+        key="problem",
+        device_class=BinarySensorDeviceClass.PROBLEM,
+        is_on_fn=lambda account: bool(
+            account.miners.workers.offline or account.miners.workers.low
+        ),
+    ),
+)
+
+
+@callback
+def async_setup_pool_binary_sensors(
+    entry: ConfigEntry[Any], async_add_entities: AddConfigEntryEntitiesCallback
+) -> None:
+    """Add the binary sensors of each mining account as it shows up.
+
+    Only WhitePool entries have binary sensors.
+    """
+    coordinator: WhitePoolCoordinator = entry.runtime_data.coordinator
+
+    @callback
+    def async_add_accounts(accounts: list[str]) -> None:
+        async_add_entities(
+            WhitePoolBinarySensor(coordinator, description, account)
+            for account in accounts
+            for description in WHITEPOOL_ACCOUNT_BINARY_SENSORS
+        )
+
+    async_add_pool_items(
+        entry, coordinator, lambda: coordinator.data.accounts, async_add_accounts
+    )
+
+
+class WhitePoolBinarySensor(WhitePoolEntity, BinarySensorEntity):
+    """A binary sensor of one mining account."""
+
+    entity_description: WhitePoolBinarySensorEntityDescription
+
+    @property
+    @override
+    def is_on(self) -> bool | None:
+        """Return the state from the last poll of the account."""
+        account = self.account_data
+        return None if account is None else self.entity_description.is_on_fn(account)

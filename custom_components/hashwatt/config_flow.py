@@ -15,7 +15,7 @@ from typing import Any, Final, override
 
 import probatio
 from homeassistant.config_entries import (
-    ConfigFlow,
+    ConfigEntry,
     ConfigFlowResult,
     OptionsFlowWithReload,
 )
@@ -47,6 +47,7 @@ from .clients.whatsminer.errors import (
     WhatsminerWriteDisabledError,
 )
 from .clients.whatsminer.models import ApiVersion, MinerIdentity
+from .config_flow_pools import PoolConfigFlow
 from .const import (
     CONF_API,
     CONF_ENTRY_TYPE,
@@ -202,8 +203,11 @@ class _PendingEntry:
     placeholders: dict[str, str]
 
 
-class HashwattConfigFlow(ConfigFlow, domain=DOMAIN):
-    """Add Whatsminer miners, one by one, by address range, or as discovered."""
+class HashwattConfigFlow(PoolConfigFlow, domain=DOMAIN):
+    """Add Whatsminer miners, one by one, by address range, or as discovered.
+
+    Mining-pool accounts are added by the steps of ``PoolConfigFlow``.
+    """
 
     VERSION = 1
     MINOR_VERSION = 1
@@ -227,12 +231,23 @@ class HashwattConfigFlow(ConfigFlow, domain=DOMAIN):
         """Return the options flow (the scan interval)."""
         return HashwattOptionsFlow()
 
+    @classmethod
+    @callback
+    @override
+    def async_supports_options_flow(cls, config_entry: ConfigEntry) -> bool:
+        """Only miners have options: pools are polled at a fixed, polite interval."""
+        entry_type: str | None = config_entry.data.get(CONF_ENTRY_TYPE)
+        return entry_type == ENTRY_TYPE_WHATSMINER
+
     @override
     async def async_step_user(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
         """Ask what to add."""
-        return self.async_show_menu(step_id="user", menu_options=["whatsminer", "scan"])
+        return self.async_show_menu(
+            step_id="user",
+            menu_options=["whatsminer", "scan", "whitepool", "webminepool"],
+        )
 
     # One miner, by address.
 
@@ -580,6 +595,8 @@ class HashwattConfigFlow(ConfigFlow, domain=DOMAIN):
         self, entry_data: Mapping[str, Any]
     ) -> ConfigFlowResult:
         """Start reauthentication: the miner refused the stored password."""
+        if entry_data.get(CONF_ENTRY_TYPE) != ENTRY_TYPE_WHATSMINER:
+            return await self.async_start_pool_reauth(entry_data)
         return await self.async_step_reauth_confirm()
 
     async def async_step_reauth_confirm(
@@ -626,6 +643,8 @@ class HashwattConfigFlow(ConfigFlow, domain=DOMAIN):
     ) -> ConfigFlowResult:
         """Change the miner's address or ports; it must still be the same miner."""
         entry = self._get_reconfigure_entry()
+        if (entry_type := entry.data[CONF_ENTRY_TYPE]) != ENTRY_TYPE_WHATSMINER:
+            return await self.async_start_pool_reconfigure(entry_type)
         errors: dict[str, str] = {}
         if user_input is not None:
             self._host = user_input[CONF_HOST].strip()

@@ -14,6 +14,24 @@ MANUFACTURER: Final = "MicroBT"
 # Config entry data. Every entry says what it is, so pool accounts can join later.
 CONF_ENTRY_TYPE: Final = "entry_type"
 ENTRY_TYPE_WHATSMINER: Final = "whatsminer"
+ENTRY_TYPE_WHITEPOOL: Final = "whitepool"
+ENTRY_TYPE_WEBMINEPOOL: Final = "webminepool"
+
+# WhiteBIT mining pool ("WhitePool") entries: an API key, its secret, and the host
+# serving the account (CONF_API_KEY from homeassistant.const).
+CONF_API_SECRET: Final = "api_secret"
+CONF_REGION: Final = "region"
+REGION_COM: Final = "com"
+REGION_EU: Final = "eu"
+
+# WebMinePool entries: the site's secret key (it is part of every request's URL).
+CONF_SECRET_KEY: Final = "secret_key"
+
+# Pool polls; see pool_coordinator.py for the requests each one makes.
+WHITEPOOL_SCAN_INTERVAL: Final = timedelta(minutes=5)
+WHITEPOOL_SLOW_INTERVAL: Final = timedelta(minutes=15)
+WEBMINEPOOL_SCAN_INTERVAL: Final = timedelta(minutes=10)
+WEBMINEPOOL_RATES_INTERVAL: Final = timedelta(hours=1)
 
 CONF_V2_PORT: Final = "v2_port"
 CONF_V3_PORT: Final = "v3_port"

@@ -1,15 +1,31 @@
-"""Diagnostics of a miner entry: what it is set up with and what the miner last said."""
+"""Diagnostics of a miner entry: what it is set up with and what the miner last said.
+
+Pool entries give their settings and last poll, keys and payout details redacted and
+account, worker and user names replaced by stand-ins.
+"""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Mapping
 from dataclasses import asdict
+from datetime import datetime
+from decimal import Decimal
+from enum import Enum
 from typing import Any
 
+from homeassistant.config_entries import ConfigEntry
+from homeassistant.const import CONF_API_KEY
 from homeassistant.core import HomeAssistant
 
+from .const import (
+    CONF_API_SECRET,
+    CONF_ENTRY_TYPE,
+    CONF_SECRET_KEY,
+    ENTRY_TYPE_WHATSMINER,
+)
 from .coordinator import HashwattConfigEntry
+from .pool_coordinator import WebMinePoolData, WhitePoolData, WhitePoolRuntimeData
 
 REDACTED = "**REDACTED**"
 
@@ -41,6 +57,8 @@ async def async_get_config_entry_diagnostics(
     hass: HomeAssistant, entry: HashwattConfigEntry
 ) -> dict[str, Any]:
     """Return the entry's settings and both polls' last data, secrets redacted."""
+    if entry.data[CONF_ENTRY_TYPE] != ENTRY_TYPE_WHATSMINER:
+        return _pool_diagnostics(entry)
     runtime = entry.runtime_data
     return _redact(
         {
@@ -61,3 +79,110 @@ async def async_get_config_entry_diagnostics(
             },
         }
     )
+
+
+# --- Mining pools ------------------------------------------------------------------------
+
+_POOL_SECRETS = frozenset({CONF_API_KEY, CONF_API_SECRET, CONF_SECRET_KEY})
+# Where the money goes, and the site's public key and its users' referrals.
+_POOL_PRIVATE = frozenset(
+    {
+        "external_address",
+        "payout_address",
+        "payout_transaction_hash",
+        "site_key",
+        "referral",
+    }
+)
+
+
+class _Pseudonyms:
+    """Stand-ins for account, worker and user names: they can name places or people."""
+
+    def __init__(self) -> None:
+        self._names: dict[tuple[str, str], str] = {}
+
+    def __call__(self, kind: str, name: str) -> str:
+        key = (kind, name)
+        if key not in self._names:
+            count = sum(1 for known_kind, _ in self._names if known_kind == kind)
+            self._names[key] = f"{kind} {count + 1}"
+        return self._names[key]
+
+
+def _jsonable(value: Any) -> Any:  # noqa: ANN401  # any dataclass field
+    """Turn what the pool clients return into JSON values, private fields redacted."""
+    if isinstance(value, Mapping):
+        return {
+            str(key): REDACTED if key in _POOL_PRIVATE and item else _jsonable(item)
+            for key, item in value.items()
+        }
+    if isinstance(value, list | tuple):
+        return [_jsonable(item) for item in value]
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, Decimal):
+        return format(value, "f")  # str() would write 5E-7
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return value
+
+
+def _whitepool_data(data: WhitePoolData, pseudonym: _Pseudonyms) -> dict[str, Any]:
+    accounts = []
+    for account in data.accounts.values():
+        fields = asdict(account)
+        fields["name"] = pseudonym("account", account.name)
+        fields["workers"] = {
+            pseudonym("worker", worker): hashrate
+            for worker, hashrate in account.workers.items()
+        }
+        for reward in fields["rewards"]:
+            reward["account"] = pseudonym("account", reward["account"])
+        accounts.append(fields)
+    return {
+        "accounts": accounts,
+        "btc_price": data.btc_price,
+        "btc_quote": data.btc_quote,
+    }
+
+
+def _webminepool_data(data: WebMinePoolData, pseudonym: _Pseudonyms) -> dict[str, Any]:
+    users = []
+    for user in data.users.values():
+        fields = asdict(user)
+        fields["name"] = pseudonym("user", user.name)
+        users.append(fields)
+    return {
+        "balance": data.balance,
+        "hashes": data.hashes,
+        "rates": asdict(data.rates),
+        "users": users,
+    }
+
+
+def _pool_diagnostics(entry: ConfigEntry[Any]) -> dict[str, Any]:
+    """Return a pool entry's settings and last poll: keys, payout details and names hidden."""
+    runtime = entry.runtime_data
+    coordinator = runtime.coordinator
+    pseudonym = _Pseudonyms()
+    if isinstance(runtime, WhitePoolRuntimeData):
+        data = _whitepool_data(coordinator.data, pseudonym)
+    else:
+        data = _webminepool_data(coordinator.data, pseudonym)
+    diagnostics: dict[str, Any] = _jsonable(
+        {
+            "entry": {
+                # The title names a mining account.
+                "title": REDACTED,
+                "data": {
+                    key: REDACTED if key in _POOL_SECRETS else value
+                    for key, value in entry.data.items()
+                },
+            },
+            "last_update_success": coordinator.last_update_success,
+            "update_interval": str(coordinator.update_interval),
+            "data": data,
+        }
+    )
+    return diagnostics

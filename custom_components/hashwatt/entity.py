@@ -1,13 +1,28 @@
-"""The base of every Whatsminer entity: naming, unique ID, device and availability."""
+"""The base of every Whatsminer entity: naming, unique ID, device and availability.
+
+The bases of the mining-pool entities follow, with what adds and removes the
+entities of accounts, workers and users as the pools list them.
+"""
 
 from __future__ import annotations
 
-from typing import cast, override
+from collections.abc import Callable, Iterable
+from typing import Any, Final, cast, override
 
-from homeassistant.const import CONF_HOST
-from homeassistant.helpers.device_registry import CONNECTION_NETWORK_MAC, DeviceInfo
+from homeassistant.config_entries import ConfigEntry
+from homeassistant.const import CONF_HOST, Platform
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers import entity_registry as er
+from homeassistant.helpers.device_registry import (
+    CONNECTION_NETWORK_MAC,
+    DeviceEntryType,
+    DeviceInfo,
+)
 from homeassistant.helpers.entity import EntityDescription
-from homeassistant.helpers.update_coordinator import CoordinatorEntity
+from homeassistant.helpers.update_coordinator import (
+    CoordinatorEntity,
+    DataUpdateCoordinator,
+)
 
 from .const import DOMAIN, MANUFACTURER
 from .coordinator import (
@@ -15,6 +30,19 @@ from .coordinator import (
     WhatsminerFastCoordinator,
     WhatsminerSlowCoordinator,
 )
+from .pool_coordinator import (
+    WebMinePoolCoordinator,
+    WhitePoolAccountData,
+    WhitePoolCoordinator,
+)
+from .pools import (
+    webminepool_identifier,
+    whitepool_account_identifier,
+    whitepool_service_identifier,
+)
+
+WHITEBIT: Final = "WhiteBIT"
+WEBMINEPOOL: Final = "WebMinePool"
 
 
 def miner_device_info(
@@ -81,3 +109,157 @@ class HashwattMinerEntity[
             self.miner.slow if self.coordinator is self.miner.fast else self.miner.fast
         )
         self.async_on_remove(other.async_add_listener(self.async_write_ha_state))
+
+
+# --- Mining pools ------------------------------------------------------------------------
+
+
+def whitepool_unique_id(account: str, key: str) -> str:
+    """Return the unique ID of a mining account's entity (names never hold a '-')."""
+    return f"whitepool-{account}-{key}"
+
+
+def webminepool_unique_id(entry: ConfigEntry[Any], key: str) -> str:
+    """Return the unique ID of a WebMinePool site's entity."""
+    return f"webminepool-{entry.entry_id}-{key}"
+
+
+class WhitePoolEntity(CoordinatorEntity[WhitePoolCoordinator]):
+    """An entity of a WhiteBIT API key: of the pool itself, or of one mining account.
+
+    An account's entities are available while the key lists the account (its device
+    is removed once it does not).
+    """
+
+    _attr_has_entity_name = True
+
+    def __init__(
+        self,
+        coordinator: WhitePoolCoordinator,
+        description: EntityDescription,
+        account: str | None = None,
+    ) -> None:
+        """Describe the entity; without an account it belongs to the pool's device."""
+        super().__init__(coordinator)
+        entry = coordinator.config_entry
+        self.entity_description = description
+        self.account = account
+        if account is None:
+            self._attr_unique_id = f"whitepool-{entry.entry_id}-{description.key}"
+            self._attr_device_info = DeviceInfo(
+                identifiers={whitepool_service_identifier(entry)},
+                entry_type=DeviceEntryType.SERVICE,
+                manufacturer=WHITEBIT,
+                model="Mining pool",
+                name=entry.title,
+            )
+        else:
+            self._attr_unique_id = whitepool_unique_id(account, description.key)
+            self._attr_device_info = DeviceInfo(
+                identifiers={whitepool_account_identifier(account)},
+                entry_type=DeviceEntryType.SERVICE,
+                manufacturer=WHITEBIT,
+                model="Mining account",
+                name=account,
+            )
+
+    @property
+    def account_data(self) -> WhitePoolAccountData | None:
+        """The last poll's data of the entity's account (none for the pool's own)."""
+        accounts = self.coordinator.data.accounts
+        return None if self.account is None else accounts.get(self.account)
+
+    @property
+    @override
+    def available(self) -> bool:
+        """Whether the last poll succeeded and still lists the entity's account."""
+        return super().available and (
+            self.account is None or self.account_data is not None
+        )
+
+
+class WebMinePoolEntity(CoordinatorEntity[WebMinePoolCoordinator]):
+    """An entity of a WebMinePool site."""
+
+    _attr_has_entity_name = True
+
+    def __init__(
+        self, coordinator: WebMinePoolCoordinator, description: EntityDescription
+    ) -> None:
+        """Describe the entity, on the site's device."""
+        super().__init__(coordinator)
+        entry = coordinator.config_entry
+        self.entity_description = description
+        self._attr_unique_id = webminepool_unique_id(entry, description.key)
+        self._attr_device_info = DeviceInfo(
+            identifiers={webminepool_identifier(entry)},
+            entry_type=DeviceEntryType.SERVICE,
+            manufacturer=WEBMINEPOOL,
+            model="Site",
+            name=entry.title,
+            configuration_url="https://webminepool.com/",
+        )
+
+
+@callback
+def async_add_pool_items[KeyT: (str, tuple[str, str])](
+    entry: ConfigEntry[Any],
+    coordinator: DataUpdateCoordinator[Any],
+    keys_fn: Callable[[], Iterable[KeyT]],
+    add_fn: Callable[[list[KeyT]], None],
+) -> None:
+    """Call ``add_fn`` with the keys (accounts, workers, users) each poll brings anew.
+
+    A key that vanishes and comes back is new again: its entities were removed.
+    """
+    known: set[KeyT] = set()
+
+    @callback
+    def async_add_new() -> None:
+        if not coordinator.last_update_success:
+            return
+        current = set(keys_fn())
+        new = current - known
+        known.intersection_update(current)
+        known.update(new)
+        if new:
+            add_fn(sorted(new))
+
+    async_add_new()
+    entry.async_on_unload(coordinator.async_add_listener(async_add_new))
+
+
+@callback
+def async_remove_gone_entities(
+    hass: HomeAssistant,
+    entry: ConfigEntry[Any],
+    coordinator: DataUpdateCoordinator[Any],
+    *,
+    platform: Platform,
+    is_item_fn: Callable[[str], bool],
+    current_fn: Callable[[], set[str]],
+) -> None:
+    """Remove the entities of items (workers, users) that a poll no longer lists.
+
+    ``is_item_fn`` tells these entities' unique IDs from the others', ``current_fn``
+    returns the unique IDs of the items listed now. Entities registered before a
+    restart are removed too. Home Assistant keeps a removed entity's settings, and
+    gives them back when the item returns.
+    """
+    registry = er.async_get(hass)
+
+    @callback
+    def async_remove_gone() -> None:
+        if not coordinator.last_update_success:
+            return
+        current = current_fn()
+        for registered in er.async_entries_for_config_entry(registry, entry.entry_id):
+            if (
+                registered.domain == platform
+                and is_item_fn(registered.unique_id)
+                and registered.unique_id not in current
+            ):
+                registry.async_remove(registered.entity_id)
+
+    async_remove_gone()
+    entry.async_on_unload(coordinator.async_add_listener(async_remove_gone))

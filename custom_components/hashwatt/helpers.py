@@ -1,4 +1,7 @@
-"""What every command sent to a miner shares: its errors, and the poll that follows it."""
+"""What every command sent to a miner shares: its errors, and the poll that follows it.
+
+``pool_command`` does the same for the mining-pool clients' errors.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +11,14 @@ from typing import Any, Concatenate
 from homeassistant.config_entries import ConfigEntry, ConfigEntryState
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 
+from .clients.webminepool import (
+    WebMinePoolApiError,
+    WebMinePoolAuthError,
+    WebMinePoolConnectionError,
+    WebMinePoolError,
+    WebMinePoolInvalidReplyError,
+    WebMinePoolValidationError,
+)
 from .clients.whatsminer.errors import (
     WhatsminerAuthError,
     WhatsminerCommandError,
@@ -18,6 +29,16 @@ from .clients.whatsminer.errors import (
     WhatsminerUnsupportedError,
     WhatsminerValidationError,
     WhatsminerWriteDisabledError,
+)
+from .clients.whitepool import (
+    WhitePoolApiError,
+    WhitePoolAuthError,
+    WhitePoolClockError,
+    WhitePoolConnectionError,
+    WhitePoolError,
+    WhitePoolInvalidReplyError,
+    WhitePoolRateLimitError,
+    WhitePoolValidationError,
 )
 from .const import DOMAIN
 from .coordinator import HashwattConfigEntry
@@ -130,3 +151,85 @@ def miner_command[TargetT: MinerCommandTarget, **P, R](
         return result
 
     return handler
+
+
+def pool_command[**P, R](
+    func: Callable[Concatenate[ConfigEntry[Any], P], Coroutine[Any, Any, R]],
+) -> Callable[Concatenate[ConfigEntry[Any], P], Coroutine[Any, Any, R]]:
+    """Decorate anything that asks something of a pool account (WhitePool, WebMinePool).
+
+    The clients' errors become translated Home Assistant errors naming the entry. An
+    argument a client refuses before sending is a ``ServiceValidationError``; a
+    refused key also starts reauthentication. Writes are not retried (the clients
+    send them once): an account created or hashes withdrawn twice is once too many.
+    """
+
+    async def handler(
+        entry: ConfigEntry[Any], /, *args: P.args, **kwargs: P.kwargs
+    ) -> R:
+        try:
+            return await func(entry, *args, **kwargs)
+        except (WhitePoolError, WebMinePoolError) as error:
+            if isinstance(error, WhitePoolAuthError | WebMinePoolAuthError):
+                entry.async_start_reauth(entry.runtime_data.coordinator.hass)
+            raise _pool_error(entry, error) from error
+
+    return handler
+
+
+def _pool_error(
+    entry: ConfigEntry[Any], error: WhitePoolError | WebMinePoolError
+) -> HomeAssistantError:
+    """Translate one pool client error; the clients' messages hold no secret."""
+    name = {"name": entry.title}
+    if isinstance(error, WebMinePoolValidationError):
+        return ServiceValidationError(
+            translation_domain=DOMAIN,
+            translation_key="pool_invalid_value",
+            translation_placeholders={
+                **name,
+                "field": error.field,
+                "error": error.message,
+            },
+        )
+    if isinstance(error, WhitePoolValidationError) and error.client_side:
+        field, messages = next(iter(error.errors.items()), ("", [error.message]))
+        return ServiceValidationError(
+            translation_domain=DOMAIN,
+            translation_key="pool_invalid_value",
+            translation_placeholders={
+                **name,
+                "field": field,
+                "error": "; ".join(messages),
+            },
+        )
+    key = "pool_unexpected_error"
+    detail = str(error)
+    if isinstance(error, WhitePoolAuthError | WebMinePoolAuthError):
+        key = "pool_auth_failed"
+    elif isinstance(error, WhitePoolRateLimitError):
+        key = "pool_rate_limited"
+    elif isinstance(error, WhitePoolClockError):
+        key = "pool_clock"
+    elif isinstance(error, WhitePoolConnectionError | WebMinePoolConnectionError):
+        key = "pool_communication_error"
+    elif isinstance(error, WhitePoolInvalidReplyError | WebMinePoolInvalidReplyError):
+        key = "pool_invalid_reply"
+    elif isinstance(error, WhitePoolApiError):
+        key = "pool_refused"
+        # The field errors say what was wrong ("name: The name has already been taken.").
+        detail = (
+            "; ".join(
+                f"{field}: {', '.join(messages)}"
+                for field, messages in error.errors.items()
+            )
+            or error.message
+        )
+    elif isinstance(error, WebMinePoolApiError):
+        key = "pool_refused"
+        detail = error.message
+    return HomeAssistantError(
+        translation_domain=DOMAIN,
+        translation_key=key,
+        translation_placeholders={**name, "error": detail},
+    )

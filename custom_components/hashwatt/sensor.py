@@ -1,4 +1,9 @@
-"""Sensors of a Whatsminer: hashrate, power, energy, temperatures, fans, PSU, pools, errors."""
+"""Sensors of a Whatsminer: hashrate, power, energy, temperatures, fans, PSU, pools, errors.
+
+And of mining-pool accounts: the WhiteBIT mining pool (BTC price; per account its
+hashrate, workers, fee, rewards and payout; per online worker its hashrate) and
+WebMinePool (balance, hashes, rates, active users and their hashes).
+"""
 
 from __future__ import annotations
 
@@ -6,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Any, override
+from typing import Any, Final, override
 
 from homeassistant.components.sensor import (
     RestoreSensor,
@@ -15,10 +20,12 @@ from homeassistant.components.sensor import (
     SensorEntityDescription,
     SensorStateClass,
 )
+from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import (
     PERCENTAGE,
     REVOLUTIONS_PER_MINUTE,
     EntityCategory,
+    Platform,
     UnitOfElectricCurrent,
     UnitOfElectricPotential,
     UnitOfEnergy,
@@ -32,12 +39,30 @@ from homeassistant.helpers.typing import StateType
 from homeassistant.util import dt as dt_util
 
 from .clients.whatsminer.models import Board, FastData, PowerMode, SlowData
+from .clients.whitepool import PayoutDestination, hashrate_to_terahash
+from .const import CONF_ENTRY_TYPE, ENTRY_TYPE_WHATSMINER
 from .coordinator import (
     HashwattConfigEntry,
     WhatsminerFastCoordinator,
     WhatsminerSlowCoordinator,
 )
-from .entity import HashwattMinerEntity
+from .entity import (
+    HashwattMinerEntity,
+    WebMinePoolEntity,
+    WhitePoolEntity,
+    async_add_pool_items,
+    async_remove_gone_entities,
+    webminepool_unique_id,
+    whitepool_unique_id,
+)
+from .pool_coordinator import (
+    WebMinePoolCoordinator,
+    WebMinePoolData,
+    WhitePoolAccountData,
+    WhitePoolCoordinator,
+    WhitePoolData,
+    WhitePoolRuntimeData,
+)
 
 # Read-only platform: the coordinators do the polling.
 PARALLEL_UPDATES = 0
@@ -383,6 +408,9 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Add a miner's sensors, and those of each hashboard as it shows up."""
+    if entry.data[CONF_ENTRY_TYPE] != ENTRY_TYPE_WHATSMINER:
+        async_setup_pool_sensors(hass, entry, async_add_entities)
+        return
     fast = entry.runtime_data.fast
     slow = entry.runtime_data.slow
     entities: list[SensorEntity] = [
@@ -507,3 +535,428 @@ class HashwattEnergySensor(
     def _handle_coordinator_update(self) -> None:
         self._sample()
         super()._handle_coordinator_update()
+
+
+# --- Mining pools ------------------------------------------------------------------------
+
+BITCOIN: Final = "BTC"
+WEBMINECOIN: Final = "WMC"
+# FPPS pays this much BTC a day for each TH/s of hashrate.
+BTC_PER_TERAHASH_DAY: Final = "BTC/(TH/s)/d"
+SATOSHI_PER_WMC: Final = "sat/WMC"
+SATOSHI_PER_MEGAHASH: Final = "sat/MH"
+
+type PoolValue = StateType | Decimal
+
+
+def _pool_state(value: PoolValue) -> StateType:
+    """Show amounts in plain digits: ``str(Decimal)`` writes 0.0000005 BTC as 5E-7."""
+    if isinstance(value, Decimal):
+        return format(value.normalize(), "f")
+    return value
+
+
+@dataclass(frozen=True, kw_only=True)
+class WhitePoolSensorEntityDescription(SensorEntityDescription):
+    """A sensor read from a WhitePool poll."""
+
+    value_fn: Callable[[WhitePoolData], PoolValue]
+    available_fn: Callable[[WhitePoolData], bool] = lambda _: True
+    # For a unit that depends on the data: the currency the BTC price is in.
+    unit_fn: Callable[[WhitePoolData], str] | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class WhitePoolAccountSensorEntityDescription(SensorEntityDescription):
+    """A sensor of one mining account; one entity per account the API key lists."""
+
+    account_fn: Callable[[WhitePoolAccountData], PoolValue]
+
+
+@dataclass(frozen=True, kw_only=True)
+class WebMinePoolSensorEntityDescription(SensorEntityDescription):
+    """A sensor read from a WebMinePool poll."""
+
+    value_fn: Callable[[WebMinePoolData], PoolValue]
+    available_fn: Callable[[WebMinePoolData], bool] = lambda _: True
+
+
+def _terahash(hashrate: Decimal | None) -> Decimal | None:
+    return None if hashrate is None else hashrate_to_terahash(hashrate)
+
+
+WHITEPOOL_SENSORS: tuple[WhitePoolSensorEntityDescription, ...] = (
+    WhitePoolSensorEntityDescription(
+        key="btc_price",
+        translation_key="btc_price",
+        state_class=SensorStateClass.MEASUREMENT,
+        suggested_display_precision=2,
+        value_fn=lambda data: data.btc_price,
+        available_fn=lambda data: data.btc_price is not None,
+        unit_fn=lambda data: f"{data.btc_quote}/{BITCOIN}",
+    ),
+)
+
+WHITEPOOL_ACCOUNT_SENSORS: tuple[WhitePoolAccountSensorEntityDescription, ...] = (
+    WhitePoolAccountSensorEntityDescription(
+        key="hashrate",
+        translation_key="pool_hashrate",
+        native_unit_of_measurement=TERAHASH_PER_SECOND,
+        state_class=SensorStateClass.MEASUREMENT,
+        suggested_display_precision=2,
+        account_fn=lambda account: _terahash(
+            account.hashrate.hashrate if account.hashrate else None
+        ),
+    ),
+    WhitePoolAccountSensorEntityDescription(
+        key="reject_rate",
+        translation_key="reject_rate",
+        native_unit_of_measurement=PERCENTAGE,
+        state_class=SensorStateClass.MEASUREMENT,
+        suggested_display_precision=2,
+        account_fn=lambda account: (
+            account.hashrate.reject_rate * 100 if account.hashrate else None
+        ),
+    ),
+    WhitePoolAccountSensorEntityDescription(
+        key="workers_online",
+        translation_key="workers_online",
+        state_class=SensorStateClass.MEASUREMENT,
+        account_fn=lambda account: account.miners.workers.online,
+    ),
+    WhitePoolAccountSensorEntityDescription(
+        key="workers_offline",
+        translation_key="workers_offline",
+        state_class=SensorStateClass.MEASUREMENT,
+        account_fn=lambda account: account.miners.workers.offline,
+    ),
+    WhitePoolAccountSensorEntityDescription(
+        key="workers_low",
+        translation_key="workers_low",
+        state_class=SensorStateClass.MEASUREMENT,
+        account_fn=lambda account: account.miners.workers.low,
+    ),
+    WhitePoolAccountSensorEntityDescription(
+        key="pool_fee",
+        translation_key="pool_fee",
+        native_unit_of_measurement=PERCENTAGE,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        suggested_display_precision=1,
+        account_fn=lambda account: account.miners.fee_percent,
+    ),
+    WhitePoolAccountSensorEntityDescription(
+        key="fpps_rate",
+        translation_key="fpps_rate",
+        native_unit_of_measurement=BTC_PER_TERAHASH_DAY,
+        state_class=SensorStateClass.MEASUREMENT,
+        suggested_display_precision=8,
+        account_fn=lambda account: account.fpps_rate,
+    ),
+    WhitePoolAccountSensorEntityDescription(
+        key="last_reward",
+        translation_key="last_reward",
+        native_unit_of_measurement=BITCOIN,
+        suggested_display_precision=8,
+        account_fn=lambda account: (
+            account.last_reward.reward if account.last_reward else None
+        ),
+    ),
+    WhitePoolAccountSensorEntityDescription(
+        key="rewards_last_day",
+        translation_key="rewards_last_day",
+        native_unit_of_measurement=BITCOIN,
+        state_class=SensorStateClass.MEASUREMENT,
+        suggested_display_precision=8,
+        account_fn=lambda account: account.rewards_last_day,
+    ),
+    WhitePoolAccountSensorEntityDescription(
+        key="pending_rewards",
+        translation_key="pending_rewards",
+        native_unit_of_measurement=BITCOIN,
+        state_class=SensorStateClass.MEASUREMENT,
+        suggested_display_precision=8,
+        account_fn=lambda account: account.pending_rewards,
+    ),
+    WhitePoolAccountSensorEntityDescription(
+        key="payout_destination",
+        translation_key="payout_destination",
+        device_class=SensorDeviceClass.ENUM,
+        options=[destination.value for destination in PayoutDestination],
+        account_fn=lambda account: account.payout.destination.value,
+    ),
+)
+
+WEBMINEPOOL_SENSORS: tuple[WebMinePoolSensorEntityDescription, ...] = (
+    WebMinePoolSensorEntityDescription(
+        key="balance",
+        translation_key="wmc_balance",
+        native_unit_of_measurement=WEBMINECOIN,
+        state_class=SensorStateClass.MEASUREMENT,
+        suggested_display_precision=4,
+        value_fn=lambda data: data.balance,
+    ),
+    WebMinePoolSensorEntityDescription(
+        key="unpaid_hashes",
+        translation_key="unpaid_hashes",
+        state_class=SensorStateClass.MEASUREMENT,
+        value_fn=lambda data: data.hashes,
+    ),
+    WebMinePoolSensorEntityDescription(
+        key="wmc_rate",
+        translation_key="wmc_rate",
+        native_unit_of_measurement=SATOSHI_PER_WMC,
+        state_class=SensorStateClass.MEASUREMENT,
+        suggested_display_precision=2,
+        value_fn=lambda data: data.rates.wmc,
+    ),
+    WebMinePoolSensorEntityDescription(
+        key="hash_rate_web",
+        translation_key="hash_rate_web",
+        native_unit_of_measurement=SATOSHI_PER_MEGAHASH,
+        state_class=SensorStateClass.MEASUREMENT,
+        suggested_display_precision=4,
+        value_fn=lambda data: data.rates.web,
+    ),
+    WebMinePoolSensorEntityDescription(
+        key="hash_rate_desktop",
+        translation_key="hash_rate_desktop",
+        native_unit_of_measurement=SATOSHI_PER_MEGAHASH,
+        state_class=SensorStateClass.MEASUREMENT,
+        suggested_display_precision=4,
+        value_fn=lambda data: data.rates.desktop,
+    ),
+    WebMinePoolSensorEntityDescription(
+        key="active_users",
+        translation_key="active_users",
+        state_class=SensorStateClass.MEASUREMENT,
+        value_fn=lambda data: len(data.users),
+    ),
+)
+
+
+def _account_description(
+    template: WhitePoolAccountSensorEntityDescription, account: str
+) -> WhitePoolSensorEntityDescription:
+    """Describe one account's sensor, read from the poll's data of that account."""
+
+    def account_value(data: WhitePoolData) -> PoolValue:
+        account_data = data.accounts.get(account)
+        return None if account_data is None else template.account_fn(account_data)
+
+    return WhitePoolSensorEntityDescription(
+        key=template.key,
+        translation_key=template.translation_key,
+        device_class=template.device_class,
+        options=template.options,
+        native_unit_of_measurement=template.native_unit_of_measurement,
+        state_class=template.state_class,
+        entity_category=template.entity_category,
+        suggested_display_precision=template.suggested_display_precision,
+        value_fn=account_value,
+    )
+
+
+def _worker_key(worker: str) -> str:
+    return f"worker-{worker}"
+
+
+def _worker_description(account: str, worker: str) -> WhitePoolSensorEntityDescription:
+    """Describe an online worker's hashrate sensor, on its account's device."""
+
+    def worker_hashrate(data: WhitePoolData) -> PoolValue:
+        account_data = data.accounts.get(account)
+        return (
+            None
+            if account_data is None
+            else _terahash(account_data.workers.get(worker))
+        )
+
+    return WhitePoolSensorEntityDescription(
+        key=_worker_key(worker),
+        translation_key="worker_hashrate",
+        # Workers are named "account.rig"; the device already names the account.
+        translation_placeholders={"worker": worker.removeprefix(f"{account}.")},
+        native_unit_of_measurement=TERAHASH_PER_SECOND,
+        state_class=SensorStateClass.MEASUREMENT,
+        suggested_display_precision=2,
+        value_fn=worker_hashrate,
+        available_fn=lambda data: (
+            account in data.accounts and worker in data.accounts[account].workers
+        ),
+    )
+
+
+def _user_key(user: str) -> str:
+    return f"user-{user}"
+
+
+def _user_description(user: str) -> WebMinePoolSensorEntityDescription:
+    """Describe the hash balance of one user who mined in the last 3 days."""
+    return WebMinePoolSensorEntityDescription(
+        key=_user_key(user),
+        translation_key="user_hashes",
+        translation_placeholders={"user": user},
+        state_class=SensorStateClass.MEASUREMENT,
+        value_fn=lambda data: data.users[user].hashes if user in data.users else None,
+        available_fn=lambda data: user in data.users,
+    )
+
+
+@callback
+def async_setup_pool_sensors(
+    hass: HomeAssistant,
+    entry: ConfigEntry[Any],
+    async_add_entities: AddConfigEntryEntitiesCallback,
+) -> None:
+    """Add a pool entry's sensors, and those of accounts, workers and users as they come."""
+    runtime = entry.runtime_data
+    if isinstance(runtime, WhitePoolRuntimeData):
+        _async_setup_whitepool_sensors(
+            hass, entry, runtime.coordinator, async_add_entities
+        )
+    else:
+        _async_setup_webminepool_sensors(
+            hass, entry, runtime.coordinator, async_add_entities
+        )
+
+
+@callback
+def _async_setup_whitepool_sensors(
+    hass: HomeAssistant,
+    entry: ConfigEntry[Any],
+    coordinator: WhitePoolCoordinator,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+) -> None:
+    async_add_entities(
+        WhitePoolSensor(coordinator, description) for description in WHITEPOOL_SENSORS
+    )
+
+    @callback
+    def async_add_accounts(accounts: list[str]) -> None:
+        async_add_entities(
+            WhitePoolSensor(
+                coordinator, _account_description(template, account), account
+            )
+            for account in accounts
+            for template in WHITEPOOL_ACCOUNT_SENSORS
+        )
+
+    @callback
+    def async_add_workers(workers: list[tuple[str, str]]) -> None:
+        async_add_entities(
+            WhitePoolSensor(coordinator, _worker_description(account, worker), account)
+            for account, worker in workers
+        )
+
+    def online_workers() -> list[tuple[str, str]]:
+        return [
+            (account.name, worker)
+            for account in coordinator.data.accounts.values()
+            for worker in account.workers
+        ]
+
+    async_add_pool_items(
+        entry, coordinator, lambda: coordinator.data.accounts, async_add_accounts
+    )
+    async_add_pool_items(entry, coordinator, online_workers, async_add_workers)
+    # A worker that went offline takes its hashrate sensor with it; it comes back
+    # (with its settings) when the worker is online again.
+    async_remove_gone_entities(
+        hass,
+        entry,
+        coordinator,
+        platform=Platform.SENSOR,
+        is_item_fn=lambda unique_id: (
+            unique_id.startswith("whitepool-")
+            and unique_id.split("-", 2)[-1].startswith(_worker_key(""))
+        ),
+        current_fn=lambda: {
+            whitepool_unique_id(account, _worker_key(worker))
+            for account, worker in online_workers()
+        },
+    )
+
+
+@callback
+def _async_setup_webminepool_sensors(
+    hass: HomeAssistant,
+    entry: ConfigEntry[Any],
+    coordinator: WebMinePoolCoordinator,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+) -> None:
+    async_add_entities(
+        WebMinePoolSensor(coordinator, description)
+        for description in WEBMINEPOOL_SENSORS
+    )
+
+    @callback
+    def async_add_users(users: list[str]) -> None:
+        async_add_entities(
+            WebMinePoolSensor(coordinator, _user_description(user)) for user in users
+        )
+
+    async_add_pool_items(
+        entry, coordinator, lambda: coordinator.data.users, async_add_users
+    )
+    # WebMinePool lists the users who mined in the last 3 days: the others, and
+    # deleted ones, lose their sensor.
+    user_prefix = webminepool_unique_id(entry, _user_key(""))
+    async_remove_gone_entities(
+        hass,
+        entry,
+        coordinator,
+        platform=Platform.SENSOR,
+        is_item_fn=lambda unique_id: unique_id.startswith(user_prefix),
+        current_fn=lambda: {
+            webminepool_unique_id(entry, _user_key(user))
+            for user in coordinator.data.users
+        },
+    )
+
+
+class WhitePoolSensor(WhitePoolEntity, SensorEntity):
+    """A sensor of a WhiteBIT mining pool, mining account or worker."""
+
+    entity_description: WhitePoolSensorEntityDescription
+
+    @property
+    @override
+    def available(self) -> bool:
+        """Whether the last poll has this sensor's figure."""
+        return super().available and self.entity_description.available_fn(
+            self.coordinator.data
+        )
+
+    @property
+    @override
+    def native_value(self) -> StateType:
+        """Return the figure from the last poll."""
+        return _pool_state(self.entity_description.value_fn(self.coordinator.data))
+
+    @property
+    @override
+    def native_unit_of_measurement(self) -> str | None:
+        """Return the unit, which for the BTC price is the currency it is in."""
+        if (unit_fn := self.entity_description.unit_fn) is not None:
+            return unit_fn(self.coordinator.data)
+        return super().native_unit_of_measurement
+
+
+class WebMinePoolSensor(WebMinePoolEntity, SensorEntity):
+    """A sensor of a WebMinePool site or one of its users."""
+
+    entity_description: WebMinePoolSensorEntityDescription
+
+    @property
+    @override
+    def available(self) -> bool:
+        """Whether the last poll has this sensor's figure."""
+        return super().available and self.entity_description.available_fn(
+            self.coordinator.data
+        )
+
+    @property
+    @override
+    def native_value(self) -> StateType:
+        """Return the figure from the last poll."""
+        return _pool_state(self.entity_description.value_fn(self.coordinator.data))

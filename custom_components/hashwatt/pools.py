@@ -1,0 +1,139 @@
+"""Setting up and unloading mining-pool entries, and the devices they provide.
+
+A WhitePool entry is one WhiteBIT API key: a service device for the pool (BTC price)
+and a device per mining account. Accounts come and go with the key's account list:
+devices of accounts that disappeared are removed at once. A WebMinePool entry is one
+site: a single service device.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+from homeassistant.config_entries import ConfigEntry
+from homeassistant.const import Platform
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.exceptions import ConfigEntryAuthFailed
+from homeassistant.helpers import device_registry as dr
+
+from .clients.webminepool import WebMinePoolValidationError
+from .const import CONF_ENTRY_TYPE, CONF_SECRET_KEY, DOMAIN, ENTRY_TYPE_WHITEPOOL
+from .pool_coordinator import (
+    WebMinePoolConfigEntry,
+    WebMinePoolCoordinator,
+    WebMinePoolRuntimeData,
+    WhitePoolConfigEntry,
+    WhitePoolCoordinator,
+    WhitePoolRuntimeData,
+    webminepool_client,
+    whitepool_client,
+)
+
+WHITEPOOL_PLATFORMS: Final = [Platform.BINARY_SENSOR, Platform.SENSOR]
+WEBMINEPOOL_PLATFORMS: Final = [Platform.SENSOR]
+
+_ACCOUNT_PREFIX: Final = "whitepool-account-"
+
+
+def whitepool_service_identifier(entry: ConfigEntry[Any]) -> tuple[str, str]:
+    """Identify the device of the pool itself (one per entry: it has no ID of its own)."""
+    return DOMAIN, f"whitepool-{entry.entry_id}"
+
+
+def whitepool_account_identifier(account: str) -> tuple[str, str]:
+    """Identify a mining account's device; account names are unique across WhiteBIT."""
+    return DOMAIN, f"{_ACCOUNT_PREFIX}{account}"
+
+
+def account_of_device(device: dr.AnyDeviceEntry) -> str | None:
+    """Return the mining account a device stands for, if it is one."""
+    for domain, identifier in device.identifiers:
+        if domain == DOMAIN and identifier.startswith(_ACCOUNT_PREFIX):
+            return identifier.removeprefix(_ACCOUNT_PREFIX)
+    return None
+
+
+def webminepool_identifier(entry: ConfigEntry[Any]) -> tuple[str, str]:
+    """Identify a WebMinePool site's device (the API gives the site no ID)."""
+    return DOMAIN, f"webminepool-{entry.entry_id}"
+
+
+def _platforms(entry: ConfigEntry[Any]) -> list[Platform]:
+    if entry.data[CONF_ENTRY_TYPE] == ENTRY_TYPE_WHITEPOOL:
+        return WHITEPOOL_PLATFORMS
+    return WEBMINEPOOL_PLATFORMS
+
+
+async def async_setup_pool_entry(hass: HomeAssistant, entry: ConfigEntry[Any]) -> bool:
+    """Set up a WhitePool or WebMinePool entry: first poll, devices, platforms."""
+    if entry.data[CONF_ENTRY_TYPE] == ENTRY_TYPE_WHITEPOOL:
+        await _async_setup_whitepool(hass, entry)
+    else:
+        await _async_setup_webminepool(hass, entry)
+    await hass.config_entries.async_forward_entry_setups(entry, _platforms(entry))
+    return True
+
+
+async def _async_setup_whitepool(
+    hass: HomeAssistant, entry: WhitePoolConfigEntry
+) -> None:
+    client = whitepool_client(hass, entry.data)
+    coordinator = WhitePoolCoordinator(hass, entry, client)
+    await coordinator.async_config_entry_first_refresh()
+    entry.runtime_data = WhitePoolRuntimeData(client=client, coordinator=coordinator)
+
+    @callback
+    def async_remove_stale_accounts() -> None:
+        _async_remove_stale_accounts(hass, entry)
+
+    async_remove_stale_accounts()
+    entry.async_on_unload(coordinator.async_add_listener(async_remove_stale_accounts))
+
+
+async def _async_setup_webminepool(
+    hass: HomeAssistant, entry: WebMinePoolConfigEntry
+) -> None:
+    try:
+        client = webminepool_client(hass, entry.data[CONF_SECRET_KEY])
+    except WebMinePoolValidationError as err:
+        # Stored before the key was checked this strictly: ask for it again.
+        raise ConfigEntryAuthFailed(
+            translation_domain=DOMAIN, translation_key="webminepool_key_malformed"
+        ) from err
+    coordinator = WebMinePoolCoordinator(hass, entry, client)
+    await coordinator.async_config_entry_first_refresh()
+    entry.runtime_data = WebMinePoolRuntimeData(client=client, coordinator=coordinator)
+
+
+@callback
+def _async_remove_stale_accounts(
+    hass: HomeAssistant, entry: WhitePoolConfigEntry
+) -> None:
+    """Remove the devices of accounts the API key no longer lists."""
+    coordinator = entry.runtime_data.coordinator
+    if not coordinator.last_update_success:
+        return
+    device_registry = dr.async_get(hass)
+    for device in dr.async_entries_for_config_entry(device_registry, entry.entry_id):
+        account = account_of_device(device)
+        if account is not None and account not in coordinator.data.accounts:
+            device_registry.async_remove_device(device.id)
+
+
+async def async_unload_pool_entry(hass: HomeAssistant, entry: ConfigEntry[Any]) -> bool:
+    """Unload a pool entry's platforms."""
+    return await hass.config_entries.async_unload_platforms(entry, _platforms(entry))
+
+
+def async_can_remove_pool_device(
+    entry: ConfigEntry[Any], device: dr.DeviceEntry
+) -> bool:
+    """Allow removing an account's device once the key no longer lists the account.
+
+    The pool's own device goes with its entry only.
+    """
+    runtime = entry.runtime_data
+    if not isinstance(runtime, WhitePoolRuntimeData):
+        return False
+    account = account_of_device(device)
+    return account is not None and account not in runtime.coordinator.data.accounts
