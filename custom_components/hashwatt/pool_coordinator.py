@@ -91,12 +91,13 @@ from .const import (
     WHITEPOOL_SLOW_INTERVAL,
 )
 
-# The hosts behind each region; tests point them at the mock servers.
-WHITEPOOL_URLS: Final[dict[str, str]] = {
+# Where the APIs are, read when a client is built: the tests and the demo
+# (scripts/develop) point them at the mock servers.
+WHITEPOOL_URLS: dict[str, str] = {
     REGION_COM: WhitePoolRegion.COM.value,
     REGION_EU: WhitePoolRegion.EU.value,
 }
-WEBMINEPOOL_API_URL: Final = WEBMINEPOOL_DEFAULT_URL
+WEBMINEPOOL_API_URL = WEBMINEPOOL_DEFAULT_URL
 
 MAX_CONCURRENT_REQUESTS: Final = 4
 HASHRATE_WINDOW: Final = timedelta(minutes=15)
