@@ -27,8 +27,16 @@ from custom_components.hashwatt.const import (
     DOMAIN,
     ENTRY_TYPE_WHITEPOOL,
 )
+from custom_components.hashwatt.pools import (
+    whitepool_account_identifier,
+    whitepool_service_identifier,
+)
 from custom_components.hashwatt.services import ACTIONS
+from custom_components.hashwatt.services_pools import POOL_ACTIONS
+from simulator.webminepool import WebMinePoolServer
 from simulator.whatsminer import SimulatedMiner
+from simulator.whitepool import WhitePoolServer
+from tests.conftest import WEBMINEPOOL_SECRET_KEY, WHITEPOOL_API_SECRET
 
 from .conftest import SecretWatch
 from .report import BAD_INPUT, CaseRecord
@@ -267,6 +275,7 @@ CLIENT_NAMES: Final = {
     **{f"pool_{n}_worker": f"worker{n}" for n in (1, 2, 3)},
     **{f"pool_{n}_password": f"passwd{n}" for n in (1, 2, 3)},
     "offset": "temperature_offset",
+    "referral_code": "referralCode",
     "speed": "upfreq_speed",
 }
 
@@ -498,3 +507,300 @@ async def test_bad_entity_values_are_refused_before_sending(  # noqa: PLR0917  #
         )
     )
     assert sent == 0
+
+
+# --- Pool actions ------------------------------------------------------------------------------
+
+POOL_VALID: Final[dict[str, dict[str, Any]]] = {
+    "create_mining_account": {"name": "new_account_1", "referral_code": "REF123"},
+    "set_payout_destination": {"destination": "main_balance"},
+    "create_watcher_link": {
+        "name": "friends",
+        "permissions": ["dashboard"],
+        "live_until": "24h",
+    },
+    "list_watcher_links": {},
+    "get_rewards": {
+        "start": "2024-03-01T00:00:00+00:00",
+        "end": "2024-03-02T00:00:00+00:00",
+    },
+    "create_user": {"username": "dave", "referral": "alice"},
+    "delete_user": {"username": "alice"},
+    "withdraw": {"username": "alice", "amount": 1000},
+    "reset_user_hashes": {"username": "alice"},
+    "reset_all_user_hashes": {"confirm": True},
+    "create_token": {"hashes": 1000, "username": "alice"},
+    "check_token": {"token_id": "tok_1", "unset": False},
+}
+# What each pool action targets: a WhiteBIT mining account's device, or an entry.
+POOL_TARGET: Final = {
+    "create_mining_account": ("config_entry_id", "whitepool"),
+    "set_payout_destination": (ATTR_DEVICE_ID, "account"),
+    "create_watcher_link": (ATTR_DEVICE_ID, "account"),
+    "list_watcher_links": (ATTR_DEVICE_ID, "account"),
+    "get_rewards": (ATTR_DEVICE_ID, "account"),
+    **dict.fromkeys(
+        (
+            "create_user",
+            "delete_user",
+            "withdraw",
+            "reset_user_hashes",
+            "reset_all_user_hashes",
+            "create_token",
+            "check_token",
+        ),
+        ("config_entry_id", "webminepool"),
+    ),
+}
+
+ACCOUNT_NAMES: BadValues = [
+    (UNKNOWN, "bad name!"),
+    (UNKNOWN, "naïve"),
+    (OUT_OF_RANGE, ""),
+    (OUT_OF_RANGE, "n" * 256),
+    *TEXT_TYPES,
+]
+# WebMinePool puts user names in the URL's path: no slash, query or control characters.
+USER_NAMES: BadValues = [
+    (UNKNOWN, "a/b"),
+    (UNKNOWN, "a?b"),
+    (UNKNOWN, "a#b"),
+    (UNKNOWN, "tab\there"),
+    (OUT_OF_RANGE, ""),
+    (OUT_OF_RANGE, "u" * 256),
+    *TEXT_TYPES,
+]
+HASH_COUNTS: BadValues = [
+    (OUT_OF_RANGE, 0),
+    (OUT_OF_RANGE, -5),
+    (OUT_OF_RANGE, 10**18 + 1),
+    *WHOLE_NUMBER_TYPES,
+]
+DATES: BadValues = [
+    (UNKNOWN, "yesterday"),
+    (UNKNOWN, "2024-02-30T00:00:00"),
+    (WRONG_TYPE, None),
+    (WRONG_TYPE, ["2024-03-01"]),
+]
+
+POOL_BAD_VALUES: Final[dict[str, dict[str, BadValues]]] = {
+    "create_mining_account": {
+        "name": ACCOUNT_NAMES,
+        "referral_code": [
+            (UNKNOWN, "ref\n123"),
+            (OUT_OF_RANGE, "r" * 256),
+            *TEXT_TYPES,
+        ],
+    },
+    "set_payout_destination": {
+        "destination": [(UNKNOWN, "wallet"), (WRONG_TYPE, 1), (WRONG_TYPE, None)],
+        # An address is only for an external destination.
+        "address": [(UNKNOWN, "bc1qar0srrr7xfkvy5l643lydnw9re59gtzzwf5mdq")],
+    },
+    "create_watcher_link": {
+        "name": ACCOUNT_NAMES,
+        "permissions": [
+            (OUT_OF_RANGE, []),
+            (UNKNOWN, ["admin"]),
+            (UNKNOWN, ["dashboard", "withdraw"]),
+            (WRONG_TYPE, None),
+            (WRONG_TYPE, {"dashboard": True}),
+        ],
+        "live_until": [
+            (UNKNOWN, "forever"),
+            (UNKNOWN, "2d"),
+            (WRONG_TYPE, 24),
+            (WRONG_TYPE, None),
+        ],
+    },
+    "list_watcher_links": {},
+    "get_rewards": {
+        "start": [*DATES, (OUT_OF_RANGE, "2024-03-03T00:00:00+00:00")],  # after the end
+        "end": [
+            *DATES,
+            (OUT_OF_RANGE, "2024-02-28T00:00:00+00:00"),
+        ],  # before the start
+    },
+    "create_user": {"username": USER_NAMES, "referral": USER_NAMES[:4]},
+    "delete_user": {"username": USER_NAMES},
+    "withdraw": {"username": USER_NAMES, "amount": HASH_COUNTS},
+    "reset_user_hashes": {"username": USER_NAMES},
+    "reset_all_user_hashes": {
+        "confirm": [(OUT_OF_RANGE, False), (WRONG_TYPE, "maybe"), (WRONG_TYPE, None)]
+    },
+    "create_token": {"hashes": HASH_COUNTS, "username": USER_NAMES[:4]},
+    "check_token": {
+        "token_id": [(UNKNOWN, "a/b"), (OUT_OF_RANGE, ""), *TEXT_TYPES],
+        "unset": [(WRONG_TYPE, "maybe"), (WRONG_TYPE, [True])],
+    },
+}
+POOL_CROSS_FIELD: Final[dict[str, list[tuple[str, dict[str, Any]]]]] = {
+    # An external destination needs a valid Bitcoin address.
+    "set_payout_destination": [
+        ("address", {"destination": "external_address"}),
+        ("address", {"destination": "external_address", "address": "not-an-address"}),
+        (
+            "address",
+            {
+                "destination": "external_address",
+                "address": "1BoatSLRHtKNngkdXEeobR76b53LETtpyY",  # bad checksum
+            },
+        ),
+    ],
+}
+
+
+def pool_schema(action: str) -> Any:
+    (registered,) = [a for a in POOL_ACTIONS if a.name == action]
+    return registered.schema
+
+
+def pool_bad_inputs(action: str, targets: dict[str, Any]) -> list[BadInput]:
+    """Every spoiled call of a pool action: each field, each extra, each target."""
+    valid = POOL_VALID[action]
+    key, kind_of_target = POOL_TARGET[action]
+    target = targets[kind_of_target]
+    base = {key: target, **valid}
+    schema = pool_schema(action)
+    required = {
+        str(k)
+        for k in schema.schema
+        if type(k).__name__ == "Required" and str(k) != key
+    }
+    cases = [
+        BadInput(field, kind, {**base, field: value})
+        for field, values in POOL_BAD_VALUES[action].items()
+        for kind, value in values
+    ]
+    cases += [
+        BadInput(field, MISSING, {k: v for k, v in base.items() if k != field})
+        for field in sorted(required)
+    ]
+    cases += [
+        BadInput(part, MISSING, {**base, **changes})
+        for part, changes in POOL_CROSS_FIELD.get(action, ())
+    ]
+    cases.append(BadInput("an unknown field", UNKNOWN, {**base, "turbo": True}))
+    if key == ATTR_DEVICE_ID:
+        wrong_targets: list[tuple[str, Any]] = [
+            (UNKNOWN, "not-a-device"),
+            (UNKNOWN, targets["other_integration"]),
+            (UNKNOWN, targets["pool_service_device"]),  # the pool, not an account
+            (UNKNOWN, targets["miner"]),
+            (OUT_OF_RANGE, []),
+            (WRONG_TYPE, None),
+        ]
+    else:
+        other_pool = "webminepool" if kind_of_target == "whitepool" else "whitepool"
+        wrong_targets = [
+            (UNKNOWN, "not-an-entry"),
+            (UNKNOWN, targets[other_pool]),  # an entry of the other kind
+            (UNKNOWN, targets["miner_entry"]),
+            (WRONG_TYPE, None),
+            (WRONG_TYPE, [target]),
+        ]
+    cases += [
+        BadInput(key, kind, {**valid, key: value}) for kind, value in wrong_targets
+    ]
+    cases.append(BadInput(key, MISSING, dict(valid)))
+    return cases
+
+
+@pytest.fixture
+def pool_targets(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    init_whitepool: MockConfigEntry,
+    init_webminepool: MockConfigEntry,
+) -> dict[str, Any]:
+    """The pool entries, the account's device, and things that are no target."""
+    registry = dr.async_get(hass)
+    other = MockConfigEntry(domain="other_integration")
+    other.add_to_hass(hass)
+    account = registry.async_get_device_by_identifier(
+        whitepool_account_identifier("my_miner_01"), init_whitepool.entry_id
+    )
+    service = registry.async_get_device_by_identifier(
+        whitepool_service_identifier(init_whitepool), init_whitepool.entry_id
+    )
+    assert account is not None
+    assert service is not None
+    return {
+        "whitepool": init_whitepool.entry_id,
+        "webminepool": init_webminepool.entry_id,
+        "account": [account.id],
+        "pool_service_device": [service.id],
+        "miner": [_device_of(hass, init_integration)],
+        "miner_entry": init_integration.entry_id,
+        "other_integration": registry.async_get_or_create(
+            config_entry_id=other.entry_id, identifiers={("other_integration", "x")}
+        ).id,
+    }
+
+
+def test_every_pool_field_has_bad_inputs() -> None:
+    """The pool table covers every pool action and each of its fields."""
+    names = {action.name for action in POOL_ACTIONS}
+    assert set(POOL_BAD_VALUES) == names == set(POOL_VALID) == set(POOL_TARGET)
+    for action, fields in POOL_BAD_VALUES.items():
+        key = POOL_TARGET[action][0]
+        assert set(fields) | {key} == {str(k) for k in pool_schema(action).schema}
+
+
+@pytest.mark.parametrize("action", [action.name for action in POOL_ACTIONS])
+async def test_bad_pool_input_is_refused_before_sending(  # noqa: PLR0917  # fixtures
+    hass: HomeAssistant,
+    simulated_miner: SimulatedMiner,
+    whitepool_mock: WhitePoolServer,
+    webminepool_mock: WebMinePoolServer,
+    pool_targets: dict[str, Any],
+    secret_watch: SecretWatch,
+    record_case: Callable[[CaseRecord], None],
+    action: str,
+) -> None:
+    """Every spoiled call of one pool action is refused; no pool (or miner) hears of it."""
+    secret_watch.add("WhiteBIT API secret", WHITEPOOL_API_SECRET)
+    secret_watch.add("WebMinePool secret key", WEBMINEPOOL_SECRET_KEY)
+    key, kind_of_target = POOL_TARGET[action]
+    # The valid call passes the schema: each case fails for its spoiled part only.
+    pool_schema(action)({key: pool_targets[kind_of_target], **POOL_VALID[action]})
+    cases = pool_bad_inputs(action, pool_targets)
+
+    def sent() -> tuple[int, int, int]:
+        return (
+            len(whitepool_mock.requests),
+            len(webminepool_mock.calls),
+            len(simulated_miner.requests),
+        )
+
+    problems: list[str] = []
+    refused = reached = 0
+    for case in cases:
+        before = sent()
+        try:
+            await hass.services.async_call(DOMAIN, action, case.data, blocking=True)
+        except ServiceValidationError as error:
+            secret_watch.saw(error)
+            refused += 1
+            if not error.translation_key or not mentions(error, case.part):
+                problems.append(f"{case}: refused for something else: {error!r}")
+        except Exception as error:  # noqa: BLE001  # any other outcome is the finding
+            secret_watch.saw(error)
+            problems.append(f"{case}: raised {type(error).__name__}: {error}")
+        else:
+            problems.append(f"{case}: accepted")
+        await hass.async_block_till_done()
+        if sent() != before:
+            reached += 1
+            problems.append(f"{case}: reached a pool or a miner")
+
+    record_case(
+        CaseRecord(
+            section=BAD_INPUT,
+            case=action,
+            fault="bad input",
+            target=action,
+            facts={"inputs": len(cases), "refused": refused, "sent": reached},
+        )
+    )
+    assert not problems, "\n".join(problems)

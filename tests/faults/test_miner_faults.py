@@ -862,7 +862,9 @@ def _recovery(scenario: MinerFault, unavailable: set[str], polls: int) -> str:
 
 
 def _power_off(outcome: str, sends: int) -> str:
-    times = {0: "never", 1: "once"}.get(sends, f"{sends}×")
+    if not sends:
+        return f"power-off {outcome}, never reached the miner"
+    times = {1: "once", 2: "twice"}.get(sends, f"{sends} times")
     return f"power-off {outcome}, reached the miner {times}"
 
 

@@ -26,9 +26,16 @@ from pytest_homeassistant_custom_component.components.diagnostics import (
 )
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
-from custom_components.hashwatt.const import DOMAIN, SLOW_SCAN_INTERVAL
+from custom_components.hashwatt.const import (
+    DOMAIN,
+    SLOW_SCAN_INTERVAL,
+    WEBMINEPOOL_SCAN_INTERVAL,
+    WHITEPOOL_SCAN_INTERVAL,
+)
+from simulator.webminepool import Fault as WebMineFault, WebMinePoolServer
 from simulator.whatsminer import Fault, SimulatedMiner
-from tests.conftest import PASSWORD
+from simulator.whitepool import Fault as WhiteFault, WhitePoolServer
+from tests.conftest import PASSWORD, WEBMINEPOOL_SECRET_KEY, WHITEPOOL_API_SECRET
 
 from .clock import advance, drive, settle
 from .conftest import SecretWatch
@@ -243,5 +250,56 @@ async def test_diagnostics_download(  # noqa: PLR0917  # fixtures
             case=f"diagnostics-{miner_api}",
             fault="diagnostics download (HTTP) while the password is refused",
             target=f"API {miner_api}",
+        )
+    )
+
+
+@pytest.mark.parametrize(
+    ("pool", "fault"),
+    [
+        ("webminepool", WebMineFault.HTTP_404),
+        ("webminepool", WebMineFault.INVALID_JSON),
+        ("webminepool", WebMineFault.INVALID_KEY),
+        ("whitepool", WhiteFault.AUTH_SIGNATURE),
+        ("whitepool", WhiteFault.SERVER_ERROR),
+    ],
+)
+async def test_pool_diagnostics_download(  # noqa: PLR0917  # fixtures
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    whitepool_mock: WhitePoolServer,
+    webminepool_mock: WebMinePoolServer,
+    init_whitepool: MockConfigEntry,
+    init_webminepool: MockConfigEntry,
+    hass_client: ClientSessionGenerator,
+    secret_watch: SecretWatch,
+    record_case: Callable[[CaseRecord], None],
+    pool: str,
+    fault: WebMineFault | WhiteFault,
+) -> None:
+    """A pool's diagnostics, after a failure that echoes the request, hold no secret."""
+    secret_watch.add("WhiteBIT API secret", WHITEPOOL_API_SECRET)
+    secret_watch.add("WebMinePool secret key", WEBMINEPOOL_SECRET_KEY)
+    mock: WhitePoolServer | WebMinePoolServer
+    entry, mock, interval = (
+        (init_webminepool, webminepool_mock, WEBMINEPOOL_SCAN_INTERVAL)
+        if pool == "webminepool"
+        else (init_whitepool, whitepool_mock, WHITEPOOL_SCAN_INTERVAL)
+    )
+    mock.inject(None, fault, count=None)
+    await advance(hass, freezer, interval.total_seconds())
+    assert entry.runtime_data.coordinator.last_update_success is False
+
+    text = str(await get_diagnostics_for_config_entry(hass, hass_client, entry))
+
+    assert WHITEPOOL_API_SECRET not in text
+    assert WEBMINEPOOL_SECRET_KEY not in text
+    mock.clear_faults()
+    record_case(
+        CaseRecord(
+            section=SECRETS,
+            case=f"diagnostics-{pool}-{fault.value}",
+            fault=f"{pool} diagnostics download (HTTP) after {fault.value}",
+            target=pool,
         )
     )
