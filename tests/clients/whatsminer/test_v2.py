@@ -804,6 +804,21 @@ async def test_cancelled_waiter_leaves_the_fetch_alone(
     assert simulated_miner.tokens_issued == 1
 
 
+async def test_token_of_a_replaced_password_is_not_kept(
+    simulated_miner: SimulatedMiner, client: WhatsminerV2
+) -> None:
+    """A password replaced while a token is fetched: that token is not used afterwards."""
+    simulated_miner.inject(Fault.SLOW, commands={"get_token"}, count=1, delay=0.3)
+    write = asyncio.create_task(client.set_upfreq_speed(3))
+    await asyncio.sleep(0.1)
+    client.set_password("Other_1")
+    await write  # sent with the token it fetched
+    with pytest.raises(WhatsminerAuthError):
+        await client.set_upfreq_speed(4)  # a new token, keyed to the new password
+    assert simulated_miner.tokens_issued == 2
+    assert simulated_miner.state.upfreq_speed == 3
+
+
 async def test_check_token_error_refreshes_once(
     simulated_miner: SimulatedMiner, client: WhatsminerV2
 ) -> None:
