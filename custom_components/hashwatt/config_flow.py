@@ -17,6 +17,7 @@ import probatio
 from homeassistant.config_entries import (
     ConfigEntry,
     ConfigFlowResult,
+    OptionsFlow,
     OptionsFlowWithReload,
 )
 from homeassistant.const import CONF_HOST, CONF_PASSWORD, CONF_SCAN_INTERVAL
@@ -47,7 +48,7 @@ from .clients.whatsminer.errors import (
     WhatsminerWriteDisabledError,
 )
 from .clients.whatsminer.models import ApiVersion, MinerIdentity
-from .config_flow_pools import PoolConfigFlow
+from .config_flow_pools import PoolConfigFlow, WhitePoolOptionsFlow
 from .const import (
     CONF_API,
     CONF_ENTRY_TYPE,
@@ -59,11 +60,11 @@ from .const import (
     DEFAULT_V3_PORT,
     DOMAIN,
     ENTRY_TYPE_WHATSMINER,
+    ENTRY_TYPE_WHITEPOOL,
     FACTORY_HOSTNAME,
     MAX_SCAN_INTERVAL,
     MIN_SCAN_INTERVAL,
 )
-from .coordinator import HashwattConfigEntry
 
 CONF_ADDRESS_RANGE: Final = "address_range"
 CONF_MINERS: Final = "miners"
@@ -226,18 +227,20 @@ class HashwattConfigFlow(PoolConfigFlow, domain=DOMAIN):
     @callback
     @override
     def async_get_options_flow(
-        config_entry: HashwattConfigEntry,
-    ) -> HashwattOptionsFlow:
-        """Return the options flow (the scan interval)."""
+        config_entry: ConfigEntry,
+    ) -> OptionsFlow:
+        """Return the options flow: a miner's scan interval, a WhitePool's currency."""
+        if config_entry.data.get(CONF_ENTRY_TYPE) == ENTRY_TYPE_WHITEPOOL:
+            return WhitePoolOptionsFlow()
         return HashwattOptionsFlow()
 
     @classmethod
     @callback
     @override
     def async_supports_options_flow(cls, config_entry: ConfigEntry) -> bool:
-        """Only miners have options: pools are polled at a fixed, polite interval."""
+        """Miners and WhitePool entries have options; pools poll at a fixed interval."""
         entry_type: str | None = config_entry.data.get(CONF_ENTRY_TYPE)
-        return entry_type == ENTRY_TYPE_WHATSMINER
+        return entry_type in (ENTRY_TYPE_WHATSMINER, ENTRY_TYPE_WHITEPOOL)
 
     @override
     async def async_step_user(

@@ -13,7 +13,12 @@ from collections.abc import Mapping
 from typing import Any, Final
 
 import probatio
-from homeassistant.config_entries import ConfigEntry, ConfigFlow, ConfigFlowResult
+from homeassistant.config_entries import (
+    ConfigEntry,
+    ConfigFlow,
+    ConfigFlowResult,
+    OptionsFlowWithReload,
+)
 from homeassistant.const import CONF_API_KEY
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import AbortFlow
@@ -43,6 +48,7 @@ from .clients.whitepool import (
 )
 from .const import (
     CONF_API_SECRET,
+    CONF_BTC_QUOTE,
     CONF_ENTRY_TYPE,
     CONF_REGION,
     CONF_SECRET_KEY,
@@ -51,7 +57,12 @@ from .const import (
     REGION_COM,
     REGION_EU,
 )
-from .pool_coordinator import key_fingerprint, webminepool_client, whitepool_client
+from .pool_coordinator import (
+    FALLBACK_QUOTE,
+    key_fingerprint,
+    webminepool_client,
+    whitepool_client,
+)
 from .pools import account_of_device
 
 WHITEPOOL_TITLE: Final = "WhiteBIT mining pool"
@@ -333,3 +344,48 @@ class PoolConfigFlow(ConfigFlow):
         if entry_type == ENTRY_TYPE_WHITEPOOL:
             return await self.async_step_whitepool_reconfigure()
         return await self.async_step_webminepool_reconfigure()
+
+
+class WhitePoolOptionsFlow(OptionsFlowWithReload):
+    """Choose the currency of the BTC price, which the break-even prices are in too."""
+
+    async def async_step_init(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Start with the currency (the miners' options step is "init" too)."""
+        return await self.async_step_currency()
+
+    async def async_step_currency(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Offer every currency WhiteBIT's public ticker has a BTC market in."""
+        if user_input is not None:
+            return self.async_create_entry(
+                data={CONF_BTC_QUOTE: user_input[CONF_BTC_QUOTE]}
+            )
+        try:
+            quotes = await whitepool_client(
+                self.hass, self.config_entry.data
+            ).btc_quotes()
+        except WhitePoolError as err:
+            return self.async_abort(reason=_whitepool_error_key(err))
+        if not quotes:
+            return self.async_abort(reason="whitepool_failed")
+        # What the coordinator uses without the option: Home Assistant's currency.
+        current = self.config_entry.options.get(CONF_BTC_QUOTE) or (
+            self.hass.config.currency
+            if self.hass.config.currency in quotes
+            else FALLBACK_QUOTE
+        )
+        return self.async_show_form(
+            step_id="currency",
+            data_schema=probatio.Schema(
+                {
+                    probatio.Required(CONF_BTC_QUOTE, default=current): SelectSelector(
+                        SelectSelectorConfig(
+                            options=list(quotes), mode=SelectSelectorMode.DROPDOWN
+                        )
+                    )
+                }
+            ),
+        )

@@ -21,6 +21,8 @@ ENTRY_TYPE_WEBMINEPOOL: Final = "webminepool"
 # serving the account (CONF_API_KEY from homeassistant.const).
 CONF_API_SECRET: Final = "api_secret"
 CONF_REGION: Final = "region"
+# WhitePool option: the currency the BTC price (and the break-even price) is in.
+CONF_BTC_QUOTE: Final = "btc_quote"
 REGION_COM: Final = "com"
 REGION_EU: Final = "eu"
 

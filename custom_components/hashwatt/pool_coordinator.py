@@ -80,6 +80,7 @@ from .clients.whitepool import (
 )
 from .const import (
     CONF_API_SECRET,
+    CONF_BTC_QUOTE,
     CONF_REGION,
     DOMAIN,
     LOGGER,
@@ -452,12 +453,17 @@ class WhitePoolCoordinator(DataUpdateCoordinator[WhitePoolData]):
         return dict(result for task in tasks if (result := task.result()) is not None)
 
     async def _async_read_btc_price(self) -> None:
-        """Read the BTC price in Home Assistant's currency, or in USDT without that market.
+        """Read the BTC price in the entry's currency option (default: Home Assistant's).
 
-        The ticker is public and only feeds the BTC price: its failure leaves that one
-        sensor unavailable, not the accounts.
+        In USDT when WhiteBIT has no BTC market in that currency. The ticker is public
+        and only feeds the BTC price: its failure leaves that one sensor (and the
+        break-even prices) unavailable, not the accounts.
         """
-        quote = self._btc_quote or self.hass.config.currency
+        quote = (
+            self.config_entry.options.get(CONF_BTC_QUOTE)
+            or self._btc_quote
+            or self.hass.config.currency
+        )
         try:
             try:
                 price = await self._call(self.client.btc_price, quote)

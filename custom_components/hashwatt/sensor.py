@@ -38,6 +38,11 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.typing import StateType
 from homeassistant.util import dt as dt_util
 
+from .break_even import (
+    FleetBreakEvenSensor,
+    MinerBreakEvenSensor,
+    async_track_miner,
+)
 from .clients.whatsminer.models import Board, FastData, PowerMode, SlowData
 from .clients.whitepool import PayoutDestination, hashrate_to_terahash
 from .const import CONF_ENTRY_TYPE, ENTRY_TYPE_WHATSMINER
@@ -424,6 +429,7 @@ async def async_setup_entry(
         if description.exists_fn(slow.data)
     )
     entities.append(HashwattEnergySensor(fast, ENERGY_SENSOR))
+    entities.append(MinerBreakEvenSensor(async_track_miner(hass, entry)))
     async_add_entities(entities)
 
     known_boards: set[int] = set()
@@ -830,6 +836,7 @@ def _async_setup_whitepool_sensors(
     async_add_entities(
         WhitePoolSensor(coordinator, description) for description in WHITEPOOL_SENSORS
     )
+    async_add_entities([FleetBreakEvenSensor(coordinator)])
 
     @callback
     def async_add_accounts(accounts: list[str]) -> None:

@@ -738,6 +738,24 @@ class WhitePoolClient:
 
     # --- public market data ----------------------------------------------------------------
 
+    async def btc_quotes(self) -> tuple[str, ...]:
+        """The currencies the public ticker prices BTC in (its ``BTC_*`` markets), sorted."""
+
+        async def send() -> Any:  # noqa: ANN401
+            return await self._exchange("GET", PATH_TICKER)
+
+        reply = _object(
+            await self._with_retries(PATH_TICKER, send, read=True), "ticker"
+        )
+        return tuple(
+            sorted(
+                quote
+                for market in reply
+                if market.startswith("BTC_")
+                and _QUOTE.fullmatch(quote := market.removeprefix("BTC_"))
+            )
+        )
+
     async def btc_price(self, quote: str = "USDT") -> Decimal:
         """Last BTC price in ``quote`` from the public ticker (no key needed)."""
         if not isinstance(quote, str) or not _QUOTE.fullmatch(quote):

@@ -1,0 +1,621 @@
+"""Break-even electricity price: the price per kWh below which mining pays.
+
+A miner of efficiency E (J/TH) running at H TH/s for a day uses
+H × E × 86400 s ÷ 3.6e6 J/kWh = H × E × 0.024 kWh, and the pool pays it
+H × R BTC for that day, R being the FPPS rate in BTC per TH/s per day. At the BTC
+price P the two are equal at the electricity price
+
+    break-even = R × P ÷ (E × 0.024)      (currency per kWh; H cancels out)
+
+R is taken net of the pool's fee (what the pool actually pays out), so below this
+price the miner earns more than its electricity costs, above it mining loses money.
+
+**The FPPS rate's unit.** WhiteBIT documents ``fppsRate`` of a reward only as "FPPS
+rate" (no unit, no example). Next to it each reward states its ``totalReward`` (BTC)
+and the ``hashRate`` (H/s) it was paid for, for one day: under FPPS the reward is the
+day's rate times the hashrate, so ``fppsRate`` is read as BTC per TH/s per day, the
+pool's "hashprice" (the mock pool, ``simulator/whitepool.py``, pays exactly that). As
+the unit is not documented, it is checked on every reward used: its rate times its
+hashrate (TH/s) times its period (days) must come within 10 % of its total reward. A
+rate in any other unit (per H/s, in satoshi, a percentage) misses by orders of
+magnitude; only a reward that passes this check is used, and when none does the
+break-even price is unavailable (and a warning is logged) rather than wrong.
+
+**Which pool figures.** Each miner's sensor uses the newest such reward across the
+mining accounts of every loaded WhitePool entry (ties: the entry added first), with
+that entry's BTC price and currency (an option of the entry). The fleet sensor lives
+on a WhitePool entry's own device and uses that entry's figures.
+
+**Which efficiency.** A miner draws power while it warms up but hashes below its
+settled rate, so its efficiency right after a start says nothing about what mining
+costs. A reading counts once the miner has mined for ``STEADY_AFTER``; while it warms
+up, is switched off or changes its power, the last steady reading stands (kept across
+restarts). So an automation that switches a miner off when electricity is dear still
+has a break-even price to switch it on again by. The fleet's efficiency is the miners'
+steady efficiencies weighted by their hashrates (their total power over their total
+hashrate), over the loaded miners that answer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any, Final, Self, override
+
+from homeassistant.components.sensor import (
+    SensorEntity,
+    SensorEntityDescription,
+    SensorStateClass,
+)
+from homeassistant.config_entries import (
+    SIGNAL_CONFIG_ENTRY_CHANGED,
+    ConfigEntry,
+    ConfigEntryChange,
+)
+from homeassistant.const import UnitOfEnergy
+from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
+from homeassistant.helpers.dispatcher import (
+    async_dispatcher_connect,
+    async_dispatcher_send,
+)
+from homeassistant.helpers.restore_state import ExtraStoredData, RestoreEntity
+from homeassistant.helpers.update_coordinator import DataUpdateCoordinator
+from homeassistant.util import dt as dt_util
+from homeassistant.util.hass_dict import HassKey
+
+from .clients.whatsminer.models import FastData
+from .clients.whitepool import Reward, RewardStatus, hashrate_to_terahash
+from .const import CONF_ENTRY_TYPE, DOMAIN, ENTRY_TYPE_WHITEPOOL, LOGGER
+from .coordinator import HashwattConfigEntry, WhatsminerFastCoordinator
+from .entity import HashwattMinerEntity, WhitePoolEntity
+from .pool_coordinator import (
+    WhitePoolCoordinator,
+    WhitePoolData,
+    WhitePoolRuntimeData,
+    reward_period,
+)
+
+SECONDS_PER_DAY: Final = 86400
+JOULES_PER_KWH: Final = 3_600_000
+# kWh a day per watt: a miner of E J/TH uses E × this many kWh a day per TH/s.
+KWH_PER_WATT_DAY: Final = SECONDS_PER_DAY / JOULES_PER_KWH
+# How far a reward's total may be from its rate × hashrate × period for the rate's
+# unit to count as confirmed (see the module docstring).
+FPPS_TOLERANCE: Final = Decimal("0.1")
+# Mining this long since its (re)start, a miner's efficiency counts as steady: it
+# raises its frequency step by step after a start (10 minutes in the simulator at
+# the default up-frequency speed); the rest is margin.
+STEADY_AFTER: Final = timedelta(minutes=30)
+
+SIGNAL_MINERS_CHANGED: Final = f"{DOMAIN}_break_even_miners_changed"
+SIGNAL_WHITEPOOLS_CHANGED: Final = f"{DOMAIN}_break_even_whitepools_changed"
+# The fleet's price changes with every miner's poll: with many miners it is
+# written at most this often.
+FLEET_UPDATE_INTERVAL: Final = timedelta(seconds=30)
+
+
+# --- The computation ---------------------------------------------------------------------
+
+
+def break_even_price(revenue: Decimal, efficiency: float) -> float:
+    """Return the electricity price at which mining costs what it earns.
+
+    ``revenue``: what a TH/s earns in a day, in a currency; ``efficiency``: J/TH
+    (> 0). The result is in the same currency per kWh.
+    """
+    if efficiency <= 0:
+        raise ValueError("efficiency must be positive")
+    return float(revenue) / (efficiency * KWH_PER_WATT_DAY)
+
+
+def confirms_fpps_unit(reward: Reward, period: timedelta) -> bool:
+    """Tell whether a reward's total is its FPPS rate (BTC/(TH/s)/day) × hashrate × period."""
+    rate = reward.fpps_rate
+    if (
+        reward.status is RewardStatus.CANCELED
+        or rate is None
+        or rate <= 0
+        or reward.total_reward <= 0
+        or reward.hashrate <= 0
+    ):
+        return False
+    days = Decimal(period.total_seconds()) / SECONDS_PER_DAY
+    expected = rate * hashrate_to_terahash(reward.hashrate) * days
+    return abs(reward.total_reward - expected) <= expected * FPPS_TOLERANCE
+
+
+def newest_confirmed_reward(rewards: Iterable[Reward]) -> Reward | None:
+    """Return the newest reward whose figures confirm its FPPS rate's unit."""
+    rewards = tuple(rewards)
+    period = reward_period(rewards)
+    return max(
+        (reward for reward in rewards if confirms_fpps_unit(reward, period)),
+        key=lambda reward: reward.date,
+        default=None,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class PoolRate:
+    """What the pool pays for a TH/s for a day, and what a bitcoin is worth."""
+
+    fpps_rate: Decimal  # BTC per TH/s per day, before the pool's fee
+    payout_fraction: Decimal  # the part of a reward the pool pays out after its fee
+    date: datetime  # the date of the reward these figures come from
+    btc_price: Decimal
+    currency: str
+
+    @property
+    def revenue(self) -> Decimal:
+        """What a TH/s earns in a day, net of the pool's fee, in ``currency``."""
+        return self.fpps_rate * self.payout_fraction * self.btc_price
+
+    @property
+    def unit(self) -> str:
+        """The unit of a break-even price: the currency per kWh."""
+        return f"{self.currency}/{UnitOfEnergy.KILO_WATT_HOUR}"
+
+
+def pool_rate(data: WhitePoolData) -> PoolRate | None:
+    """Return a WhitePool poll's rate and price; None while either is missing.
+
+    The rate is that of the newest confirmed reward of any of the key's accounts
+    (the FPPS rate is the pool's, the same for every account on a day).
+    """
+    if data.btc_price is None:
+        return None
+    reward = max(
+        (
+            reward
+            for account in data.accounts.values()
+            if (reward := newest_confirmed_reward(account.rewards)) is not None
+        ),
+        key=lambda reward: reward.date,
+        default=None,
+    )
+    if reward is None or reward.fpps_rate is None:
+        return None
+    return PoolRate(
+        fpps_rate=reward.fpps_rate,
+        payout_fraction=reward.reward / reward.total_reward,
+        date=reward.date,
+        btc_price=data.btc_price,
+        currency=data.btc_quote,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class SteadyReading:
+    """A miner's figures once it mines steadily."""
+
+    hashrate: float  # TH/s
+    efficiency: float  # J/TH
+
+    def as_dict(self) -> dict[str, float]:
+        """Return the figures for storage."""
+        return {"hashrate": self.hashrate, "efficiency": self.efficiency}
+
+    @classmethod
+    def from_dict(cls, stored: dict[str, Any]) -> Self | None:
+        """Read stored figures back; None for anything unusable."""
+        hashrate, efficiency = stored.get("hashrate"), stored.get("efficiency")
+        # bool is an int; a stored True is no hashrate.
+        if (
+            isinstance(hashrate, int | float)
+            and isinstance(efficiency, int | float)
+            and not isinstance(hashrate, bool)
+            and not isinstance(efficiency, bool)
+            and hashrate > 0
+            and efficiency > 0
+        ):
+            return cls(hashrate=float(hashrate), efficiency=float(efficiency))
+        return None
+
+
+def steady_reading(data: FastData) -> SteadyReading | None:
+    """Return a fast poll's hashrate and efficiency if the miner mines steadily."""
+    summary = data.summary
+    elapsed = summary.mining_elapsed
+    hashrate = summary.hashrate_realtime
+    power = summary.power
+    if (
+        not data.mining
+        or elapsed is None
+        or elapsed < STEADY_AFTER.total_seconds()
+        or not hashrate
+        or hashrate <= 0
+        or not power
+        or power <= 0
+    ):
+        return None
+    # The miner's own figure where it reports one: what its efficiency sensor shows.
+    efficiency = summary.efficiency
+    if not efficiency or efficiency <= 0:
+        efficiency = power / hashrate
+    return SteadyReading(hashrate=hashrate, efficiency=efficiency)
+
+
+def fleet_efficiency(readings: Iterable[SteadyReading]) -> float | None:
+    """Return the hashrate-weighted efficiency of several miners (None for none)."""
+    readings = tuple(readings)
+    total_hashrate = sum(reading.hashrate for reading in readings)
+    if total_hashrate <= 0:
+        return None
+    return (
+        sum(reading.hashrate * reading.efficiency for reading in readings)
+        / total_hashrate
+    )
+
+
+# --- Following miners and pools ----------------------------------------------------------
+
+
+class MinerEfficiency:
+    """The last steady reading of one miner, followed poll by poll."""
+
+    def __init__(self, coordinator: WhatsminerFastCoordinator) -> None:
+        """Follow ``coordinator``; nothing is known before its first steady poll."""
+        self.coordinator = coordinator
+        self.last_steady: SteadyReading | None = None
+
+    @callback
+    def async_update(self) -> None:
+        """Take the last poll's reading if it is steady."""
+        if self.coordinator.last_update_success and (
+            steady := steady_reading(self.coordinator.data)
+        ):
+            self.last_steady = steady
+
+    @callback
+    def reading(self) -> SteadyReading | None:
+        """Return the steady reading to go by; None while the miner does not answer."""
+        if not self.coordinator.last_update_success:
+            return None
+        # Whoever asks first after a poll sees it, whatever order listeners run in.
+        self.async_update()
+        return self.last_steady
+
+
+@dataclass
+class BreakEvenData:
+    """The miners' efficiencies by entry ID, and pool entries warned about."""
+
+    miners: dict[str, MinerEfficiency] = field(default_factory=dict)
+    unconfirmed: set[str] = field(default_factory=set)
+
+
+DATA_BREAK_EVEN: HassKey[BreakEvenData] = HassKey(f"{DOMAIN}_break_even")
+
+
+@callback
+def _data(hass: HomeAssistant) -> BreakEvenData:
+    if (data := hass.data.get(DATA_BREAK_EVEN)) is not None:
+        return data
+    data = hass.data[DATA_BREAK_EVEN] = BreakEvenData()
+
+    @callback
+    def async_entry_changed(
+        _change: ConfigEntryChange, entry: ConfigEntry[Any]
+    ) -> None:
+        # One listener tells WhitePool entries apart, rather than every miner's sensor.
+        if _is_whitepool(entry):
+            async_dispatcher_send(hass, SIGNAL_WHITEPOOLS_CHANGED)
+
+    async_dispatcher_connect(hass, SIGNAL_CONFIG_ENTRY_CHANGED, async_entry_changed)
+    return data
+
+
+@callback
+def async_track_miner(
+    hass: HomeAssistant, entry: HashwattConfigEntry
+) -> MinerEfficiency:
+    """Follow a loaded miner's efficiency until its entry unloads."""
+    tracker = MinerEfficiency(entry.runtime_data.fast)
+    tracker.async_update()
+    miners = _data(hass).miners
+    miners[entry.entry_id] = tracker
+
+    @callback
+    def async_forget() -> None:
+        miners.pop(entry.entry_id, None)
+        async_dispatcher_send(hass, SIGNAL_MINERS_CHANGED)
+
+    entry.async_on_unload(tracker.coordinator.async_add_listener(tracker.async_update))
+    entry.async_on_unload(async_forget)
+    async_dispatcher_send(hass, SIGNAL_MINERS_CHANGED)
+    return tracker
+
+
+def _is_whitepool(entry: ConfigEntry[Any]) -> bool:
+    return entry.domain == DOMAIN and entry.data.get(CONF_ENTRY_TYPE) == (
+        ENTRY_TYPE_WHITEPOOL
+    )
+
+
+def _loaded_whitepools(hass: HomeAssistant) -> list[WhitePoolCoordinator]:
+    return [
+        entry.runtime_data.coordinator
+        for entry in hass.config_entries.async_loaded_entries(DOMAIN)
+        if _is_whitepool(entry) and isinstance(entry.runtime_data, WhitePoolRuntimeData)
+    ]
+
+
+@callback
+def async_pool_rate(
+    hass: HomeAssistant, coordinator: WhitePoolCoordinator
+) -> PoolRate | None:
+    """Return a WhitePool entry's rate and price, warning once while none is confirmed."""
+    if not coordinator.last_update_success:
+        return None
+    rate = pool_rate(coordinator.data)
+    unconfirmed = _data(hass).unconfirmed
+    entry_id = coordinator.config_entry.entry_id
+    stated = [
+        reward
+        for account in coordinator.data.accounts.values()
+        for reward in account.rewards
+        if reward.fpps_rate is not None
+    ]
+    if rate is None and stated and entry_id not in unconfirmed:
+        unconfirmed.add(entry_id)
+        newest = max(stated, key=lambda reward: reward.date)
+        LOGGER.warning(
+            "%s: no reward confirms that fppsRate is in BTC per TH/s per day (the "
+            "newest: fppsRate %s, hashRate %s H/s, totalReward %s BTC); the "
+            "break-even electricity price stays unavailable",
+            coordinator.name,
+            newest.fpps_rate,
+            newest.hashrate,
+            newest.total_reward,
+        )
+    elif rate is not None:
+        unconfirmed.discard(entry_id)
+    return rate
+
+
+def newest_rate(rates: Iterable[PoolRate]) -> PoolRate | None:
+    """Return the rate from the newest reward; of equally new ones, the first."""
+    return max(rates, key=lambda rate: rate.date, default=None)
+
+
+@callback
+def async_best_pool_rate(hass: HomeAssistant) -> PoolRate | None:
+    """Return the rate of the newest confirmed reward across loaded WhitePool entries.
+
+    Entries are in the order they were added: on the same day the first one wins.
+    """
+    return newest_rate(
+        rate
+        for coordinator in _loaded_whitepools(hass)
+        if (rate := async_pool_rate(hass, coordinator)) is not None
+    )
+
+
+@callback
+def _async_follow(
+    signal_fn: Callable[[CALLBACK_TYPE], CALLBACK_TYPE],
+    coordinators_fn: Callable[[], Iterable[DataUpdateCoordinator[Any]]],
+    action: CALLBACK_TYPE,
+    changed_action: CALLBACK_TYPE | None = None,
+) -> CALLBACK_TYPE:
+    """Call ``action`` when any of a changing set of coordinators updates.
+
+    ``signal_fn`` connects a callback to whatever says the set changed;
+    ``coordinators_fn`` returns the set now. When it changes, ``changed_action``
+    is called (by default ``action``).
+    """
+    listeners: dict[DataUpdateCoordinator[Any], CALLBACK_TYPE] = {}
+
+    @callback
+    def async_subscribe() -> None:
+        current = list(coordinators_fn())
+        for gone in listeners.keys() - set(current):
+            listeners.pop(gone)()
+        for coordinator in current:
+            if coordinator not in listeners:
+                listeners[coordinator] = coordinator.async_add_listener(action)
+
+    @callback
+    def async_changed() -> None:
+        async_subscribe()
+        (changed_action or action)()
+
+    async_subscribe()
+    disconnect = signal_fn(async_changed)
+
+    @callback
+    def async_stop() -> None:
+        disconnect()
+        for remove in listeners.values():
+            remove()
+        listeners.clear()
+
+    return async_stop
+
+
+@callback
+def async_follow_whitepools(
+    hass: HomeAssistant, action: CALLBACK_TYPE
+) -> CALLBACK_TYPE:
+    """Call ``action`` when a loaded WhitePool entry polls, loads or unloads."""
+    _data(hass)  # relays the entries' changes
+    return _async_follow(
+        lambda on_change: async_dispatcher_connect(
+            hass, SIGNAL_WHITEPOOLS_CHANGED, on_change
+        ),
+        lambda: _loaded_whitepools(hass),
+        action,
+    )
+
+
+@callback
+def async_follow_miners(
+    hass: HomeAssistant, polled: CALLBACK_TYPE, changed: CALLBACK_TYPE
+) -> CALLBACK_TYPE:
+    """Call ``polled`` when a followed miner polls, ``changed`` when one comes or goes."""
+    return _async_follow(
+        lambda on_change: async_dispatcher_connect(
+            hass, SIGNAL_MINERS_CHANGED, on_change
+        ),
+        lambda: [tracker.coordinator for tracker in _data(hass).miners.values()],
+        polled,
+        changed,
+    )
+
+
+# --- Sensors -----------------------------------------------------------------------------
+
+MINER_BREAK_EVEN = SensorEntityDescription(
+    key="break_even_price",
+    translation_key="break_even_price",
+    state_class=SensorStateClass.MEASUREMENT,
+    suggested_display_precision=4,
+)
+
+FLEET_BREAK_EVEN = SensorEntityDescription(
+    key="fleet_break_even_price",
+    translation_key="fleet_break_even_price",
+    state_class=SensorStateClass.MEASUREMENT,
+    suggested_display_precision=4,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class _StoredReading(ExtraStoredData):
+    reading: SteadyReading
+
+    @override
+    def as_dict(self) -> dict[str, Any]:
+        return self.reading.as_dict()
+
+
+class MinerBreakEvenSensor(
+    HashwattMinerEntity[WhatsminerFastCoordinator], SensorEntity, RestoreEntity
+):
+    """A miner's break-even electricity price (see the module docstring).
+
+    No device class: it is a price per unit of energy, not an amount of money.
+    """
+
+    def __init__(self, tracker: MinerEfficiency) -> None:
+        """Show the break-even price of the miner ``tracker`` follows."""
+        super().__init__(tracker.coordinator, MINER_BREAK_EVEN)
+        self._tracker = tracker
+        self._has_inputs = False
+
+    @override
+    async def async_added_to_hass(self) -> None:
+        """Start from the steady reading saved before a restart; follow the pools."""
+        await super().async_added_to_hass()
+        if self._tracker.last_steady is None and (
+            stored := await self.async_get_last_extra_data()
+        ):
+            self._tracker.last_steady = SteadyReading.from_dict(stored.as_dict())
+        self.async_on_remove(
+            async_follow_whitepools(self.hass, self._async_update_and_write)
+        )
+        self._async_update()
+
+    @property
+    @override
+    def extra_restore_state_data(self) -> ExtraStoredData | None:
+        """Keep the last steady reading for after a restart."""
+        reading = self._tracker.last_steady
+        return None if reading is None else _StoredReading(reading)
+
+    @property
+    @override
+    def available(self) -> bool:
+        """Whether the miner answers and both a steady reading and a pool rate exist."""
+        return super().available and self._has_inputs
+
+    @callback
+    def _async_update(self) -> None:
+        reading = self._tracker.reading()
+        rate = async_best_pool_rate(self.hass)
+        self._has_inputs = reading is not None and rate is not None
+        if reading is None or rate is None:
+            self._attr_native_value = None
+            return
+        self._attr_native_unit_of_measurement = rate.unit
+        self._attr_native_value = break_even_price(rate.revenue, reading.efficiency)
+
+    @callback
+    def _async_update_and_write(self) -> None:
+        self._async_update()
+        self.async_write_ha_state()
+
+    @callback
+    @override
+    def _handle_coordinator_update(self) -> None:
+        self._async_update()
+        super()._handle_coordinator_update()
+
+
+class FleetBreakEvenSensor(WhitePoolEntity, SensorEntity):
+    """The break-even electricity price of every loaded miner together.
+
+    On the WhitePool entry's own device: it needs that entry's FPPS rate and price,
+    and exists once per entry (each in the entry's currency).
+    """
+
+    def __init__(self, coordinator: WhitePoolCoordinator) -> None:
+        """Use the pool figures of ``coordinator``'s entry."""
+        super().__init__(coordinator, FLEET_BREAK_EVEN)
+        self._has_inputs = False
+        self._updated_at: datetime | None = None
+
+    @override
+    async def async_added_to_hass(self) -> None:
+        """Follow the miners as they poll, load and unload."""
+        await super().async_added_to_hass()
+        self.async_on_remove(
+            async_follow_miners(
+                self.hass, self._async_miner_polled, self._async_update_and_write
+            )
+        )
+        self._async_update()
+
+    @property
+    @override
+    def available(self) -> bool:
+        """Whether the pool answers and some miner has a steady reading."""
+        return super().available and self._has_inputs
+
+    @callback
+    def _async_update(self) -> None:
+        rate = async_pool_rate(self.hass, self.coordinator)
+        efficiency = fleet_efficiency(
+            reading
+            for tracker in _data(self.hass).miners.values()
+            if (reading := tracker.reading()) is not None
+        )
+        self._updated_at = dt_util.utcnow()
+        self._has_inputs = rate is not None and efficiency is not None
+        if rate is None or efficiency is None:
+            self._attr_native_value = None
+            return
+        self._attr_native_unit_of_measurement = rate.unit
+        self._attr_native_value = break_even_price(rate.revenue, efficiency)
+
+    @callback
+    def _async_update_and_write(self) -> None:
+        self._async_update()
+        self.async_write_ha_state()
+
+    @callback
+    def _async_miner_polled(self) -> None:
+        # Another miner polls soon after: skipping one loses nothing for long.
+        if (
+            self._updated_at is None
+            or dt_util.utcnow() - self._updated_at >= FLEET_UPDATE_INTERVAL
+        ):
+            self._async_update_and_write()
+
+    @callback
+    @override
+    def _handle_coordinator_update(self) -> None:
+        self._async_update()
+        super()._handle_coordinator_update()

@@ -1,0 +1,812 @@
+"""Break-even electricity price: the computation, and the sensors against the simulators.
+
+The expected prices are worked out here from what the simulated miner and the mock
+pool serve (read through their own interfaces), never from the sensors' code.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from freezegun.api import FrozenDateTimeFactory
+from homeassistant.config_entries import ConfigEntryState
+from homeassistant.const import CONF_SCAN_INTERVAL, STATE_UNAVAILABLE, Platform
+from homeassistant.core import HomeAssistant, State
+from homeassistant.data_entry_flow import FlowResultType
+from homeassistant.helpers import entity_registry as er
+from homeassistant.helpers.aiohttp_client import async_get_clientsession
+from homeassistant.helpers.device_registry import format_mac
+from homeassistant.util import dt as dt_util
+from hypothesis import given, strategies as st
+from pytest_homeassistant_custom_component.common import (
+    MockConfigEntry,
+    mock_restore_cache_with_extra_data,
+)
+
+from custom_components.hashwatt.break_even import (
+    STEADY_AFTER,
+    PoolRate,
+    SteadyReading,
+    break_even_price,
+    confirms_fpps_unit,
+    fleet_efficiency,
+    newest_confirmed_reward,
+    newest_rate,
+    steady_reading,
+)
+from custom_components.hashwatt.clients.whatsminer.models import FastData, Summary
+from custom_components.hashwatt.clients.whitepool import (
+    Reward,
+    RewardStatus,
+    WhitePoolClient,
+)
+from custom_components.hashwatt.const import (
+    CONF_BTC_QUOTE,
+    DOMAIN,
+    WHITEPOOL_SCAN_INTERVAL,
+    WHITEPOOL_SLOW_INTERVAL,
+)
+from simulator.whatsminer import SimulatedMiner
+from simulator.whitepool import WhitePoolServer
+
+from .conftest import (
+    PASSWORD,
+    WHITEPOOL_API_KEY,
+    WHITEPOOL_API_SECRET,
+    miner_entry_data,
+    tick,
+    whitepool_entry,
+)
+from .pool_helpers import while_time_passes
+
+DAY = timedelta(days=1)
+NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
+
+# --- The computation ---------------------------------------------------------------------
+
+
+@given(
+    fpps=st.decimals(Decimal("1e-9"), Decimal("1e-4"), places=12),
+    price=st.decimals(Decimal(1000), Decimal(500000), places=2),
+    efficiency=st.floats(5, 200),
+    hashrate=st.floats(0.1, 1000),
+)
+def test_at_the_break_even_price_a_day_costs_what_it_earns(
+    fpps: Decimal, price: Decimal, efficiency: float, hashrate: float
+) -> None:
+    """Whatever the miner's size: a day's reward equals a day's electricity bill."""
+    electricity = break_even_price(fpps * price, efficiency)
+
+    earned = hashrate * float(fpps * price)  # TH/s × currency per TH/s per day
+    watts = hashrate * efficiency  # TH/s × J/TH = J/s
+    kwh = watts * 24 / 1000
+    assert kwh * electricity == pytest.approx(earned, rel=1e-9)
+
+
+def test_efficiency_must_be_positive() -> None:
+    """A miner that uses no energy has no break-even price."""
+    with pytest.raises(ValueError, match="positive"):
+        break_even_price(Decimal(1), 0)
+
+
+def reward(
+    *,
+    date: datetime = NOW - DAY,
+    fpps: str | None = "0.00000050",
+    terahash: str = "100",
+    total: str | None = None,
+    fee_percent: str = "2.5",
+    status: RewardStatus = RewardStatus.SUCCESSFUL,
+    days: int = 1,
+) -> Reward:
+    """A reward paid as FPPS pays, unless ``total`` says otherwise."""
+    hashrate = Decimal(terahash) * 10**12
+    if total is None:
+        total = str(Decimal(fpps or 0) * Decimal(terahash) * days)
+    fee = Decimal(total) * Decimal(fee_percent) / 100
+    return Reward(
+        account="my_miner_01",
+        date=date,
+        status=status,
+        currency="BTC",
+        total_reward=Decimal(total),
+        reward=Decimal(total) - fee,
+        fee=fee,
+        fpps_rate=None if fpps is None else Decimal(fpps),
+        hashrate=hashrate,
+        payout_destination="main_balance",
+        payout_address=None,
+        payout_transaction_hash=None,
+        payout_time=None,
+    )
+
+
+@pytest.mark.parametrize(
+    ("changes", "confirmed"),
+    [
+        ({}, True),
+        # Within 10 %: the day's rate moves, the hashrate is an average.
+        ({"total": "0.0000535"}, True),
+        ({"total": "0.0000455"}, True),
+        # A rate per H/s, in satoshi, or a percentage misses by far.
+        ({"fpps": "0.00000000000000000050", "total": "0.00005"}, False),
+        ({"fpps": "50", "total": "0.00005"}, False),
+        ({"fpps": "104", "total": "0.00005"}, False),
+        ({"total": "0.0000560"}, False),
+        # Nothing to check against.
+        ({"fpps": None}, False),
+        ({"fpps": "0"}, False),
+        ({"total": "0"}, False),
+        ({"terahash": "0", "total": "0.00005"}, False),
+        ({"status": RewardStatus.CANCELED}, False),
+    ],
+)
+def test_a_reward_confirms_its_rate_unit(
+    changes: dict[str, Any], confirmed: bool
+) -> None:
+    """Its total must be its rate × hashrate (TH/s) × days, within 10 %."""
+    assert confirms_fpps_unit(reward(**changes), DAY) is confirmed
+
+
+def test_hourly_rewards_are_an_hour_of_the_daily_rate() -> None:
+    """The period is the gap between reward dates: a day's rate pays 1/24 an hour."""
+    hourly = [
+        reward(date=NOW - timedelta(hours=hours), total="0.00000208333")
+        for hours in (1, 2, 3)
+    ]
+    assert newest_confirmed_reward(hourly) == hourly[0]
+    assert newest_confirmed_reward(hourly[:1]) is None  # alone, taken as daily
+
+
+def test_newest_confirmed_reward_skips_the_unconfirmed() -> None:
+    """The newest reward that passes the check; None when none does."""
+    confirmed = reward(date=NOW - 2 * DAY)
+    rewards = [
+        reward(date=NOW - DAY, terahash="0", total="0"),  # nothing mined that day
+        confirmed,
+        reward(date=NOW - 3 * DAY),
+    ]
+    assert newest_confirmed_reward(rewards) == confirmed
+    assert newest_confirmed_reward(rewards[:1]) is None
+    assert newest_confirmed_reward([]) is None
+
+
+def rate(date: datetime, currency: str = "USDT") -> PoolRate:
+    return PoolRate(
+        fpps_rate=Decimal("5E-7"),
+        payout_fraction=Decimal("0.975"),
+        date=date,
+        btc_price=Decimal(60000),
+        currency=currency,
+    )
+
+
+def test_pool_rate_revenue_and_unit() -> None:
+    """A TH/s earns the rate net of the fee, at the BTC price, per day."""
+    pool = rate(NOW)
+    assert pool.revenue == Decimal("5E-7") * Decimal("0.975") * 60000
+    assert pool.unit == "USDT/kWh"
+
+
+def test_newest_rate_wins_and_ties_go_to_the_first() -> None:
+    """Across WhitePool entries: the newest reward; on the same day, the first entry."""
+    first, second, newer = rate(NOW - DAY), rate(NOW - DAY, "EUR"), rate(NOW, "EUR")
+    assert newest_rate([first, second]) is first
+    assert newest_rate([first, newer, second]) is newer
+    assert newest_rate([]) is None
+
+
+def fast_data(**summary: Any) -> FastData:
+    figures: dict[str, Any] = dict.fromkeys(Summary.__dataclass_fields__)
+    figures.pop("raw")
+    figures |= {
+        "hashrate_realtime": 120.0,
+        "power": 3300.0,
+        "efficiency": 27.4,
+        "mining_elapsed": int(STEADY_AFTER.total_seconds()),
+    }
+    mining = summary.pop("mining", True)
+    return FastData(summary=Summary(**(figures | summary)), boards=(), mining=mining)
+
+
+@pytest.mark.parametrize(
+    ("summary", "expected"),
+    [
+        ({}, SteadyReading(hashrate=120.0, efficiency=27.4)),
+        # Without the miner's own figure: power over hashrate.
+        ({"efficiency": None}, SteadyReading(hashrate=120.0, efficiency=27.5)),
+        ({"efficiency": 0.0}, SteadyReading(hashrate=120.0, efficiency=27.5)),
+        # Warming up, stopped, or figures missing: not steady.
+        ({"mining_elapsed": int(STEADY_AFTER.total_seconds()) - 1}, None),
+        ({"mining_elapsed": None}, None),
+        ({"mining": False}, None),
+        ({"hashrate_realtime": 0.0}, None),
+        ({"hashrate_realtime": None}, None),
+        ({"power": None}, None),
+        ({"power": 0.0}, None),
+    ],
+)
+def test_steady_reading(
+    summary: dict[str, Any], expected: SteadyReading | None
+) -> None:
+    """A reading counts once the miner has mined for STEADY_AFTER."""
+    assert steady_reading(fast_data(**summary)) == expected
+
+
+def test_fleet_efficiency_is_total_power_over_total_hashrate() -> None:
+    """Efficiencies weighted by hashrate: what the fleet draws per TH/s."""
+    readings = [
+        SteadyReading(hashrate=120.0, efficiency=27.5),  # 3300 W
+        SteadyReading(hashrate=200.0, efficiency=17.0),  # 3400 W
+    ]
+    assert fleet_efficiency(readings) == pytest.approx((3300 + 3400) / 320)
+    assert fleet_efficiency(readings[:1]) == pytest.approx(27.5)
+    assert fleet_efficiency([]) is None
+
+
+@pytest.mark.parametrize(
+    "stored",
+    [
+        {"hashrate": 120.0, "efficiency": 27.5},
+        {"hashrate": 120, "efficiency": 27},
+    ],
+)
+def test_steady_reading_round_trip(stored: dict[str, Any]) -> None:
+    reading = SteadyReading.from_dict(stored)
+    assert reading is not None
+    assert reading.as_dict() == {
+        "hashrate": float(stored["hashrate"]),
+        "efficiency": float(stored["efficiency"]),
+    }
+
+
+@pytest.mark.parametrize(
+    "stored",
+    [
+        {},
+        {"hashrate": 120.0},
+        {"hashrate": "120", "efficiency": 27.5},
+        {"hashrate": 120.0, "efficiency": 0},
+        {"hashrate": -1, "efficiency": 27.5},
+        {"hashrate": True, "efficiency": 27.5},
+    ],
+)
+def test_unusable_stored_readings(stored: dict[str, Any]) -> None:
+    assert SteadyReading.from_dict(stored) is None
+
+
+# --- The sensors, against the simulated miner and the mock pool --------------------------
+
+ACCOUNT = "my_miner_01"
+EFFICIENCY = "sensor.miner_1_efficiency"
+HASHRATE = "sensor.miner_1_hashrate"
+MINING = "switch.miner_1_mining"
+POWER_LIMIT = "number.miner_1_power_limit"
+
+
+@pytest.fixture(autouse=True)
+def currency(hass: HomeAssistant) -> str:
+    """Home Assistant's currency, which WhiteBIT has a BTC market for."""
+    hass.config.currency = "EUR"
+    return "EUR"
+
+
+@pytest.fixture
+async def pool_then_miner(
+    whitepool_mock: WhitePoolServer, simulated_miner: SimulatedMiner
+) -> tuple[WhitePoolServer, SimulatedMiner]:
+    """The mock pool and the simulated miner, the miner's clock last (it sets the time)."""
+    return whitepool_mock, simulated_miner
+
+
+async def set_up(hass: HomeAssistant, entry: MockConfigEntry) -> MockConfigEntry:
+    """Add an entry and set it up."""
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    return entry
+
+
+def miner_break_even(hass: HomeAssistant, miner: SimulatedMiner) -> str:
+    """Return the entity ID of a miner's break-even price sensor."""
+    entity_id = er.async_get(hass).async_get_entity_id(
+        Platform.SENSOR, DOMAIN, f"{format_mac(miner.state.mac)}_break_even_price"
+    )
+    assert entity_id is not None
+    return entity_id
+
+
+def fleet_break_even(hass: HomeAssistant, pool: MockConfigEntry) -> str:
+    """Return the entity ID of the fleet's break-even price sensor of a pool entry."""
+    entity_id = er.async_get(hass).async_get_entity_id(
+        Platform.SENSOR, DOMAIN, f"whitepool-{pool.entry_id}-fleet_break_even_price"
+    )
+    assert entity_id is not None
+    return entity_id
+
+
+async def pool_revenue(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    server: WhitePoolServer,
+    quote: str,
+) -> Decimal:
+    """What a TH/s earns a day at the mock pool, after its fee, in ``quote``.
+
+    Read from the mock's API: the FPPS rate and fee of its newest reward, and the
+    BTC price on its ticker. The clock is frozen: this client's nonces must not
+    repeat those the integration's client used, so they start a second later.
+    """
+    freezer.tick(1)
+    client = WhitePoolClient(
+        async_get_clientsession(hass),
+        WHITEPOOL_API_KEY,
+        WHITEPOOL_API_SECRET,
+        base_url=server.url,
+        clock=lambda: dt_util.utcnow().timestamp(),
+    )
+    page = await client.rewards(
+        ACCOUNT, start=dt_util.utcnow() - timedelta(days=7), limit=100
+    )
+    newest = max(page.rewards, key=lambda reward: reward.date)
+    assert newest.fpps_rate is not None
+    price = await client.btc_price(quote)
+    return newest.fpps_rate * (newest.reward / newest.total_reward) * price
+
+
+def miner_efficiency(hass: HomeAssistant, miner: SimulatedMiner) -> float:
+    """The miner's efficiency (J/TH) as its sensor shows it, checked against the miner."""
+    efficiency = float(hass.states.get(EFFICIENCY).state)
+    reading = miner.reading()
+    assert efficiency == pytest.approx(reading.power / reading.hashrate, rel=0.02)
+    return efficiency
+
+
+def expected_price(revenue: Decimal, efficiency: float) -> float:
+    """Revenue per TH/s per day over the kWh a TH/s uses in a day."""
+    kwh_per_terahash_day = efficiency * 24 / 1000  # J/TH × 86400 s ÷ 3.6 MJ/kWh
+    return float(revenue) / kwh_per_terahash_day
+
+
+def price_of(hass: HomeAssistant, entity_id: str) -> float:
+    state = hass.states.get(entity_id)
+    assert state is not None
+    assert state.state != STATE_UNAVAILABLE
+    return float(state.state)
+
+
+@pytest.mark.parametrize("miner_api", ["v2", "v3"])
+async def test_miner_break_even_price(
+    hass: HomeAssistant,
+    pool_then_miner: tuple[WhitePoolServer, SimulatedMiner],
+    mock_config_entry: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """The pool's FPPS rate after its fee, at the BTC price, over the miner's kWh per TH/s."""
+    server, miner = pool_then_miner
+    await set_up(hass, whitepool_entry())
+    await set_up(hass, mock_config_entry)
+
+    entity_id = miner_break_even(hass, miner)
+    state = hass.states.get(entity_id)
+    assert state.attributes["unit_of_measurement"] == "EUR/kWh"
+    assert state.attributes["state_class"] == "measurement"
+    assert "device_class" not in state.attributes
+    assert float(state.state) == pytest.approx(
+        expected_price(
+            await pool_revenue(hass, freezer, server, "EUR"),
+            miner_efficiency(hass, miner),
+        ),
+        rel=1e-9,
+    )
+
+
+async def test_unavailable_without_a_pool_and_follows_pool_entries(
+    hass: HomeAssistant,
+    pool_then_miner: tuple[WhitePoolServer, SimulatedMiner],
+    mock_config_entry: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A pool entry loaded after the miner, unloaded before it, loaded again."""
+    server, miner = pool_then_miner
+    await set_up(hass, mock_config_entry)
+    entity_id = miner_break_even(hass, miner)
+    assert hass.states.get(entity_id).state == STATE_UNAVAILABLE
+
+    pool = await set_up(hass, whitepool_entry())
+    price = price_of(hass, entity_id)
+    assert price == pytest.approx(
+        expected_price(
+            await pool_revenue(hass, freezer, server, "EUR"),
+            miner_efficiency(hass, miner),
+        ),
+        rel=1e-9,
+    )
+
+    assert await hass.config_entries.async_unload(pool.entry_id)
+    await hass.async_block_till_done()
+    assert hass.states.get(entity_id).state == STATE_UNAVAILABLE
+    await tick(hass, freezer)  # the miner polls on, without a pool
+    assert hass.states.get(entity_id).state == STATE_UNAVAILABLE
+
+    assert await hass.config_entries.async_setup(pool.entry_id)
+    await hass.async_block_till_done()
+    assert hass.states.get(entity_id).state != STATE_UNAVAILABLE
+    assert "Error" not in caplog.text
+
+
+async def test_unavailable_while_the_miner_or_the_pool_fails(
+    hass: HomeAssistant,
+    pool_then_miner: tuple[WhitePoolServer, SimulatedMiner],
+    mock_config_entry: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """A miner that does not answer, or a pool whose polls fail, leave no price."""
+    server, miner = pool_then_miner
+    await set_up(hass, whitepool_entry())
+    await set_up(hass, mock_config_entry)
+    entity_id = miner_break_even(hass, miner)
+    price = price_of(hass, entity_id)
+
+    await miner.reboot_now(downtime=60)
+    await tick(hass, freezer)
+    assert hass.states.get(entity_id).state == STATE_UNAVAILABLE
+    await tick(hass, freezer, 90)
+    # Back and warming up after its reboot: the price from before stands.
+    assert price_of(hass, entity_id) == price
+
+    # Not retried (a retry waits, and the clock is frozen).
+    server.inject("/api/v4/public/ticker", "invalid_json", count=None)
+    await tick(hass, freezer, WHITEPOOL_SLOW_INTERVAL.total_seconds())
+    assert hass.states.get(entity_id).state == STATE_UNAVAILABLE
+    server.clear_faults()
+    await tick(hass, freezer, WHITEPOOL_SCAN_INTERVAL.total_seconds())
+    assert hass.states.get(entity_id).state != STATE_UNAVAILABLE
+
+
+async def test_a_new_efficiency_counts_once_the_miner_is_steady(
+    hass: HomeAssistant,
+    pool_then_miner: tuple[WhitePoolServer, SimulatedMiner],
+    mock_config_entry: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """A new power limit restarts mining: the price moves once it has warmed up."""
+    server, miner = pool_then_miner
+    await set_up(hass, whitepool_entry())
+    await set_up(hass, mock_config_entry)
+    entity_id = miner_break_even(hass, miner)
+    before = price_of(hass, entity_id)
+    old_efficiency = miner_efficiency(hass, miner)
+
+    await hass.services.async_call(
+        "number", "set_value", {"entity_id": POWER_LIMIT, "value": 2400}, blocking=True
+    )
+    steady_at = dt_util.utcnow() + STEADY_AFTER
+    while dt_util.utcnow() + timedelta(seconds=30) < steady_at:
+        await tick(hass, freezer)
+        assert price_of(hass, entity_id) == before
+    await tick(hass, freezer)
+
+    new_efficiency = miner_efficiency(hass, miner)
+    assert new_efficiency < old_efficiency  # a lower limit hashes more per joule
+    assert price_of(hass, entity_id) == pytest.approx(
+        expected_price(
+            await pool_revenue(hass, freezer, server, "EUR"), new_efficiency
+        ),
+        rel=1e-9,
+    )
+
+
+async def test_the_last_steady_price_stands_while_the_miner_is_off(
+    hass: HomeAssistant,
+    pool_then_miner: tuple[WhitePoolServer, SimulatedMiner],
+    mock_config_entry: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """Switched off (by an automation, say) it still says when mining would pay."""
+    _server, miner = pool_then_miner
+    await set_up(hass, whitepool_entry())
+    await set_up(hass, mock_config_entry)
+    entity_id = miner_break_even(hass, miner)
+    before = price_of(hass, entity_id)
+
+    await hass.services.async_call(
+        "switch", "turn_off", {"entity_id": MINING}, blocking=True
+    )
+    for _ in range(10):
+        await tick(hass, freezer)
+        assert not miner.state.mining
+        assert price_of(hass, entity_id) == before
+
+    await hass.services.async_call(
+        "switch", "turn_on", {"entity_id": MINING}, blocking=True
+    )
+    await tick(hass, freezer)
+    assert price_of(hass, entity_id) == before  # warming up
+
+
+async def test_the_steady_reading_survives_a_restart(
+    hass: HomeAssistant,
+    pool_then_miner: tuple[WhitePoolServer, SimulatedMiner],
+    mock_config_entry: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """A miner found off after a restart goes by the reading saved before it."""
+    server, miner = pool_then_miner
+    miner.set_mining(miner.clock(), mining=False)
+    mock_config_entry.add_to_hass(hass)
+    entity_id = (
+        er.async_get(hass)
+        .async_get_or_create(
+            Platform.SENSOR,
+            DOMAIN,
+            f"{format_mac(miner.state.mac)}_break_even_price",
+            suggested_object_id="miner_1_break_even",
+            config_entry=mock_config_entry,
+        )
+        .entity_id
+    )
+    mock_restore_cache_with_extra_data(
+        hass,
+        [
+            (
+                State(entity_id, "0.0712"),
+                {"hashrate": 118.2, "efficiency": 30.5},
+            )
+        ],
+    )
+    # Setting up the integration sets up both entries.
+    await set_up(hass, whitepool_entry())
+    assert mock_config_entry.state is ConfigEntryState.LOADED
+
+    assert price_of(hass, entity_id) == pytest.approx(
+        expected_price(await pool_revenue(hass, freezer, server, "EUR"), 30.5),
+        rel=1e-9,
+    )
+
+
+async def test_nothing_to_restore_and_the_miner_off(
+    hass: HomeAssistant,
+    pool_then_miner: tuple[WhitePoolServer, SimulatedMiner],
+    mock_config_entry: MockConfigEntry,
+) -> None:
+    """Never seen mining steadily: no efficiency, no price."""
+    _server, miner = pool_then_miner
+    miner.set_mining(miner.clock(), mining=False)
+    await set_up(hass, whitepool_entry())
+    await set_up(hass, mock_config_entry)
+
+    assert hass.states.get(miner_break_even(hass, miner)).state == STATE_UNAVAILABLE
+
+
+async def test_a_rate_in_another_unit_is_not_used(
+    hass: HomeAssistant,
+    *,
+    pool_then_miner: tuple[WhitePoolServer, SimulatedMiner],
+    mock_config_entry: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A pool whose fppsRate is not BTC per TH/s per day: unavailable, one warning."""
+    server, miner = pool_then_miner
+    rewards = server._reward_items  # noqa: SLF001  # the mock's own reward builder
+
+    def as_percent(account: Any) -> list[dict[str, Any]]:
+        return [{**item, "fppsRate": "104.5"} for item in rewards(account)]
+
+    monkeypatch.setattr(server, "_reward_items", as_percent)
+    pool = await set_up(hass, whitepool_entry())
+    await set_up(hass, mock_config_entry)
+    entity_id = miner_break_even(hass, miner)
+    fleet_id = fleet_break_even(hass, pool)
+
+    for _ in range(3):
+        await tick(hass, freezer, WHITEPOOL_SLOW_INTERVAL.total_seconds())
+        assert hass.states.get(entity_id).state == STATE_UNAVAILABLE
+        assert hass.states.get(fleet_id).state == STATE_UNAVAILABLE
+    warnings = [
+        record for record in caplog.records if "fppsRate" in record.getMessage()
+    ]
+    assert len(warnings) == 1
+    assert warnings[0].levelno == logging.WARNING
+    assert "104.5" in warnings[0].getMessage()
+
+    # Once a reward confirms the unit, the price is back.
+    monkeypatch.setattr(server, "_reward_items", rewards)
+    await tick(hass, freezer, WHITEPOOL_SLOW_INTERVAL.total_seconds())
+    assert hass.states.get(entity_id).state != STATE_UNAVAILABLE
+
+
+async def test_fleet_break_even_price(
+    hass: HomeAssistant,
+    pool_then_miner: tuple[WhitePoolServer, SimulatedMiner],
+    mock_config_entry: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """Every loaded miner's efficiency weighted by its hashrate, on the pool's device."""
+    server, miner = pool_then_miner
+    pool = await set_up(hass, whitepool_entry())
+    fleet_id = fleet_break_even(hass, pool)
+    assert hass.states.get(fleet_id).state == STATE_UNAVAILABLE  # no miner yet
+    await set_up(hass, mock_config_entry)
+    other = SimulatedMiner(
+        model="M60",
+        api="v3",
+        password=PASSWORD,
+        seed=2,
+        clock=lambda: time.time(),  # noqa: PLW0108  # the freezer moves it
+    )
+    await other.start(host="127.0.0.1")
+    try:
+        other_entry = await set_up(
+            hass,
+            MockConfigEntry(
+                domain=DOMAIN,
+                title="Miner 2",
+                unique_id=format_mac(other.state.mac),
+                data=miner_entry_data(other),
+            ),
+        )
+        revenue = await pool_revenue(hass, freezer, server, "EUR")
+        hashrates = [
+            float(hass.states.get(f"sensor.miner_{index}_hashrate").state)
+            for index in (1, 2)
+        ]
+        efficiencies = [
+            float(hass.states.get(f"sensor.miner_{index}_efficiency").state)
+            for index in (1, 2)
+        ]
+        watts_per_terahash = sum(
+            h * e for h, e in zip(hashrates, efficiencies, strict=True)
+        ) / sum(hashrates)
+        assert price_of(hass, fleet_id) == pytest.approx(
+            expected_price(revenue, watts_per_terahash), rel=1e-9
+        )
+        state = hass.states.get(fleet_id)
+        assert state.attributes["unit_of_measurement"] == "EUR/kWh"
+        assert state.attributes["friendly_name"] == (
+            "WhiteBIT mining pool (my_miner_01) Fleet break-even electricity price"
+        )
+
+        # Miner 2 goes: the fleet is miner 1 alone.
+        assert await hass.config_entries.async_unload(other_entry.entry_id)
+        await hass.async_block_till_done()
+        assert price_of(hass, fleet_id) == pytest.approx(
+            price_of(hass, miner_break_even(hass, miner)), rel=1e-9
+        )
+    finally:
+        await other.stop()
+
+
+# --- The currency: an option of the WhitePool entry -------------------------------------
+
+
+async def test_the_currency_is_an_option_of_the_pool_entry(
+    hass: HomeAssistant,
+    pool_then_miner: tuple[WhitePoolServer, SimulatedMiner],
+    mock_config_entry: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """Every currency WhiteBIT trades BTC in; the prices follow the one chosen."""
+    server, miner = pool_then_miner
+    server.prices |= {"BTC_USD": Decimal("64001.5"), "ETH_USDT": Decimal(3000)}
+    pool = await set_up(hass, whitepool_entry())
+    await set_up(hass, mock_config_entry)
+    entity_id = miner_break_even(hass, miner)
+    assert hass.states.get(entity_id).attributes["unit_of_measurement"] == "EUR/kWh"
+
+    result = await hass.config_entries.options.async_init(pool.entry_id)
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "currency"
+    schema = result["data_schema"].schema
+    assert schema[CONF_BTC_QUOTE].config["options"] == ["EUR", "USD", "USDT"]
+    # Home Assistant's currency until another is chosen.
+    assert next(iter(schema)).default() == "EUR"
+
+    # The entry reloads with a new client: the clock is frozen, and its nonces must
+    # not repeat the old client's.
+    freezer.tick(1)
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {CONF_BTC_QUOTE: "USDT"}
+    )
+    await hass.async_block_till_done()
+
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert pool.options == {CONF_BTC_QUOTE: "USDT"}
+    state = hass.states.get(entity_id)
+    assert state.attributes["unit_of_measurement"] == "USDT/kWh"
+    assert float(state.state) == pytest.approx(
+        expected_price(
+            await pool_revenue(hass, freezer, server, "USDT"),
+            miner_efficiency(hass, miner),
+        ),
+        rel=1e-9,
+    )
+    assert hass.states.get(fleet_break_even(hass, pool)).attributes[
+        "unit_of_measurement"
+    ] == ("USDT/kWh")
+
+    # Asked again, the form starts from the option.
+    result = await hass.config_entries.options.async_init(pool.entry_id)
+    assert next(iter(result["data_schema"].schema)).default() == "USDT"
+    hass.config_entries.options.async_abort(result["flow_id"])
+
+
+async def test_without_a_market_in_home_assistants_currency(
+    hass: HomeAssistant, init_whitepool: MockConfigEntry
+) -> None:
+    """The form starts from USDT, the currency the pool prices BTC in then."""
+    hass.config.currency = "CHF"
+
+    result = await hass.config_entries.options.async_init(init_whitepool.entry_id)
+
+    assert next(iter(result["data_schema"].schema)).default() == "USDT"
+    hass.config_entries.options.async_abort(result["flow_id"])
+
+
+@pytest.mark.parametrize(
+    ("fault", "reason"),
+    [
+        ("invalid_json", "whitepool_failed"),
+        ("rate_limit", "whitepool_rate_limited"),
+        (None, "whitepool_failed"),  # a ticker without BTC markets
+    ],
+)
+async def test_no_currencies_to_offer(
+    hass: HomeAssistant,
+    *,
+    init_whitepool: MockConfigEntry,
+    whitepool_mock: WhitePoolServer,
+    freezer: FrozenDateTimeFactory,
+    fault: str | None,
+    reason: str,
+) -> None:
+    """Without the ticker's list the form cannot be shown: the flow says why."""
+    if fault is None:
+        whitepool_mock.prices = {"ETH_USDT": Decimal(3000)}
+    else:
+        whitepool_mock.inject("/api/v4/public/ticker", fault, count=None)
+
+    result = await while_time_passes(
+        hass, freezer, hass.config_entries.options.async_init(init_whitepool.entry_id)
+    )
+
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == reason
+    assert init_whitepool.options == {}
+
+
+async def test_the_fleet_price_is_written_at_most_every_30_seconds(
+    hass: HomeAssistant,
+    pool_then_miner: tuple[WhitePoolServer, SimulatedMiner],
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """Each poll of each miner moves it: with many miners that would be a flood."""
+    _server, miner = pool_then_miner
+    pool = await set_up(hass, whitepool_entry())
+    await set_up(
+        hass,
+        MockConfigEntry(
+            domain=DOMAIN,
+            title="Miner 1",
+            unique_id=format_mac(miner.state.mac),
+            data=miner_entry_data(miner),
+            options={CONF_SCAN_INTERVAL: 10},
+        ),
+    )
+    fleet_id = fleet_break_even(hass, pool)
+    written = {hass.states.get(fleet_id).last_reported}
+
+    for _ in range(6):  # a minute of polls every 10 seconds
+        await tick(hass, freezer, 10)
+        written.add(hass.states.get(fleet_id).last_reported)
+
+    # Written at setup, then 30 and 60 seconds on.
+    assert len(written) == 3
