@@ -7,7 +7,7 @@ from unittest.mock import patch
 
 import pytest
 from freezegun.api import FrozenDateTimeFactory
-from homeassistant.config_entries import SOURCE_REAUTH
+from homeassistant.config_entries import SOURCE_REAUTH, ConfigEntry
 from homeassistant.const import ATTR_DEVICE_ID, CONF_API_KEY
 from homeassistant.core import Context, HomeAssistant, ServiceResponse
 from homeassistant.exceptions import (
@@ -18,7 +18,9 @@ from homeassistant.exceptions import (
 from homeassistant.helpers import device_registry as dr
 from pytest_homeassistant_custom_component.common import MockConfigEntry, MockUser
 
+from custom_components.hashwatt.clients.whitepool import WhitePoolError
 from custom_components.hashwatt.const import CONF_API_SECRET, CONF_REGION, DOMAIN
+from custom_components.hashwatt.helpers import pool_command
 from custom_components.hashwatt.pool_coordinator import WHITEPOOL_URLS
 from custom_components.hashwatt.pools import (
     webminepool_identifier,
@@ -632,3 +634,21 @@ async def test_optional_responses_only_when_asked(
     )
 
     assert response is None
+
+
+async def test_unexpected_pool_error(hass: HomeAssistant) -> None:
+    """An error of no known kind is still translated, and names the entry."""
+    entry = whitepool_entry()
+
+    @pool_command
+    async def fail(entry: ConfigEntry) -> None:
+        raise WhitePoolError("something new")
+
+    with pytest.raises(HomeAssistantError) as failed:
+        await fail(entry)
+
+    assert failed.value.translation_key == "pool_unexpected_error"
+    assert failed.value.translation_placeholders == {
+        "name": entry.title,
+        "error": "something new",
+    }
