@@ -38,7 +38,7 @@ from custom_components.hashwatt.const import SLOW_SCAN_INTERVAL, WHITEPOOL_SCAN_
 from simulator.whatsminer import SimulatedMiner
 from simulator.whitepool import WhitePoolServer
 
-from .conftest import tick
+from .conftest import tick, whitepool_entry
 from .control_helpers import writes
 
 BLUEPRINTS = Path(__file__).parent.parent / "blueprints" / "automation" / "hashwatt"
@@ -48,7 +48,7 @@ POWER = "sensor.miner_1_power"
 POWER_LIMIT = "number.miner_1_power_limit"
 POWER_PERCENT = "number.miner_1_power_percent"
 PRICE = "sensor.electricity_price"
-BREAK_EVEN = "sensor.fleet_break_even"
+BREAK_EVEN = "sensor.miner_1_break_even_electricity_price"
 GRID = "sensor.grid_export"
 
 
@@ -183,6 +183,51 @@ async def test_mine_when_cheap_margin_and_unknown_prices(
     set_price(hass, PRICE, 0.2001)
     await hass.async_block_till_done()
     assert not simulated_miner.state.mining
+
+
+async def test_mine_when_cheap_follows_the_break_even_price(
+    hass: HomeAssistant,
+    whitepool_mock: WhitePoolServer,
+    init_integration: MockConfigEntry,
+    simulated_miner: SimulatedMiner,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """The miner's own break-even price (mock pool, simulated miner) is the threshold."""
+    pool = whitepool_entry()
+    pool.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(pool.entry_id)
+    await hass.async_block_till_done()
+    break_even = float(hass.states.get(BREAK_EVEN).state)
+
+    set_price(hass, PRICE, break_even * 1.5)
+    await use_blueprint(
+        hass,
+        "mine_when_cheap",
+        electricity_price=PRICE,
+        break_even=BREAK_EVEN,
+        mining_switches=[MINING],
+        # Ignored while there is a break-even sensor.
+        fixed_price=10,
+    )
+    await to_next_minute(hass, freezer)
+    await tick(hass, freezer, 10)
+    assert not simulated_miner.state.mining
+    assert hass.states.get(MINING).state == STATE_OFF
+    # Off, the miner's break-even price stands: it can be started again.
+    assert float(hass.states.get(BREAK_EVEN).state) == break_even
+
+    set_price(hass, PRICE, break_even * 0.5)
+    await hass.async_block_till_done()
+    await tick(hass, freezer, 10)
+    assert simulated_miner.state.mining
+
+    # Without the pool there is no threshold: dear or not, nothing changes.
+    assert await hass.config_entries.async_unload(pool.entry_id)
+    await hass.async_block_till_done()
+    assert hass.states.get(BREAK_EVEN).state == STATE_UNAVAILABLE
+    set_price(hass, PRICE, break_even * 10)
+    await to_next_minute(hass, freezer)
+    assert simulated_miner.state.mining
 
 
 async def test_mine_when_cheap_minimum_times(
@@ -476,6 +521,12 @@ async def test_notify_when_a_miner_stops_answering(
         offline_minutes=5,
         error_events=[ERROR_EVENT],
     )
+    simulated_miner.add_error(2010)
+    await let_time_pass(hass, freezer, SLOW_SCAN_INTERVAL.total_seconds() / 60)
+    assert phone.notifications() == [
+        {"message": "Miner 1 reports error 2010.", "title": "Hashwatt"}
+    ]
+
     await simulated_miner.reboot_now(downtime=15 * 60)
     await tick(hass, freezer, 30)
     assert hass.states.get(MINING_SENSOR).state == STATE_UNAVAILABLE
@@ -487,11 +538,11 @@ async def test_notify_when_a_miner_stops_answering(
         {"message": "Miner 1 has not answered for 5 minutes.", "title": "Hashwatt"}
     ]
 
-    # Back after the reboot: its error event entity is available again, which
-    # is not an error.
+    # Back after the reboot: its error event entity is available again, with the
+    # last error as its state, which is no new error.
     await let_time_pass(hass, freezer, 15)
     assert hass.states.get(MINING_SENSOR).state == STATE_ON
-    assert hass.states.get(ERROR_EVENT).state != STATE_UNAVAILABLE
+    assert hass.states.get(ERROR_EVENT).attributes["code"] == 2010
     assert phone.notifications() == []
 
 
