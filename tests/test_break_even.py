@@ -18,7 +18,7 @@ from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import CONF_SCAN_INTERVAL, STATE_UNAVAILABLE, Platform
 from homeassistant.core import HomeAssistant, State
 from homeassistant.data_entry_flow import FlowResultType
-from homeassistant.helpers import entity_registry as er
+from homeassistant.helpers import entity_registry as er, restore_state
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.device_registry import format_mac
 from homeassistant.util import dt as dt_util
@@ -48,7 +48,6 @@ from custom_components.hashwatt.clients.whitepool import (
 from custom_components.hashwatt.const import (
     CONF_BTC_QUOTE,
     DOMAIN,
-    WHITEPOOL_SCAN_INTERVAL,
     WHITEPOOL_SLOW_INTERVAL,
 )
 from simulator.whatsminer import SimulatedMiner
@@ -462,12 +461,14 @@ async def test_unavailable_while_the_miner_or_the_pool_fails(
     assert price_of(hass, entity_id) == price
 
     # Not retried (a retry waits, and the clock is frozen).
-    server.inject("/api/v4/public/ticker", "invalid_json", count=None)
-    await tick(hass, freezer, WHITEPOOL_SLOW_INTERVAL.total_seconds())
-    assert hass.states.get(entity_id).state == STATE_UNAVAILABLE
-    server.clear_faults()
-    await tick(hass, freezer, WHITEPOOL_SCAN_INTERVAL.total_seconds())
-    assert hass.states.get(entity_id).state != STATE_UNAVAILABLE
+    # No BTC price, or no poll at all.
+    for endpoint in ("/api/v4/public/ticker", "/api/v4/mining/accounts"):
+        server.inject(endpoint, "invalid_json", count=None)
+        await tick(hass, freezer, WHITEPOOL_SLOW_INTERVAL.total_seconds())
+        assert hass.states.get(entity_id).state == STATE_UNAVAILABLE
+        server.clear_faults()
+        await tick(hass, freezer, WHITEPOOL_SLOW_INTERVAL.total_seconds())
+        assert hass.states.get(entity_id).state != STATE_UNAVAILABLE
 
 
 async def test_a_new_efficiency_counts_once_the_miner_is_steady(
@@ -569,6 +570,12 @@ async def test_the_steady_reading_survives_a_restart(
         expected_price(await pool_revenue(hass, freezer, server, "EUR"), 30.5),
         rel=1e-9,
     )
+    # And it is saved again for the next restart.
+    stored = {
+        state.state.entity_id: state.extra_data
+        for state in restore_state.async_get(hass).async_get_stored_states()
+    }
+    assert stored[entity_id].as_dict() == {"hashrate": 118.2, "efficiency": 30.5}
 
 
 async def test_nothing_to_restore_and_the_miner_off(

@@ -280,9 +280,13 @@ class MinerEfficiency:
 
 @dataclass
 class BreakEvenData:
-    """The miners' efficiencies by entry ID, and pool entries warned about."""
+    """What the break-even sensors share: miners, WhitePool entries, warnings given.
+
+    ``whitepools`` is None when it is to be listed again.
+    """
 
     miners: dict[str, MinerEfficiency] = field(default_factory=dict)
+    whitepools: list[WhitePoolCoordinator] | None = None
     unconfirmed: set[str] = field(default_factory=set)
 
 
@@ -301,6 +305,7 @@ def _data(hass: HomeAssistant) -> BreakEvenData:
     ) -> None:
         # One listener tells WhitePool entries apart, rather than every miner's sensor.
         if _is_whitepool(entry):
+            data.whitepools = None
             async_dispatcher_send(hass, SIGNAL_WHITEPOOLS_CHANGED)
 
     async_dispatcher_connect(hass, SIGNAL_CONFIG_ENTRY_CHANGED, async_entry_changed)
@@ -334,12 +339,22 @@ def _is_whitepool(entry: ConfigEntry[Any]) -> bool:
     )
 
 
+@callback
 def _loaded_whitepools(hass: HomeAssistant) -> list[WhitePoolCoordinator]:
-    return [
-        entry.runtime_data.coordinator
-        for entry in hass.config_entries.async_loaded_entries(DOMAIN)
-        if _is_whitepool(entry) and isinstance(entry.runtime_data, WhitePoolRuntimeData)
-    ]
+    """List the loaded WhitePool entries' coordinators, in the order they were added.
+
+    Kept until a WhitePool entry changes state: every miner's poll asks, and the
+    domain's entries are mostly miners (a thousand, in a large mine).
+    """
+    data = _data(hass)
+    if data.whitepools is None:
+        data.whitepools = [
+            entry.runtime_data.coordinator
+            for entry in hass.config_entries.async_loaded_entries(DOMAIN)
+            if _is_whitepool(entry)
+            and isinstance(entry.runtime_data, WhitePoolRuntimeData)
+        ]
+    return data.whitepools
 
 
 @callback
