@@ -308,6 +308,7 @@ class WhitePoolCoordinator(DataUpdateCoordinator[WhitePoolData]):
         self._btc_quote: str | None = None
         self._btc_price_failing = False
         self._rate_limited = False
+        self._listed_none = False
 
     async def async_refresh_after_write(self) -> None:
         """Poll again, slow figures included, to show what an action changed."""
@@ -354,6 +355,16 @@ class WhitePoolCoordinator(DataUpdateCoordinator[WhitePoolData]):
             or now - self._slow_polled_at >= WHITEPOOL_SLOW_INTERVAL
         )
         accounts = await self._call(self.client.accounts)
+        had_accounts = self.data is not None and bool(self.data.accounts)
+        if not accounts and had_accounts and not self._listed_none:
+            # One empty list from a key that had accounts is more likely a glitch
+            # than every account gone: show them unavailable, and remove them only
+            # if the next poll lists none either.
+            self._listed_none = True
+            raise UpdateFailed(
+                translation_domain=DOMAIN, translation_key="whitepool_no_accounts"
+            )
+        self._listed_none = False
         async with _requests_together() as group:
             tasks = [
                 group.create_task(

@@ -81,14 +81,6 @@ class PoolFault:
         return f"{self.pool.split()[0].lower()}-{self.fault.value}"
 
 
-EMPTY_ACCOUNTS_BUG = (
-    "One reply with empty data (HTTP 200, data: []) to the accounts list makes "
-    "the WhitePool coordinator drop the account: its device and every entity of "
-    "it are removed at once, and come back with the next good poll. A cloud API's "
-    "glitch deletes entities automations refer to; they should be unavailable, "
-    "and removed only once the account stays missing."
-)
-
 WHITEPOOL_FAULTS = [
     PoolFault(
         name=name,
@@ -96,7 +88,6 @@ WHITEPOOL_FAULTS = [
         fault=fault,
         flow=SOURCE_REAUTH if fault.value.startswith("auth") else None,
         polls_to_show=2 if fault is WhiteFault.RATE_LIMIT else 1,
-        known_bug=EMPTY_ACCOUNTS_BUG if fault is WhiteFault.EMPTY_DATA else None,
     )
     for name, fault in (
         ("API key disabled (403, code 2)", WhiteFault.AUTH_DISABLED),
