@@ -21,14 +21,10 @@ Hashwatt entries are doing.
 from __future__ import annotations
 
 import argparse
-import getpass
 import json
 import os
-import shutil
 import subprocess
 import sys
-import sysconfig
-import tempfile
 import time
 import urllib.parse
 import urllib.request
@@ -92,9 +88,6 @@ CONFIGURED: Final = (
 )
 # Requirements that could not be installed (no wheel, no compiler): not retried every run.
 FAILED_REQUIREMENTS: Final = ROOT / ".cache" / "develop" / "failed-requirements.txt"
-# scripts/setup's Debian fallback interpreter, and the headers fetched to build for it.
-DEBIAN_PYTHON: Final = ROOT / ".cache" / "python3.14"
-PYTHON_HEADERS: Final = ROOT / ".cache" / "develop" / "python-headers"
 
 CONFIGURATION: Final = """\
 # Home Assistant configuration for scripts/develop (made once; yours to edit).
@@ -535,64 +528,7 @@ def missing_requirements() -> dict[str, set[str]]:
     return missing
 
 
-def _python_headers() -> dict[str, str]:
-    """The environment C extensions need to build for this Python ({} when it has it).
-
-    scripts/setup's Debian fallback unpacks Debian's python3.14 without its headers.
-    Some requirements (Assist's pymicro-vad, pyspeex-noise) have no wheel for Python
-    3.14 and must be built, so this fetches the matching libpython3.X-dev the way
-    scripts/setup fetched the interpreter (Debian sid, a private apt state) and points
-    the compiler at its headers.
-    """
-    if (Path(sysconfig.get_paths()["include"]) / "Python.h").exists():
-        return {}
-    if not Path(sys.base_prefix).resolve().is_relative_to(DEBIAN_PYTHON.resolve()):
-        return {}
-    apt_get, dpkg = shutil.which("apt-get"), shutil.which("dpkg")
-    if apt_get is None or dpkg is None:
-        return {}
-    version = f"{sys.version_info.major}.{sys.version_info.minor}"
-    include = PYTHON_HEADERS / "usr" / "include"
-    if not (include / f"python{version}" / "Python.h").exists():
-        package = f"libpython{version}-dev"
-        say(f"Fetching Python's headers ({package} from Debian sid) to build them")
-        with tempfile.TemporaryDirectory() as work_dir:
-            work = Path(work_dir)
-            for folder in ("lists/partial", "archives/partial", "sources", "prefs"):
-                (work / folder).mkdir(parents=True)
-            (work / "status").touch()
-            (work / "sources" / "sid.sources").write_text(
-                "Types: deb\nURIs: http://deb.debian.org/debian\nSuites: sid\n"
-                "Components: main\n"
-                "Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg\n",
-                encoding="utf-8",
-            )
-            apt = [
-                apt_get,
-                f"-oDir::State::Lists={work}/lists",
-                f"-oDir::State::status={work}/status",
-                f"-oDir::Cache={work}",
-                f"-oDir::Cache::archives={work}/archives",
-                "-oDir::Etc::SourceList=/dev/null",
-                f"-oDir::Etc::SourceParts={work}/sources",
-                "-oDir::Etc::Preferences=/dev/null",
-                f"-oDir::Etc::PreferencesParts={work}/prefs",
-                "-oDebug::NoLocking=1",
-                f"-oAPT::Sandbox::User={getpass.getuser()}",
-                "-qq",
-            ]
-            subprocess.run([*apt, "update"], check=True)
-            subprocess.run([*apt, "download", package], check=True, cwd=work)
-            PYTHON_HEADERS.mkdir(parents=True, exist_ok=True)
-            for deb in work.glob("*.deb"):
-                subprocess.run([dpkg, "-x", str(deb), str(PYTHON_HEADERS)], check=True)
-    # Debian's pyconfig.h includes <x86_64-linux-gnu/python3.X/pyconfig.h>: both paths.
-    return {"CPATH": f"{include / f'python{version}'}:{include}"}
-
-
-def _uv_install(
-    requirements: Iterable[str], env: dict[str, str] | None = None
-) -> str | None:
+def _uv_install(requirements: Iterable[str]) -> str | None:
     """Install within Home Assistant's constraints, as it would; return uv's error, if any."""
     constraints = Path(homeassistant.__file__).parent / "package_constraints.txt"
     result = subprocess.run(
@@ -612,7 +548,7 @@ def _uv_install(
         check=False,
         capture_output=True,
         text=True,
-        env={**os.environ, "UV_LINK_MODE": "copy", **(env or {})},
+        env={**os.environ, "UV_LINK_MODE": "copy"},
     )
     if result.returncode == 0:
         return None
@@ -635,11 +571,11 @@ def install(missing: dict[str, set[str]]) -> None:
         return
     say(f"Installing into .venv what Home Assistant needs here: {' '.join(todo)}")
     say("(the first time only; packages without a wheel are built: a minute or two)")
-    if _uv_install(todo, env := _python_headers()) is None:
+    if _uv_install(todo) is None:
         return
     failed: list[str] = []
     for requirement in todo:  # one by one, to keep all that can be installed
-        if (error := _uv_install([requirement], env)) is not None:
+        if (error := _uv_install([requirement])) is not None:
             say(f"Could not install {requirement}: {error}")
             failed.append(requirement)
     FAILED_REQUIREMENTS.parent.mkdir(parents=True, exist_ok=True)

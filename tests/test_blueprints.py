@@ -457,13 +457,6 @@ async def phone(hass: HomeAssistant, socket_enabled: None) -> AsyncIterator[Phon
     Notifications to the phone are posted to the push service, as Home Assistant
     posts them to the real one.
     """
-    # mobile_app pulls in Home Assistant's voice stack (conversation, tts,
-    # assist_pipeline). Its pymicro-vad has no wheel for Python 3.14 and is built
-    # only by scripts/develop, so without it these tests cannot load mobile_app.
-    pytest.importorskip(
-        "pymicro_vad",
-        reason="mobile_app needs HA's voice stack; run scripts/develop once",
-    )
     pushed: list[dict[str, Any]] = []
 
     async def push(request: web.Request) -> web.Response:
