@@ -18,6 +18,7 @@ from syrupy.assertion import SnapshotAssertion
 
 from custom_components.hashwatt.const import SLOW_SCAN_INTERVAL
 from simulator.whatsminer import SimulatedMiner
+from simulator.whatsminer.state import PoolSetting
 
 from .conftest import tick
 
@@ -208,3 +209,26 @@ async def test_error_codes(
     assert state.attributes["codes"] == [
         {"code": 2010, "reported_at": "2026-11-20T20:00:00"}  # Asia/Shanghai
     ]
+
+
+@pytest.mark.parametrize("miner_api", ["v2", "v3"])
+async def test_active_pool(
+    hass: HomeAssistant,
+    simulated_miner: SimulatedMiner,
+    setup_sensors: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """The active pool reads host:port; its URL is an attribute, credentials never."""
+    state = hass.states.get("sensor.miner_1_active_pool")
+    assert state.state == "pool.whitebit.com:3333"
+    assert state.attributes["url"] == "stratum+tcp://pool.whitebit.com:3333"
+
+    simulated_miner.state.pools[0] = PoolSetting(
+        "stratum+tcp://rig:hunter2@btc.example.org:25/path", "rig", "x"
+    )
+    await tick(hass, freezer, SLOW_SCAN_INTERVAL.total_seconds())
+
+    state = hass.states.get("sensor.miner_1_active_pool")
+    assert state.state == "btc.example.org:25"
+    assert state.attributes["url"] == "stratum+tcp://btc.example.org:25/path"
+    assert "hunter2" not in str(state)

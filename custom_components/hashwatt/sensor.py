@@ -106,8 +106,24 @@ def _boot_time(data: FastData) -> datetime | None:
     return None if uptime is None else dt_util.utcnow() - timedelta(seconds=uptime)
 
 
+def _active_pool_url(data: SlowData) -> str | None:
+    """The active pool's URL, without credentials should it carry any."""
+    url = next((pool.url for pool in data.pools if pool.stratum_active), None)
+    if url is None:
+        return None
+    scheme, separator, rest = url.rpartition("://")
+    return f"{scheme}{separator}{rest.rpartition('@')[2]}"
+
+
 def _active_pool(data: SlowData) -> str | None:
-    return next((pool.url for pool in data.pools if pool.stratum_active), None)
+    """host:port: what tells pools apart, short enough for a dashboard row."""
+    if (url := _active_pool_url(data)) is None:
+        return None
+    return url.rpartition("://")[2].partition("/")[0] or url
+
+
+def _active_pool_attributes(data: SlowData) -> dict[str, Any]:
+    return {"url": _active_pool_url(data)}
 
 
 def _error_codes(data: SlowData) -> dict[str, Any]:
@@ -323,6 +339,7 @@ SLOW_SENSORS: tuple[HashwattSensorEntityDescription[SlowData], ...] = (
         key="active_pool",
         translation_key="active_pool",
         value_fn=_active_pool,
+        attributes_fn=_active_pool_attributes,
     ),
     HashwattSensorEntityDescription[SlowData](
         key="error_count",
