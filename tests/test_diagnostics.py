@@ -13,6 +13,7 @@ from syrupy.assertion import SnapshotAssertion
 from syrupy.filters import props
 
 from simulator.whatsminer import SimulatedMiner
+from simulator.whatsminer.state import PoolSetting
 
 from .conftest import PASSWORD
 
@@ -41,3 +42,28 @@ async def test_diagnostics(
         simulated_miner.state.pools[0].worker,
     ):
         assert secret not in text
+
+
+@pytest.mark.parametrize("miner_api", ["v2", "v3"])
+async def test_diagnostics_redact_credentials_in_pool_urls(
+    hass: HomeAssistant,
+    simulated_miner: SimulatedMiner,
+    mock_config_entry: MockConfigEntry,
+    hass_client: ClientSessionGenerator,
+) -> None:
+    """A pool URL that carries a user and password keeps its host, not them."""
+    simulated_miner.state.pools[1] = PoolSetting(
+        "stratum+tcp://rig:hunter2@btc.example.org:25", "rig", "x"
+    )
+    mock_config_entry.add_to_hass(hass)
+    await hass.config_entries.async_setup(mock_config_entry.entry_id)
+    await hass.async_block_till_done()
+
+    diagnostics = await get_diagnostics_for_config_entry(
+        hass, hass_client, mock_config_entry
+    )
+
+    text = json.dumps(diagnostics)
+    assert "hunter2" not in text
+    assert "rig:" not in text
+    assert "stratum+tcp://**REDACTED**@btc.example.org:25" in text

@@ -32,6 +32,8 @@ REDACTED = "**REDACTED**"
 # Passwords, serial numbers ("minersn", "PCB SN", "serial_no", ...) and pool
 # accounts (a worker is "account.rig"), matched once spaces, - and _ are dropped.
 _SECRET_KEY = re.compile(r".*passw.*|.*serial.*|.*sn\d*|user|worker\d*|account")
+# Credentials inside a URL: stratum+tcp://user:password@host:port.
+_URL_CREDENTIALS = re.compile(r"(?<=://)[^/@\s]+@")
 
 
 def _is_secret(key: object) -> bool:
@@ -50,6 +52,8 @@ def _redact_value(value: Any) -> Any:  # noqa: ANN401  # any JSON-like value
         return _redact(value)
     if isinstance(value, list | tuple):
         return [_redact_value(item) for item in value]
+    if isinstance(value, str):
+        return _URL_CREDENTIALS.sub(f"{REDACTED}@", value)
     return value
 
 
