@@ -4,8 +4,8 @@
 //
 // scripts/screenshots runs this with playwright-core installed in DIR (.cache/screenshots)
 // and Home Assistant running the demo at URL. It logs in through the login form, then
-// saves dashboard.png (the example dashboard), device.png (a miner's device page) and
-// config-flow.png (Add integration > Hashwatt) in the output folder.
+// saves dashboard.png (the whole example dashboard), device.png (a miner's device page)
+// and config-flow.png (Add integration > Hashwatt) in the output folder.
 
 import { createRequire } from "node:module";
 import path from "node:path";
@@ -31,6 +31,9 @@ const { chromium } = createRequire(path.join(path.resolve(options.modules), "/")
 );
 
 const VIEWPORT = { width: 1280, height: 800 };
+// The whole dashboard in one picture: wide enough for three columns of sections,
+// as tall as the view.
+const DASHBOARD_WIDTH = 1920;
 const TIMEOUT = 60_000;
 // History loads after the cards, and charts draw after that: on a small machine it
 // takes a while (a too early picture has empty charts).
@@ -72,17 +75,25 @@ try {
   const shoot = async (name, settle = SETTLE_MS) => {
     await page.waitForTimeout(settle);
     // Out of the way: a pointer left over a button shows it hovered.
-    await page.mouse.move(VIEWPORT.width - 1, VIEWPORT.height / 2);
+    const { width, height } = page.viewportSize();
+    await page.mouse.move(width - 1, height / 2);
     const file = path.join(options.out, name);
     await page.screenshot({ path: file });
     console.log(`==> Saved ${file}`);
   };
 
   // The example dashboard (docs/dashboard.yaml), once its last section and charts are in.
+  await page.setViewportSize({ width: DASHBOARD_WIDTH, height: VIEWPORT.height });
   await page.goto(`${options.url}/hashwatt-mine/mine`);
-  await page.getByText("Temperatures").waitFor();
+  await page.getByText("Break-even electricity price").waitFor();
   await page.locator("hui-history-graph-card ha-chart-base").first().waitFor();
+  const view = await page.locator("hui-sections-view").boundingBox();
+  await page.setViewportSize({
+    width: DASHBOARD_WIDTH,
+    height: Math.ceil(view.y + view.height),
+  });
   await shoot("dashboard.png", CHARTS_SETTLE_MS);
+  await page.setViewportSize(VIEWPORT);
 
   // A miner's device page: the frontend knows the devices; find the miner by name.
   const deviceId = await page.evaluate((name) => {
