@@ -20,6 +20,9 @@ import pytest
 from aiohttp import web
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.components.automation import DOMAIN as AUTOMATION_DOMAIN
+from homeassistant.components.persistent_notification import (
+    DOMAIN as PERSISTENT_NOTIFICATION_DOMAIN,
+)
 from homeassistant.const import (
     ATTR_ENTITY_ID,
     ENTITY_MATCH_ALL,
@@ -33,6 +36,7 @@ from homeassistant.helpers import device_registry as dr
 from homeassistant.setup import async_setup_component
 from homeassistant.util import dt as dt_util
 from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.typing import WebSocketGenerator
 
 from custom_components.hashwatt.const import SLOW_SCAN_INTERVAL, WHITEPOOL_SCAN_INTERVAL
 from simulator.whatsminer import SimulatedMiner
@@ -81,6 +85,8 @@ async def stop_automations(hass: HomeAssistant) -> AsyncIterator[None]:
 
 async def use_blueprint(hass: HomeAssistant, name: str, **inputs: Any) -> None:
     """Set up one automation made from a blueprint, as the UI stores it."""
+    # A core integration, always loaded in Home Assistant (not by the test harness).
+    assert await async_setup_component(hass, PERSISTENT_NOTIFICATION_DOMAIN, {})
     assert await async_setup_component(
         hass,
         AUTOMATION_DOMAIN,
@@ -228,6 +234,55 @@ async def test_mine_when_cheap_follows_the_break_even_price(
     set_price(hass, PRICE, break_even * 10)
     await to_next_minute(hass, freezer)
     assert simulated_miner.state.mining
+
+
+@pytest.mark.usefixtures("whitepool_mock")
+async def test_mine_when_cheap_needs_prices_in_one_unit(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    simulated_miner: SimulatedMiner,
+    freezer: FrozenDateTimeFactory,
+    hass_ws_client: WebSocketGenerator,
+) -> None:
+    """ct/kWh against EUR/kWh switches nothing and says why; €/kWh is EUR/kWh."""
+    pool = whitepool_entry()
+    pool.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(pool.entry_id)
+    await hass.async_block_till_done()
+    break_even = hass.states.get(BREAK_EVEN)
+    assert break_even.attributes["unit_of_measurement"] == "EUR/kWh"
+    await use_blueprint(
+        hass,
+        "mine_when_cheap",
+        electricity_price=PRICE,
+        break_even=BREAK_EVEN,
+        mining_switches=[MINING],
+    )
+    client = await hass_ws_client(hass)
+
+    async def notifications() -> list[str]:
+        await client.send_json_auto_id({"type": "persistent_notification/get"})
+        reply = await client.receive_json()
+        return [notification["message"] for notification in reply["result"]]
+
+    # 30 ct is dearer than the break-even price, but not in its unit.
+    hass.states.async_set(PRICE, "30", {"unit_of_measurement": "ct/kWh"})
+    await hass.async_block_till_done()
+    await to_next_minute(hass, freezer)
+    assert simulated_miner.state.mining
+    [message] = await notifications()
+    assert "ct/kWh" in message
+    assert "EUR/kWh" in message
+
+    hass.states.async_set(
+        PRICE,
+        str(float(break_even.state) * 2),
+        {"unit_of_measurement": "€/kWh"},
+    )
+    await hass.async_block_till_done()
+    await tick(hass, freezer, 10)
+    assert not simulated_miner.state.mining
+    assert await notifications() == []
 
 
 async def test_mine_when_cheap_minimum_times(
@@ -423,6 +478,46 @@ async def test_solar_surplus_power_percent_and_mining_switch(
     assert simulated_miner.state.mining
     assert simulated_miner.state.power_percent == 47  # 1900 W of 4000 W
     assert writes(simulated_miner).count("set.miner.power_percent") == 2
+
+
+@pytest.mark.parametrize("miner_api", ["v3"])
+async def test_solar_surplus_reads_kilowatts_and_stays_within_the_setting(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    simulated_miner: SimulatedMiner,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """A grid sensor in kW counts in kW; the power percent goes no higher than 100."""
+    simulated_miner.state.power_percent = 80
+    await tick(hass, freezer, SLOW_SCAN_INTERVAL.total_seconds())
+    assert hass.states.get(POWER_PERCENT).state == "80"
+    hass.states.async_set(
+        GRID, "0.4", {"unit_of_measurement": "kW", "device_class": "power"}
+    )
+    await use_blueprint(
+        hass,
+        "follow_solar_surplus",
+        surplus=GRID,
+        miner_power=POWER,
+        control=POWER_PERCENT,
+        min_power=1000,
+        max_power=5000,
+        step=100,
+        # What it could draw is well over 100 % of this.
+        rated_power=2500,
+        interval=6,
+    )
+    await to_next_minute(hass, freezer)
+    assert simulated_miner.state.power_percent == 100
+    assert writes(simulated_miner).count("set.miner.power_percent") == 1
+
+    # Importing 5 kW (read as 5 W it would change nothing): down to the minimum.
+    hass.states.async_set(
+        GRID, "-5", {"unit_of_measurement": "kW", "device_class": "power"}
+    )
+    await let_time_pass(hass, freezer, 6)
+    await to_next_minute(hass, freezer)
+    assert simulated_miner.state.power_percent == 40  # 1000 W of 2500 W
 
 
 # --- Notify about mining problems --------------------------------------------------------
