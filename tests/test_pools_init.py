@@ -241,6 +241,30 @@ async def test_device_removal_rules(
     assert not await async_remove_config_entry_device(hass, init_webminepool, site)
 
 
+async def test_account_devices_can_go_while_the_entry_is_not_loaded(
+    hass: HomeAssistant, whitepool_mock: WhitePoolServer
+) -> None:
+    """With no list of accounts to check against, an account's device may be removed."""
+    await whitepool_mock.stop()
+    entry = whitepool_entry()
+    entry.add_to_hass(hass)
+    device_registry = dr.async_get(hass)
+    account = device_registry.async_get_or_create(
+        config_entry_id=entry.entry_id,
+        identifiers={whitepool_account_identifier("my_miner_01")},
+    )
+    service = device_registry.async_get_or_create(
+        config_entry_id=entry.entry_id,
+        identifiers={whitepool_service_identifier(entry)},
+    )
+    await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    assert entry.state is ConfigEntryState.SETUP_RETRY
+
+    assert await async_remove_config_entry_device(hass, entry, account)
+    assert not await async_remove_config_entry_device(hass, entry, service)
+
+
 # --- Workers and users come and go -------------------------------------------------------
 
 

@@ -129,13 +129,15 @@ def _async_follow_miner(hass: HomeAssistant, entry: HashwattConfigEntry) -> None
 def _async_remove_stale_devices(
     hass: HomeAssistant, entry: HashwattConfigEntry
 ) -> None:
-    """Detach devices this entry no longer provides: one miner, one device."""
+    """Remove devices this entry no longer provides: one miner, one device.
+
+    A device belongs to one config entry only (Home Assistant 2026.10): removing it
+    takes nothing from another entry.
+    """
     device_registry = dr.async_get(hass)
     for device in dr.async_entries_for_config_entry(device_registry, entry.entry_id):
         if (DOMAIN, entry.unique_id) not in device.identifiers:
-            device_registry.async_update_device(
-                device.id, remove_config_entry_id=entry.entry_id
-            )
+            device_registry.async_remove_device(device.id)
 
 
 async def async_remove_config_entry_device(

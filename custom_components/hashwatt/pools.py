@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any, Final
 
-from homeassistant.config_entries import ConfigEntry
+from homeassistant.config_entries import ConfigEntry, ConfigEntryState
 from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import ConfigEntryAuthFailed
@@ -130,10 +130,16 @@ def async_can_remove_pool_device(
 ) -> bool:
     """Allow removing an account's device once the key no longer lists the account.
 
-    The pool's own device goes with its entry only.
+    The pool's own device goes with its entry only. While the entry is not loaded
+    (setup failed, or waiting for a new key) what the key lists is unknown: an
+    account's device may go, and comes back if the key still lists the account.
     """
-    runtime = entry.runtime_data
-    if not isinstance(runtime, WhitePoolRuntimeData):
+    if (account := account_of_device(device)) is None:
         return False
-    account = account_of_device(device)
-    return account is not None and account not in runtime.coordinator.data.accounts
+    if entry.state is not ConfigEntryState.LOADED:
+        return True
+    runtime = entry.runtime_data
+    return (
+        isinstance(runtime, WhitePoolRuntimeData)
+        and account not in runtime.coordinator.data.accounts
+    )
