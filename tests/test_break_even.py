@@ -48,9 +48,11 @@ from custom_components.hashwatt.clients.whitepool import (
 from custom_components.hashwatt.const import (
     CONF_BTC_QUOTE,
     DOMAIN,
+    SLOW_SCAN_INTERVAL,
     WHITEPOOL_SLOW_INTERVAL,
 )
 from simulator.whatsminer import SimulatedMiner
+from simulator.whatsminer.hardware import MODELS
 from simulator.whitepool import WhitePoolServer
 
 from .conftest import (
@@ -690,6 +692,51 @@ async def test_fleet_break_even_price(
         )
     finally:
         await other.stop()
+
+
+async def test_no_price_while_another_miner_answers(
+    hass: HomeAssistant,
+    pool_then_miner: tuple[WhitePoolServer, SimulatedMiner],
+    mock_config_entry: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """Another miner's efficiency is not this one's: no price meanwhile, nor after.
+
+    The other miner (an M60) is more efficient. Its figures count neither in this
+    miner's price nor in the fleet's, not even the poll that came before the slow
+    poll found it; once this miner is back, its own last steady price stands while
+    it warms up.
+    """
+    _server, miner = pool_then_miner
+    pool = await set_up(hass, whitepool_entry())
+    await set_up(hass, mock_config_entry)
+    runtime = mock_config_entry.runtime_data
+    entity_id = miner_break_even(hass, miner)
+    fleet_id = fleet_break_even(hass, pool)
+    price = price_of(hass, entity_id)
+    assert price_of(hass, fleet_id) == pytest.approx(price, rel=1e-9)
+
+    own_mac, own_model = miner.state.mac, miner.state.model
+    miner.state.mac = "C6:07:20:00:00:42"
+    miner.state.model = MODELS["M60"]
+    await tick(hass, freezer, SLOW_SCAN_INTERVAL.total_seconds())  # the slow poll
+    assert runtime.another_miner_answers
+    for _ in range(3):
+        await tick(hass, freezer)
+        assert runtime.fast.last_update_success
+        assert hass.states.get(entity_id).state == STATE_UNAVAILABLE
+        assert hass.states.get(fleet_id).state == STATE_UNAVAILABLE
+
+    # This miner is back, restarted: it warms up.
+    miner.state.mac, miner.state.model = own_mac, own_model
+    await miner.reboot_now(downtime=60)
+    await tick(hass, freezer)
+    await tick(hass, freezer, 90)
+    assert not runtime.another_miner_answers
+    await tick(hass, freezer)
+
+    assert price_of(hass, entity_id) == price
+    assert price_of(hass, fleet_id) == pytest.approx(price, rel=1e-9)
 
 
 # --- The currency: an option of the WhitePool entry -------------------------------------

@@ -24,6 +24,9 @@ from .conftest import tick
 
 ENERGY = "sensor.miner_1_energy"
 POWER = "sensor.miner_1_power"
+BOARD_3 = "sensor.miner_1_board_3_temperature"
+# What another miner at the entry's address reports.
+OTHER_MAC = "C6:07:20:00:00:42"
 
 
 @pytest.fixture
@@ -190,6 +193,87 @@ async def test_boards_appearing_later_get_sensors(
         await tick(hass, freezer)
 
     assert float(hass.states.get("sensor.miner_1_board_3_temperature").state) > 30
+
+
+async def test_energy_skips_another_miner_at_the_address(
+    hass: HomeAssistant,
+    simulated_miner: SimulatedMiner,
+    setup_sensors: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """Another miner's power is not this one's energy, nor is the time it answered."""
+    runtime = setup_sensors.runtime_data
+    before = power(hass)
+    await tick(hass, freezer)
+    energy = (before + power(hass)) / 2 * 30 / 3600 / 1000
+    assert float(hass.states.get(ENERGY).state) == pytest.approx(energy)
+
+    own_mac = simulated_miner.state.mac
+    simulated_miner.state.mac = OTHER_MAC
+    await tick(hass, freezer, SLOW_SCAN_INTERVAL.total_seconds())  # the slow poll
+    assert runtime.another_miner_answers
+    for _ in range(4):  # its fast polls succeed, one interval apart
+        await tick(hass, freezer)
+        assert runtime.fast.last_update_success
+        assert hass.states.get(ENERGY).state == STATE_UNAVAILABLE
+
+    simulated_miner.state.mac = own_mac
+    await tick(hass, freezer)  # this poll is taken for the other miner's still
+
+    assert not runtime.another_miner_answers
+    assert float(hass.states.get(ENERGY).state) == pytest.approx(energy)
+
+    await tick(hass, freezer)  # the first sample of this miner again
+
+    assert float(hass.states.get(ENERGY).state) == pytest.approx(energy)
+
+    before = power(hass)
+    await tick(hass, freezer)
+
+    assert float(hass.states.get(ENERGY).state) == pytest.approx(
+        energy + (before + power(hass)) / 2 * 30 / 3600 / 1000
+    )
+
+
+async def test_no_board_sensors_for_another_miners_boards(
+    hass: HomeAssistant,
+    simulated_miner: SimulatedMiner,
+    mock_config_entry: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """A board only another miner at the address has gets no sensors here."""
+    model = simulated_miner.state.model
+    two_boards = dataclasses.replace(model, boards=2)
+    simulated_miner.state.model = two_boards
+    own_mac = simulated_miner.state.mac
+    with patch("custom_components.hashwatt.MINER_PLATFORMS", [Platform.SENSOR]):
+        mock_config_entry.add_to_hass(hass)
+        await hass.config_entries.async_setup(mock_config_entry.entry_id)
+        await hass.async_block_till_done()
+        runtime = mock_config_entry.runtime_data
+
+        simulated_miner.state.mac = OTHER_MAC
+        await tick(hass, freezer, SLOW_SCAN_INTERVAL.total_seconds())
+        assert runtime.another_miner_answers
+        simulated_miner.state.model = model  # the other miner has three boards
+        for _ in range(3):
+            await tick(hass, freezer)
+            assert hass.states.get(BOARD_3) is None
+
+        # This miner is back, with its two boards.
+        simulated_miner.state.mac = own_mac
+        simulated_miner.state.model = two_boards
+        for _ in range(2):
+            await tick(hass, freezer)
+        assert not runtime.another_miner_answers
+        assert float(hass.states.get("sensor.miner_1_board_2_temperature").state) > 30
+        assert hass.states.get(BOARD_3) is None
+
+        # A third board of its own gets its sensors.
+        simulated_miner.state.model = model
+        await tick(hass, freezer)
+
+    assert float(hass.states.get(BOARD_3).state) > 30
 
 
 async def test_error_codes(

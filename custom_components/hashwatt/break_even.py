@@ -34,6 +34,10 @@ restarts). So an automation that switches a miner off when electricity is dear s
 has a break-even price to switch it on again by. The fleet's efficiency is the miners'
 steady efficiencies weighted by their hashrates (their total power over their total
 hashrate), over the loaded miners that answer.
+
+While another miner answers at a miner's address (its slow poll reads another MAC),
+that miner has no price and counts for nothing in the fleet's; the readings taken
+since its slow poll last found it are dropped, as they may be the other miner's.
 """
 
 from __future__ import annotations
@@ -68,7 +72,11 @@ from homeassistant.util.hass_dict import HassKey
 from .clients.whatsminer.models import FastData
 from .clients.whitepool import Reward, RewardStatus, hashrate_to_terahash
 from .const import CONF_ENTRY_TYPE, DOMAIN, ENTRY_TYPE_WHITEPOOL, LOGGER
-from .coordinator import HashwattConfigEntry, WhatsminerFastCoordinator
+from .coordinator import (
+    HashwattConfigEntry,
+    MinerRuntimeData,
+    WhatsminerFastCoordinator,
+)
 from .entity import HashwattMinerEntity, WhitePoolEntity
 from .pool_coordinator import (
     WhitePoolCoordinator,
@@ -253,25 +261,53 @@ def fleet_efficiency(readings: Iterable[SteadyReading]) -> float | None:
 
 
 class MinerEfficiency:
-    """The last steady reading of one miner, followed poll by poll."""
+    """The last steady reading of one miner, followed poll by poll.
 
-    def __init__(self, coordinator: WhatsminerFastCoordinator) -> None:
-        """Follow ``coordinator``; nothing is known before its first steady poll."""
-        self.coordinator = coordinator
+    Only the slow poll tells which miner answers (by its MAC), every few minutes:
+    the fast polls in between are taken on trust. When the slow poll finds another
+    miner at the address, the readings taken since the last slow poll that found
+    this one are dropped, as they may be that miner's.
+    """
+
+    def __init__(self, miner: MinerRuntimeData) -> None:
+        """Follow ``miner``; nothing is known before its first steady poll."""
+        self.miner = miner
+        self.coordinator: WhatsminerFastCoordinator = miner.fast
         self.last_steady: SteadyReading | None = None
+        # The steady reading as of the last slow poll that found this miner.
+        self._confirmed: SteadyReading | None = None
+
+    @callback
+    def async_restore(self, reading: SteadyReading | None) -> None:
+        """Start from a reading saved before a restart, if none was taken since."""
+        if self.last_steady is None:
+            self.last_steady = self._confirmed = reading
 
     @callback
     def async_update(self) -> None:
-        """Take the last poll's reading if it is steady."""
+        """Take the last poll's reading if it is steady (and this miner's)."""
+        if self.miner.another_miner_answers:
+            self.last_steady = self._confirmed
+            return
         if self.coordinator.last_update_success and (
             steady := steady_reading(self.coordinator.data)
         ):
             self.last_steady = steady
 
     @callback
+    def async_slow_updated(self) -> None:
+        """Confirm the readings taken so far as this miner's, or drop them."""
+        self.async_update()
+        if self.miner.slow.last_update_success:
+            self._confirmed = self.last_steady
+
+    @callback
     def reading(self) -> SteadyReading | None:
-        """Return the steady reading to go by; None while the miner does not answer."""
-        if not self.coordinator.last_update_success:
+        """Return the steady reading to go by.
+
+        None while the miner does not answer, or another miner answers at its address.
+        """
+        if not self.coordinator.last_update_success or self.miner.another_miner_answers:
             return None
         # Whoever asks first after a poll sees it, whatever order listeners run in.
         self.async_update()
@@ -317,8 +353,9 @@ def async_track_miner(
     hass: HomeAssistant, entry: HashwattConfigEntry
 ) -> MinerEfficiency:
     """Follow a loaded miner's efficiency until its entry unloads."""
-    tracker = MinerEfficiency(entry.runtime_data.fast)
-    tracker.async_update()
+    tracker = MinerEfficiency(entry.runtime_data)
+    # Set up after a slow poll that found this miner: its reading is confirmed.
+    tracker.async_slow_updated()
     miners = _data(hass).miners
     miners[entry.entry_id] = tracker
 
@@ -328,6 +365,9 @@ def async_track_miner(
         async_dispatcher_send(hass, SIGNAL_MINERS_CHANGED)
 
     entry.async_on_unload(tracker.coordinator.async_add_listener(tracker.async_update))
+    entry.async_on_unload(
+        entry.runtime_data.slow.async_add_listener(tracker.async_slow_updated)
+    )
     entry.async_on_unload(async_forget)
     async_dispatcher_send(hass, SIGNAL_MINERS_CHANGED)
     return tracker
@@ -527,7 +567,7 @@ class MinerBreakEvenSensor(
         if self._tracker.last_steady is None and (
             stored := await self.async_get_last_extra_data()
         ):
-            self._tracker.last_steady = SteadyReading.from_dict(stored.as_dict())
+            self._tracker.async_restore(SteadyReading.from_dict(stored.as_dict()))
         self.async_on_remove(
             async_follow_whitepools(self.hass, self._async_update_and_write)
         )

@@ -60,6 +60,16 @@ class MinerRuntimeData:
         """Whether writes can reach the miner (write API on, password verified)."""
         return self.slow.writable
 
+    @property
+    def another_miner_answers(self) -> bool:
+        """Whether the last slow poll found another miner at the entry's address.
+
+        The fast poll's figures are then that miner's: nothing may take them as
+        this one's (energy, efficiency, hashboards), until a slow poll finds this
+        miner again.
+        """
+        return self.slow.other_miner_mac is not None
+
     async def async_refresh_after_write(
         self, *, settings_changed: bool = False
     ) -> None:

@@ -453,6 +453,9 @@ async def async_setup_entry(
 
     @callback
     def async_add_new_boards() -> None:
+        if not fast.last_update_success or entry.runtime_data.another_miner_answers:
+            # The boards another miner reports are not this one's.
+            return
         new_boards = {board.index for board in fast.data.boards} - known_boards
         if not new_boards:
             return
@@ -535,11 +538,16 @@ class HashwattEnergySensor(
 
     @callback
     def _sample(self) -> None:
-        """Take the current power as a sample; add the energy since the last one."""
+        """Take the current power as a sample; add the energy since the last one.
+
+        Nothing is known about this miner's power while it does not answer, or
+        while another miner answers at its address: no energy is added for then.
+        """
         now = dt_util.utcnow()
         power = (
             self.coordinator.data.summary.power
             if self.coordinator.last_update_success
+            and not self.miner.another_miner_answers
             else None
         )
         previous = self._last_sample
