@@ -12,6 +12,7 @@ from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.helpers.device_registry import format_mac
 from homeassistant.helpers.service_info.dhcp import DhcpServiceInfo
+from homeassistant.helpers.translation import async_get_translations
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.hashwatt.config_flow import (
@@ -547,8 +548,16 @@ async def test_scan_select_errors_recover(
         result["flow_id"], {CONF_MINERS: macs, CONF_PASSWORD: PASSWORD}
     )
 
-    assert result["errors"] == {"base": "scan_add_failed"}
-    assert result["description_placeholders"]["failures"] == "127.0.55.3 (invalid_auth)"
+    assert result["errors"] == {
+        "base": "scan_add_failed",
+        CONF_PASSWORD: "scan_invalid_auth",
+    }
+    assert result["description_placeholders"] == {
+        "count": "3",
+        "refused_password": "127.0.55.3",
+        "no_answer": "",
+        "token_limit": "",
+    }
     assert not hass.config_entries.async_entries(DOMAIN)
 
     result = await hass.config_entries.flow.async_configure(
@@ -558,6 +567,63 @@ async def test_scan_select_errors_recover(
 
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert len(hass.config_entries.async_entries(DOMAIN)) == 2
+
+
+async def test_scan_select_says_why_each_miner_failed(
+    hass: HomeAssistant, fleet: MinerFleet
+) -> None:
+    """Miners failing for different reasons are listed under each reason's own error."""
+    result = await start_scan(hass, "127.0.55.1-3")
+    macs = [format_mac(miner.state.mac) for miner in fleet.miners]
+    first, second, third = fleet.miners
+    third.state.password = "other_pw"  # a v2 miner
+    second.inject(Fault.REFUSE)  # a v3 miner gone since the scan
+    first.inject(Fault.TOKEN_LIMIT, count=1)
+
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_MINERS: macs, CONF_PASSWORD: PASSWORD}
+    )
+
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {
+        "base": "scan_token_limit",
+        CONF_PASSWORD: "scan_invalid_auth",
+        CONF_MINERS: "scan_no_answer",
+    }
+    assert result["description_placeholders"] == {
+        "count": "3",
+        "refused_password": "127.0.55.3",
+        "no_answer": "127.0.55.2",
+        "token_limit": "127.0.55.1",
+    }
+    strings = await async_get_translations(hass, "en", "config", [DOMAIN])
+    shown = {
+        field: strings[f"component.{DOMAIN}.config.error.{error}"].format(
+            **result["description_placeholders"]
+        )
+        for field, error in result["errors"].items()
+    }
+    assert "127.0.55.1" in shown["base"]
+    assert "password" in shown[CONF_PASSWORD]
+    assert "127.0.55.3" in shown[CONF_PASSWORD]
+    assert "127.0.55.2" in shown[CONF_MINERS]
+    assert not hass.config_entries.async_entries(DOMAIN)
+
+    # Without the token limit, the miners that did not answer share one error,
+    # and the top of the form says that nothing was added.
+    first.inject(Fault.GARBAGE, count=1)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_MINERS: macs, CONF_PASSWORD: PASSWORD}
+    )
+
+    assert result["errors"] == {
+        "base": "scan_add_failed",
+        CONF_PASSWORD: "scan_invalid_auth",
+        CONF_MINERS: "scan_no_answer",
+    }
+    assert result["description_placeholders"]["no_answer"] == "127.0.55.1, 127.0.55.2"
+    assert result["description_placeholders"]["token_limit"] == ""
+    assert not hass.config_entries.async_entries(DOMAIN)
 
 
 async def test_scanned_miner_added_meanwhile_is_not_duplicated(

@@ -6,6 +6,7 @@ import asyncio
 import io
 import json
 import logging
+import os
 import tarfile
 import time
 from pathlib import Path
@@ -637,6 +638,25 @@ def config_dir(hass: HomeAssistant, tmp_path: Path) -> Path:
     return tmp_path
 
 
+async def download_logs(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, device_id: str
+) -> ServiceResponse:
+    """Call download_logs for one miner, letting the time of its transfer pass."""
+    # Time stands still in these tests, and the miner sends the file 10 ms after
+    # its header (as real ones do): let those milliseconds pass.
+    download = hass.async_create_task(
+        call(hass, "download_logs", {ATTR_DEVICE_ID: device_id}, return_response=True)
+    )
+    while not download.done():
+        await asyncio.sleep(0)
+        freezer.tick(0.005)
+        async_fire_time_changed(hass)
+    return download.result()
+
+
+LOG_DOWNLOADS = frozenset({"download_logs", "get.log.download"})
+
+
 @pytest.mark.parametrize("miner_api", ["v2", "v3"])
 async def test_download_logs(
     hass: HomeAssistant,
@@ -648,16 +668,7 @@ async def test_download_logs(
     """The log archive lands under hashwatt/logs, and the action says where."""
     device_id = device_of(hass, init_integration)
 
-    # Time stands still in these tests, and the miner sends the file 10 ms after
-    # its header (as real ones do): let those milliseconds pass.
-    download = hass.async_create_task(
-        call(hass, "download_logs", {ATTR_DEVICE_ID: device_id}, return_response=True)
-    )
-    while not download.done():
-        await asyncio.sleep(0)
-        freezer.tick(0.005)
-        async_fire_time_changed(hass)
-    response = download.result()
+    response = await download_logs(hass, freezer, device_id)
 
     assert response is not None
     [result] = response["miners"]
@@ -671,6 +682,58 @@ async def test_download_logs(
         log = archive.extractfile("btminer.log")
         assert log is not None
         assert simulated_miner.state.mac.encode() in log.read()
+
+
+async def test_download_logs_folder_that_cannot_be_made(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    simulated_miner: SimulatedMiner,
+    config_dir: Path,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """A file where the log folder belongs fails the action before any miner is asked."""
+    (config_dir / "hashwatt").mkdir()
+    (config_dir / "hashwatt" / "logs").write_text("not a folder\n")
+
+    with pytest.raises(HomeAssistantError) as raised:
+        await download_logs(hass, freezer, device_of(hass, init_integration))
+
+    assert not isinstance(raised.value, ServiceValidationError)
+    assert raised.value.translation_domain == DOMAIN
+    assert raised.value.translation_key == "logs_folder_failed"
+    assert raised.value.translation_placeholders == {
+        "path": str(config_dir / "hashwatt" / "logs"),
+        "error": "File exists",
+    }
+    assert not [r for r in simulated_miner.requests if r.command in LOG_DOWNLOADS]
+
+
+async def test_download_logs_file_that_cannot_be_written(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    simulated_miner: SimulatedMiner,
+    config_dir: Path,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """An archive that can't be saved is a translated error naming the miner."""
+    mac = format_mac(simulated_miner.state.mac).replace(":", "")
+    # A folder where the archive would go: writing fails, for root too.
+    target = config_dir / "hashwatt" / "logs" / f"miner_1_{mac}_20261120-040000.tar.gz"
+    target.mkdir(parents=True)
+
+    with pytest.raises(HomeAssistantError) as raised:
+        await download_logs(hass, freezer, device_of(hass, init_integration))
+
+    assert raised.value.translation_domain == DOMAIN
+    assert raised.value.translation_key == "logs_write_failed"
+    assert raised.value.translation_placeholders == {
+        "miner": "Miner 1",
+        "path": str(target),
+        "error": "Is a directory",
+    }
+    assert str(raised.value).startswith(
+        f"Could not save the logs of Miner 1 to {target}: Is a directory"
+    )
 
 
 async def test_update_firmware_from_the_firmware_folder(
@@ -752,6 +815,69 @@ async def test_update_firmware_refuses(
 
     assert raised.value.translation_key == translation_key
     assert len(simulated_miner.requests) == requests_before
+
+
+def _write_only_sysfs_file() -> Path | None:
+    """Return a regular file that even root can't read: a bus's write-only uevent."""
+    return next(
+        (path for path in sorted(Path("/sys/bus").glob("*/uevent")) if path.is_file()),
+        None,
+    )
+
+
+def _mode_000_file(folder: Path) -> Path:
+    image = folder / "locked.bin"
+    image.write_bytes(b"\x01" * 512)
+    image.chmod(0)
+    return image
+
+
+@pytest.mark.parametrize(
+    "unreadable",
+    [
+        pytest.param(lambda folder: _write_only_sysfs_file(), id="write_only_sysfs"),
+        pytest.param(
+            _mode_000_file,
+            id="mode_000",
+            marks=pytest.mark.skipif(
+                os.geteuid() == 0, reason="root reads files of mode 000"
+            ),
+        ),
+    ],
+)
+async def test_update_firmware_unreadable(
+    hass: HomeAssistant,
+    *,
+    init_integration: MockConfigEntry,
+    simulated_miner: SimulatedMiner,
+    config_dir: Path,
+    unreadable: Any,
+) -> None:
+    """A firmware file that can't be read is a translated error; nothing is sent."""
+    folder = config_dir / "hashwatt" / "firmware"
+    folder.mkdir(parents=True)
+    image: Path | None = unreadable(folder)
+    if image is None:
+        pytest.skip("no sysfs here")
+    hass.config.allowlist_external_dirs = {str(image.parent)}
+    requests_before = len(simulated_miner.requests)
+
+    with pytest.raises(ServiceValidationError) as raised:
+        await call(
+            hass,
+            "update_firmware",
+            {ATTR_DEVICE_ID: device_of(hass, init_integration), "path": str(image)},
+        )
+
+    assert raised.value.translation_domain == DOMAIN
+    assert raised.value.translation_key == "firmware_unreadable"
+    assert raised.value.translation_placeholders == {
+        "path": str(image),
+        "error": "Permission denied",
+    }
+    assert len(simulated_miner.requests) == requests_before
+    assert writes(simulated_miner) == []
+    assert simulated_miner.state.firmware_uploads == []
 
 
 async def test_factory_reset(

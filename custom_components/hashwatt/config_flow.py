@@ -145,6 +145,35 @@ def _error_key(err: WhatsminerError) -> str:
     return "invalid_reply"
 
 
+# What stops a scanned miner from being added (keys of ``_error_key``; miners with
+# "write_disabled" are added read-only): the form field whose error says so, its
+# translation key, and the placeholder listing those miners. No connection and an
+# unreadable reply share one error: either way the password check got no answer.
+_SCAN_FAILURES: Final[dict[str, tuple[str, str, str]]] = {
+    "invalid_auth": (CONF_PASSWORD, "scan_invalid_auth", "refused_password"),
+    "cannot_connect": (CONF_MINERS, "scan_no_answer", "no_answer"),
+    "invalid_reply": (CONF_MINERS, "scan_no_answer", "no_answer"),
+    "token_limit": ("base", "scan_token_limit", "token_limit"),
+}
+
+
+def _scan_failures(failed: Mapping[str, str]) -> tuple[dict[str, str], dict[str, str]]:
+    """Return the form's errors and placeholders for miners that failed, by host.
+
+    Each reason shows as its own translated error listing its miners; when none
+    shows at the top of the form, ``scan_add_failed`` says nothing was added.
+    """
+    errors = {"base": "scan_add_failed"}
+    hosts: dict[str, list[str]] = {}
+    for host in sorted(failed, key=ipaddress.IPv4Address):
+        field, error, placeholder = _SCAN_FAILURES[failed[host]]
+        errors[field] = error
+        hosts.setdefault(placeholder, []).append(host)
+    return errors, {
+        placeholder: ", ".join(group) for placeholder, group in hosts.items()
+    }
+
+
 async def _async_check_password(client: Whatsminer) -> str | None:
     """Verify the client's password; return an error key, or None when it works."""
     try:
@@ -484,7 +513,10 @@ class HashwattConfigFlow(PoolConfigFlow, domain=DOMAIN):
         if not self._found:
             return self.async_abort(reason="no_miners_found")
         errors: dict[str, str] = {}
-        placeholders = {"count": str(len(self._found)), "failures": ""}
+        placeholders = {
+            "count": str(len(self._found)),
+            **{placeholder: "" for _, _, placeholder in _SCAN_FAILURES.values()},
+        }
         if user_input is not None:
             chosen = [self._found[mac] for mac in user_input[CONF_MINERS]]
             password = user_input[CONF_PASSWORD]
@@ -494,15 +526,15 @@ class HashwattConfigFlow(PoolConfigFlow, domain=DOMAIN):
                 problems = await asyncio.gather(
                     *(self._async_check_found(miner, password) for miner in chosen)
                 )
-                failures = [
-                    f"{miner.host} ({problem})"
+                failed = {
+                    miner.host: problem
                     for miner, problem in zip(chosen, problems, strict=True)
-                    if problem not in {None, "write_disabled"}
-                ]
-                if not failures:
+                    if problem is not None and problem != "write_disabled"
+                }
+                if not failed:
                     return await self._async_add_found(chosen, problems, password)
-                errors["base"] = "scan_add_failed"
-                placeholders["failures"] = ", ".join(failures)
+                errors, failures = _scan_failures(failed)
+                placeholders.update(failures)
 
         found = sorted(
             self._found.values(), key=lambda miner: ipaddress.IPv4Address(miner.host)

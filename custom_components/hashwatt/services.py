@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any, Final, override
 
@@ -428,9 +429,25 @@ async def _network_command(call: ServiceCall, miners: Miners) -> MinerCommand:
     return configure
 
 
+def _os_error(error: OSError) -> str:
+    """Say what went wrong with a file, without the path (each message has its own)."""
+    return error.strerror or type(error).__name__
+
+
 async def _download_logs_command(call: ServiceCall, miners: Miners) -> MinerCommand:
     hass = call.hass
     folder = Path(hass.config.path(*LOGS_FOLDER))
+    # A folder that can't be made fails here, before any miner packs its logs.
+    try:
+        await hass.async_add_executor_job(
+            partial(folder.mkdir, parents=True, exist_ok=True)
+        )
+    except OSError as error:
+        raise HomeAssistantError(
+            translation_domain=DOMAIN,
+            translation_key="logs_folder_failed",
+            translation_placeholders={"path": str(folder), "error": _os_error(error)},
+        ) from error
 
     async def download(entry: HashwattConfigEntry) -> str:
         archive = await entry.runtime_data.client.download_logs()
@@ -438,12 +455,18 @@ async def _download_logs_command(call: ServiceCall, miners: Miners) -> MinerComm
         # The MAC keeps miners of the same name apart.
         mac = str(entry.unique_id).replace(":", "")
         path = folder / f"{slugify(entry.title)}_{mac}_{stamp}.tar.gz"
-
-        def write() -> None:
-            folder.mkdir(parents=True, exist_ok=True)
-            path.write_bytes(archive)
-
-        await hass.async_add_executor_job(write)
+        try:
+            await hass.async_add_executor_job(path.write_bytes, archive)
+        except OSError as error:  # a full or read-only disk, say
+            raise HomeAssistantError(
+                translation_domain=DOMAIN,
+                translation_key="logs_write_failed",
+                translation_placeholders={
+                    "miner": entry.title,
+                    "path": str(path),
+                    "error": _os_error(error),
+                },
+            ) from error
         return str(path)
 
     return download
@@ -463,9 +486,16 @@ def _read_firmware(hass: HomeAssistant, requested: str) -> bytes:
         raise _invalid("firmware_path_not_allowed", path=requested)
     if not path.is_file():
         raise _invalid("firmware_not_found", path=requested)
-    if not 0 < path.stat().st_size <= MAX_FIRMWARE_BYTES:
+    try:
+        size = path.stat().st_size
+        firmware = path.read_bytes() if 0 < size <= MAX_FIRMWARE_BYTES else None
+    except OSError as error:  # no permission to read it, say
+        raise _invalid(
+            "firmware_unreadable", path=requested, error=_os_error(error)
+        ) from error
+    if firmware is None:
         raise _invalid("firmware_size", path=requested)
-    return path.read_bytes()
+    return firmware
 
 
 async def _firmware_command(call: ServiceCall, miners: Miners) -> MinerCommand:
