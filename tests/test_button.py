@@ -8,7 +8,12 @@ import pytest
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.components.button import DOMAIN as BUTTON_DOMAIN, SERVICE_PRESS
 from homeassistant.config_entries import ConfigEntryState
-from homeassistant.const import ATTR_ENTITY_ID, STATE_UNAVAILABLE, Platform
+from homeassistant.const import (
+    ATTR_ENTITY_ID,
+    EVENT_HOMEASSISTANT_STOP,
+    STATE_UNAVAILABLE,
+    Platform,
+)
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import entity_registry as er
@@ -147,6 +152,34 @@ async def test_unload_gives_the_led_back(
 
     assert setup_buttons.state is ConfigEntryState.NOT_LOADED
     assert led(simulated_miner) == "auto"
+
+
+@pytest.mark.parametrize("miner_api", ["v2", "v3"])
+async def test_stopping_home_assistant_gives_the_led_back(
+    hass: HomeAssistant,
+    setup_buttons: MockConfigEntry,
+    simulated_miner: SimulatedMiner,
+) -> None:
+    """Home Assistant stopping while the LED blinks gives it back, as unloading does."""
+    await press(hass, IDENTIFY)
+    assert led(simulated_miner) != "auto"
+
+    hass.bus.async_fire(EVENT_HOMEASSISTANT_STOP)
+    await hass.async_block_till_done()
+
+    assert led(simulated_miner) == "auto"
+
+
+async def test_stopping_without_identify_sends_nothing(
+    hass: HomeAssistant,
+    setup_buttons: MockConfigEntry,
+    simulated_miner: SimulatedMiner,
+) -> None:
+    """With no blinking to undo, Home Assistant stopping leaves the miner alone."""
+    hass.bus.async_fire(EVENT_HOMEASSISTANT_STOP)
+    await hass.async_block_till_done()
+
+    assert writes(simulated_miner) == []
 
 
 async def test_unload_without_identify_sends_nothing(

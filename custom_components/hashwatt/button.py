@@ -10,8 +10,8 @@ from typing import Final, override
 
 from homeassistant.components.button import ButtonEntity, ButtonEntityDescription
 from homeassistant.components.button.const import ButtonDeviceClass
-from homeassistant.const import EntityCategory
-from homeassistant.core import CALLBACK_TYPE, HassJob, HomeAssistant
+from homeassistant.const import EVENT_HOMEASSISTANT_STOP, EntityCategory
+from homeassistant.core import CALLBACK_TYPE, Event, HassJob, HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.event import async_call_later
 
@@ -130,9 +130,29 @@ class HashwattButtonEntity(
             self._cancel_undo = None
 
     @override
-    async def async_will_remove_from_hass(self) -> None:
+    async def async_added_to_hass(self) -> None:
+        """Undo a pending press when Home Assistant stops, too.
+
+        Entities are not removed when Home Assistant stops, and the timer of a
+        pending undo is cancelled then: without this a restart mid-blink would leave
+        the LED blinking.
+        """
+        await super().async_added_to_hass()
+        if self.entity_description.undo is not None:
+            self.async_on_remove(
+                self.hass.bus.async_listen(
+                    EVENT_HOMEASSISTANT_STOP, self._async_undo_pending
+                )
+            )
+
+    async def _async_undo_pending(self, _event: Event | None = None) -> None:
         """Undo a pending press now rather than leave the miner that way."""
         if (undo := self.entity_description.undo) is not None and self._cancel_undo:
             self._async_cancel_undo()
             await self._async_undo(undo)
+
+    @override
+    async def async_will_remove_from_hass(self) -> None:
+        """Undo a pending press now rather than leave the miner that way."""
+        await self._async_undo_pending()
         await super().async_will_remove_from_hass()
