@@ -25,6 +25,7 @@ from .const import (
     ENTRY_TYPE_WHATSMINER,
 )
 from .coordinator import HashwattConfigEntry
+from .helpers import without_url_credentials
 from .pool_coordinator import WebMinePoolData, WhitePoolData, WhitePoolRuntimeData
 
 REDACTED = "**REDACTED**"
@@ -32,8 +33,6 @@ REDACTED = "**REDACTED**"
 # Passwords, serial numbers ("minersn", "PCB SN", "serial_no", ...) and pool
 # accounts (a worker is "account.rig"), matched once spaces, - and _ are dropped.
 _SECRET_KEY = re.compile(r".*passw.*|.*serial.*|.*sn\d*|user|worker\d*|account")
-# Credentials inside a URL: stratum+tcp://user:password@host:port.
-_URL_CREDENTIALS = re.compile(r"(?<=://)[^/@\s]+@")
 
 
 def _is_secret(key: object) -> bool:
@@ -53,7 +52,7 @@ def _redact_value(value: Any) -> Any:  # noqa: ANN401  # any JSON-like value
     if isinstance(value, list | tuple):
         return [_redact_value(item) for item in value]
     if isinstance(value, str):
-        return _URL_CREDENTIALS.sub(f"{REDACTED}@", value)
+        return without_url_credentials(value, f"{REDACTED}@")
     return value
 
 

@@ -1,12 +1,15 @@
 """What every command sent to a miner shares: its errors, and the poll that follows it.
 
 ``pool_command`` does the same for the mining-pool clients' errors.
+``without_url_credentials`` keeps a pool URL's user and password out of states and
+diagnostics.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Coroutine
-from typing import Any, Concatenate
+from typing import Any, Concatenate, Final
 
 from homeassistant.config_entries import ConfigEntry, ConfigEntryState
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
@@ -233,3 +236,12 @@ def _pool_error(
         translation_key=key,
         translation_placeholders={**name, "error": detail},
     )
+
+
+# The user:password@ of a URL, with or without a scheme: stratum+tcp://u:p@host:port.
+_URL_CREDENTIALS: Final = re.compile(r"(?:^|(?<=://))[^/@\s]+@")
+
+
+def without_url_credentials(text: str, replacement: str = "") -> str:
+    """Return ``text`` with the credentials of the URL it holds put as ``replacement``."""
+    return _URL_CREDENTIALS.sub(replacement, text)

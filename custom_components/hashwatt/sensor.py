@@ -60,6 +60,7 @@ from .entity import (
     webminepool_unique_id,
     whitepool_unique_id,
 )
+from .helpers import without_url_credentials
 from .pool_coordinator import (
     WebMinePoolCoordinator,
     WebMinePoolData,
@@ -109,10 +110,7 @@ def _boot_time(data: FastData) -> datetime | None:
 def _active_pool_url(data: SlowData) -> str | None:
     """The active pool's URL, without credentials should it carry any."""
     url = next((pool.url for pool in data.pools if pool.stratum_active), None)
-    if url is None:
-        return None
-    scheme, separator, rest = url.rpartition("://")
-    return f"{scheme}{separator}{rest.rpartition('@')[2]}"
+    return None if url is None else without_url_credentials(url)
 
 
 def _active_pool(data: SlowData) -> str | None:
