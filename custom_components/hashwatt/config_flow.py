@@ -322,7 +322,6 @@ class HashwattConfigFlow(PoolConfigFlow, domain=DOMAIN):
                 if identity.api is not ApiVersion.V3 and self._account != ACCOUNT:
                     # API v2 has one account, admin: a user account can't be used.
                     errors[CONF_ACCOUNT] = "account_needs_v3"
-                    problem = None
                 elif problem is None:
                     return self.async_create_entry(
                         title=miner_title(identity, mac),
@@ -334,9 +333,9 @@ class HashwattConfigFlow(PoolConfigFlow, domain=DOMAIN):
                             account=self._account,
                         ),
                     )
-                if problem == "write_disabled":
+                elif problem == "write_disabled":
                     return await self._async_offer_read_only(identity, mac, password)
-                if problem is not None:
+                else:
                     errors["base"] = problem
 
         schema = probatio.Schema(

@@ -765,6 +765,18 @@ async def test_a_limited_account_signs_with_its_name(rig: Rig):
         await client.close()
 
 
+async def test_a_limited_account_tells_a_switched_off_write_api(rig: Rig):
+    """No permission to user1 means its rights, unless device info says writes are off."""
+    client = v3_client(rig.miner, password="user1", account="user1")
+    try:
+        await client.verify_password()
+        rig.miner.state.write_enabled = False
+        with pytest.raises(WhatsminerWriteDisabledError):
+            await client.verify_password()
+    finally:
+        await client.close()
+
+
 async def test_a_limited_account_changes_its_own_password(rig: Rig):
     rig.miner.state.permissions["user2"] = frozenset({"set.user.change_passwd"})
     client = v3_client(rig.miner, password="user2", account="user2")

@@ -26,7 +26,7 @@ import contextlib
 import json
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, Final
 
 from . import crypto
@@ -102,6 +102,14 @@ def encrypt_param(
 
 def _enabled(value: bool) -> str:  # noqa: FBT001
     return "enable" if value else "disable"
+
+
+def _write_api_off(device: object) -> bool:
+    """Tell whether ``get.device.info`` says the write API switch is off."""
+    if not isinstance(device, Mapping):
+        return False
+    system = device.get("system", device)  # nested, or the section asked for
+    return isinstance(system, Mapping) and str(system.get("apiswitch")) == "0"
 
 
 class WhatsminerV3:
@@ -343,7 +351,12 @@ class WhatsminerV3:
         """
         try:
             await self._probe("set.miner.report", {"gap": 0})
-        except WhatsminerPermissionError:
+        except WhatsminerPermissionError as err:
+            # To a limited account "no permission" also hides a switched-off
+            # write API: the device info's switch tells them apart.
+            if _write_api_off(await self._read("get.device.info", "system")):
+                msg = "the miner refuses writes: its API write switch is off"
+                raise WhatsminerWriteDisabledError(msg) from err
             _LOGGER.debug(
                 "%s: account %s may not run the password probe; its token was accepted",
                 self.host,
