@@ -1127,3 +1127,20 @@ async def test_verify_password_passes_other_refusals_on(rig: Rig):
         await rig.client.verify_password()
     assert not isinstance(caught.value, WhatsminerAuthError)
     assert caught.value.code == -3
+
+
+@pytest.mark.parametrize(
+    ("device", "off"),
+    [
+        ({"system": {"apiswitch": "0"}}, True),
+        ({"apiswitch": 0}, True),  # the section alone, as param "system" may give it
+        ({"system": {"apiswitch": "1"}}, False),
+        ({"system": "garbled"}, False),
+        ("garbled", False),
+        (None, False),
+    ],
+)
+def test_write_api_switch_in_device_info(device: object, off: bool):
+    from custom_components.hashwatt.clients.whatsminer.v3 import _write_api_off
+
+    assert _write_api_off(device) is off
