@@ -437,7 +437,9 @@ class WhatsminerV3:
 
         ``set.miner.power`` applies at run time once frequency tuning is over
         (during tuning, from the next start); unlike the power limit it does
-        not restart btminer.
+        not restart btminer. Its param is the watts as a number, as the
+        vendor's API v3 document has it (one public mock takes "on"/"off"
+        instead; no capture backs that).
         """
         await self._write("set.miner.power", watts)
 
