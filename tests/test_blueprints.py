@@ -51,6 +51,7 @@ MINING = "switch.miner_1_mining"
 POWER = "sensor.miner_1_power"
 POWER_LIMIT = "number.miner_1_power_limit"
 POWER_PERCENT = "number.miner_1_power_percent"
+POWER_TARGET = "number.miner_1_power_target"
 PRICE = "sensor.electricity_price"
 BREAK_EVEN = "sensor.miner_1_break_even_electricity_price"
 GRID = "sensor.grid_export"
@@ -429,6 +430,69 @@ async def test_solar_surplus_waits_and_ignores_small_or_unknown_changes(
         set_grid(hass, grid)
         await to_next_minute(hass, freezer)
     assert power_limit_writes(simulated_miner) == 2
+
+
+@pytest.mark.parametrize("miner_api", ["v3"])
+async def test_solar_surplus_follows_the_power_target_without_a_restart(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    simulated_miner: SimulatedMiner,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """On API v3 the power follows the surplus all day and mining never restarts."""
+    state = simulated_miner.state
+    mining_since, power_limit = state.mining_since, state.power_limit
+    set_grid(hass, 100)  # exporting just the reserve: balanced
+    await use_blueprint(
+        hass,
+        "follow_solar_surplus",
+        surplus=GRID,
+        miner_power=POWER,
+        control=POWER_TARGET,
+        min_power=1000,
+        max_power=3000,
+        step=100,
+        reserve=100,
+        interval=2,
+    )
+    # Drawing about 3.3 kW: held to the maximum.
+    await to_next_minute(hass, freezer)
+    assert state.power_target == 3000
+    assert abs(drawn(hass) - 3000) < 100  # it draws that at once
+
+    async def grid_shows(watts: float) -> int:
+        """After the interval, the grid shows ``watts``; return the setting expected.
+
+        Until then the miner has taken up what the grid showed: balanced again.
+        """
+        set_grid(hass, 100)
+        await let_time_pass(hass, freezer, 2)
+        expected = math.floor((drawn(hass) + watts - 100) / 100) * 100
+        set_grid(hass, watts)
+        await hass.async_block_till_done()
+        return min(max(expected, 1000), 3000)
+
+    # Balanced: nothing changes, check after check.
+    await let_time_pass(hass, freezer, 6)
+    assert writes(simulated_miner).count("set.miner.power") == 1
+    # A cloud: importing 1.2 kW. Down by that and the reserve, to a whole step.
+    expected = await grid_shows(-1200)
+    assert state.power_target == expected
+    assert abs(drawn(hass) - expected) < 100
+    # Sun again: exporting 700 W on top of what it draws now.
+    expected = await grid_shows(700)
+    assert state.power_target == expected
+    # Far below the minimum: held at the minimum, still mining.
+    await grid_shows(-9000)
+    assert state.power_target == 1000
+    assert state.mining
+
+    assert writes(simulated_miner).count("set.miner.power") == 4
+    # Not a single mining restart, and the power limit untouched.
+    assert state.mining_restarts == 0
+    assert state.mining_since == mining_since
+    assert state.power_limit == power_limit
+    assert "set.miner.power_limit" not in writes(simulated_miner)
 
 
 @pytest.mark.parametrize("miner_api", ["v3"])

@@ -25,6 +25,7 @@ from custom_components.hashwatt.config_flow import (
     parse_address_range,
 )
 from custom_components.hashwatt.const import (
+    CONF_ACCOUNT,
     CONF_API,
     CONF_ENTRY_TYPE,
     CONF_READ_ONLY,
@@ -129,6 +130,57 @@ async def test_add_one_miner(
     assert len(mock_setup_entry.mock_calls) == 1
     # The password was checked with an authenticated request.
     assert any(request.authenticated for request in simulated_miner.requests)
+
+
+@pytest.mark.parametrize("miner_api", ["v3"])
+async def test_add_a_miner_with_a_limited_account(
+    hass: HomeAssistant, simulated_miner: SimulatedMiner
+) -> None:
+    """An API v3 user account is checked with its own password and stored."""
+    simulated_miner.state.accounts["user2"] = "ha_user2"
+    # The account may not run the password probe: "no permission" still proves
+    # the token, so the password, right.
+    simulated_miner.state.permissions["user2"] = frozenset({"set.miner.power"})
+    flow_id = (await start_single_miner_flow(hass))["flow_id"]
+
+    result = await hass.config_entries.flow.async_configure(
+        flow_id, miner_input(simulated_miner, **{CONF_ACCOUNT: "user2"})
+    )
+    assert result["errors"] == {"base": "invalid_auth"}  # super's password
+
+    result = await hass.config_entries.flow.async_configure(
+        flow_id,
+        miner_input(
+            simulated_miner, **{CONF_ACCOUNT: "user2", CONF_PASSWORD: "ha_user2"}
+        ),
+    )
+
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["data"][CONF_ACCOUNT] == "user2"
+    assert result["data"][CONF_PASSWORD] == "ha_user2"
+    assert result["data"][CONF_READ_ONLY] is False
+    signed = [r for r in simulated_miner.requests if r.authenticated]
+    assert signed
+    assert signed[-1].params["account"] == "user2"
+
+
+async def test_a_user_account_needs_api_v3(
+    hass: HomeAssistant, simulated_miner: SimulatedMiner
+) -> None:
+    """API v2 has one account: another is refused on the account field."""
+    flow_id = (await start_single_miner_flow(hass))["flow_id"]
+
+    result = await hass.config_entries.flow.async_configure(
+        flow_id, miner_input(simulated_miner, **{CONF_ACCOUNT: "user1"})
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {CONF_ACCOUNT: "account_needs_v3"}
+
+    result = await hass.config_entries.flow.async_configure(
+        flow_id, miner_input(simulated_miner, **{CONF_ACCOUNT: "super"})
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert CONF_ACCOUNT not in result["data"]
 
 
 async def test_custom_hostname_is_the_title(
@@ -742,6 +794,116 @@ async def test_reconfigure_moves_the_miner(
     assert result["reason"] == "reconfigure_successful"
     assert mock_config_entry.data[CONF_V2_PORT] == new_port
     assert mock_config_entry.data[CONF_PASSWORD] == PASSWORD
+
+
+@pytest.mark.parametrize("miner_api", ["v3"])
+async def test_reauth_with_another_account(
+    hass: HomeAssistant,
+    simulated_miner: SimulatedMiner,
+    mock_config_entry: MockConfigEntry,
+) -> None:
+    """On API v3 the account can change with the password."""
+    mock_config_entry.add_to_hass(hass)
+    simulated_miner.state.accounts["user3"] = "ha_user3"
+    result = await mock_config_entry.start_reauth_flow(hass)
+    assert result["data_schema"]({CONF_PASSWORD: "x"})[CONF_ACCOUNT] == "super"
+
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_PASSWORD: "ha_user3", CONF_ACCOUNT: "user3"}
+    )
+
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "reauth_successful"
+    assert mock_config_entry.data[CONF_ACCOUNT] == "user3"
+    assert mock_config_entry.data[CONF_PASSWORD] == "ha_user3"
+
+
+async def test_reauth_of_an_api_v2_miner_asks_no_account(
+    hass: HomeAssistant,
+    simulated_miner: SimulatedMiner,
+    mock_config_entry: MockConfigEntry,
+) -> None:
+    mock_config_entry.add_to_hass(hass)
+    result = await mock_config_entry.start_reauth_flow(hass)
+    assert set(result["data_schema"].schema) == {CONF_PASSWORD}
+
+
+@pytest.mark.parametrize("miner_api", ["v3"])
+async def test_reconfigure_changes_the_account(
+    hass: HomeAssistant,
+    simulated_miner: SimulatedMiner,
+    mock_config_entry: MockConfigEntry,
+) -> None:
+    """Another account is checked with its password before it is stored."""
+    mock_config_entry.add_to_hass(hass)
+    simulated_miner.state.accounts["user1"] = "ha_user1"
+    simulated_miner.state.permissions["user1"] = frozenset({"set.miner.power"})
+    where = {
+        CONF_HOST: "127.0.0.1",
+        CONF_V2_PORT: mock_config_entry.data[CONF_V2_PORT],
+        CONF_V3_PORT: mock_config_entry.data[CONF_V3_PORT],
+    }
+    result = await mock_config_entry.start_reconfigure_flow(hass)
+    assert result["data_schema"](where)[CONF_ACCOUNT] == "super"
+
+    # The stored password is super's, not user1's.
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {**where, CONF_ACCOUNT: "user1"}
+    )
+    assert result["errors"] == {"base": "invalid_auth"}
+    assert CONF_ACCOUNT not in mock_config_entry.data
+
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"],
+        {**where, CONF_ACCOUNT: "user1", CONF_PASSWORD: "ha_user1"},
+    )
+
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "reconfigure_successful"
+    assert mock_config_entry.data[CONF_ACCOUNT] == "user1"
+    assert mock_config_entry.data[CONF_PASSWORD] == "ha_user1"
+
+    # And back to super, with its password.
+    result = await mock_config_entry.start_reconfigure_flow(hass)
+    assert result["data_schema"](where)[CONF_ACCOUNT] == "user1"
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {**where, CONF_ACCOUNT: "super", CONF_PASSWORD: PASSWORD}
+    )
+    assert result["reason"] == "reconfigure_successful"
+    assert mock_config_entry.data[CONF_ACCOUNT] == "super"
+    assert mock_config_entry.data[CONF_PASSWORD] == PASSWORD
+
+
+async def test_reconfigure_to_firmware_without_accounts(
+    hass: HomeAssistant, simulated_miner: SimulatedMiner
+) -> None:
+    """A user account can't follow a miner that now answers on API v2 only."""
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        unique_id=format_mac(simulated_miner.state.mac),
+        data=miner_entry_data(
+            simulated_miner, **{CONF_API: "v3", CONF_ACCOUNT: "user1"}
+        ),
+    )
+    entry.add_to_hass(hass)
+    where = {
+        CONF_HOST: "127.0.0.1",
+        CONF_V2_PORT: entry.data[CONF_V2_PORT],
+        CONF_V3_PORT: entry.data[CONF_V3_PORT],
+    }
+    result = await entry.start_reconfigure_flow(hass)
+
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {**where, CONF_ACCOUNT: "user1"}
+    )
+    assert result["errors"] == {CONF_ACCOUNT: "account_needs_v3"}
+
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {**where, CONF_ACCOUNT: "super"}
+    )
+    assert result["reason"] == "reconfigure_successful"
+    assert entry.data[CONF_API] == "v2"
+    assert entry.data[CONF_ACCOUNT] == "super"
 
 
 async def test_reconfigure_refuses_another_miner(

@@ -165,6 +165,33 @@ async def call(
             lambda state: state.hostname == "rack3-slot12",
         ),
         (
+            "set_web_pools",
+            {"enabled": False},
+            ("disable_web_pools", "set.system.webpools"),
+            lambda state: not state.web_pools,
+        ),
+        (
+            "set_fan_zero_speed",
+            {"enabled": True},
+            ("set_fan_zero_speed", "set.fan.zero_speed"),
+            lambda state: state.fan_zero_speed,
+        ),
+        (
+            "set_poweroff_cool",
+            {"enabled": False},
+            ("set_poweroff_cool", "set.fan.poweroff_cool"),
+            lambda state: not state.poweroff_cool,
+        ),
+        (
+            "set_log_server",
+            {"ip": "192.168.1.10", "port": 514, "protocol": "tcp"},
+            ("load_log", "set.log.upload"),
+            lambda state: (
+                (state.log_server.ip, state.log_server.port, state.log_server.proto)
+                == ("192.168.1.10", "514", "tcp")
+            ),
+        ),
+        (
             "set_timezone",
             {"timezone": "CET-1CEST,M3.5.0,M10.5.0/3", "zone_name": "Europe/Amsterdam"},
             ("set_zone", "set.system.timezone"),
@@ -195,6 +222,45 @@ async def test_action_reaches_the_miner(
         v2_command if simulated_miner.api == "v2" else v3_command
     ]
     assert applied(simulated_miner.state)
+
+
+@pytest.mark.parametrize("miner_api", ["v3"])
+async def test_set_power_keeps_mining(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    simulated_miner: SimulatedMiner,
+) -> None:
+    """API v3 changes the power while mining; the power limit restarts mining."""
+    device_id = device_of(hass, init_integration)
+    mining_since = simulated_miner.state.mining_since
+
+    await call(hass, "set_power", {ATTR_DEVICE_ID: device_id, "power": 2400})
+
+    assert writes(simulated_miner) == ["set.miner.power"]
+    assert simulated_miner.state.power_target == 2400
+    assert simulated_miner.state.mining_restarts == 0
+    assert simulated_miner.state.mining_since == mining_since
+    assert abs(float(hass.states.get("sensor.miner_1_power").state) - 2400) < 100
+
+    await call(
+        hass, "set_power_limit", {ATTR_DEVICE_ID: device_id, "power_limit": 3000}
+    )
+    assert simulated_miner.state.mining_restarts == 1
+
+
+@pytest.mark.parametrize("miner_api", ["v3"])
+async def test_upfreq_speed_10_on_api_v3(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    simulated_miner: SimulatedMiner,
+) -> None:
+    """API v3 takes the vendor's fastest speed, 10."""
+    await call(
+        hass,
+        "set_upfreq_speed",
+        {ATTR_DEVICE_ID: device_of(hass, init_integration), "speed": 10},
+    )
+    assert simulated_miner.state.upfreq_speed == 10
 
 
 async def test_reboot(
@@ -252,6 +318,21 @@ async def test_values_sent_as_whole_numbers(
         ("set_temperature_offset", {"offset": 1}, "invalid_action_data"),
         ("set_temperature_offset", {"offset": -31}, "invalid_action_data"),
         ("set_upfreq_speed", {"speed": 10}, "invalid_action_data"),
+        ("set_upfreq_speed", {"speed": 11}, "invalid_action_data"),
+        ("set_power", {"power": 2500}, "power_needs_v3"),
+        ("set_power", {"power": -1}, "invalid_action_data"),
+        ("set_web_pools", {"enabled": "maybe"}, "invalid_action_data"),
+        (
+            "set_log_server",
+            {"ip": "logs.example.com", "port": 514},
+            "invalid_action_data",
+        ),
+        ("set_log_server", {"ip": "192.168.1.10", "port": 0}, "invalid_action_data"),
+        (
+            "set_log_server",
+            {"ip": "192.168.1.10", "port": 514, "protocol": "sctp"},
+            "invalid_action_data",
+        ),
         ("set_led", {"color": "blue"}, "invalid_action_data"),
         ("set_led", {"color": "red"}, "led_period_required"),
         ("set_led", {"color": "red", "period": 0}, "invalid_action_data"),

@@ -14,7 +14,9 @@ from homeassistant.helpers.typing import ConfigType
 
 from .clients.whatsminer.client import Whatsminer
 from .clients.whatsminer.models import ApiVersion
+from .clients.whatsminer.v3 import ACCOUNT
 from .const import (
+    CONF_ACCOUNT,
     CONF_API,
     CONF_ENTRY_TYPE,
     CONF_V2_PORT,
@@ -81,6 +83,7 @@ async def _async_setup_miner(hass: HomeAssistant, entry: HashwattConfigEntry) ->
         api=ApiVersion(data[CONF_API]),
         v2_port=data[CONF_V2_PORT],
         v3_port=data[CONF_V3_PORT],
+        account=data.get(CONF_ACCOUNT, ACCOUNT),
     )
     entry.async_on_unload(client.close)
     # The write-disabled repair issue leaves with the entry and comes back with it.

@@ -48,8 +48,10 @@ from .clients.whatsminer.errors import (
     WhatsminerWriteDisabledError,
 )
 from .clients.whatsminer.models import ApiVersion, MinerIdentity
+from .clients.whatsminer.v3 import ACCOUNT, ACCOUNTS
 from .config_flow_pools import PoolConfigFlow, WhitePoolOptionsFlow
 from .const import (
+    CONF_ACCOUNT,
     CONF_API,
     CONF_ENTRY_TYPE,
     CONF_READ_ONLY,
@@ -85,6 +87,21 @@ SCAN_REPLY_TIMEOUT: Final = 3.0
 _PASSWORD_SELECTOR = TextSelector(
     TextSelectorConfig(type=TextSelectorType.PASSWORD, autocomplete="current-password")
 )
+
+
+# API v3's accounts: super, or user1..user3 with only the rights super grants them.
+_ACCOUNT_SELECTOR = SelectSelector(
+    SelectSelectorConfig(
+        options=list(ACCOUNTS),
+        mode=SelectSelectorMode.DROPDOWN,
+        translation_key=CONF_ACCOUNT,
+    )
+)
+
+
+def _account_data(account: str) -> dict[str, str]:
+    """Entry data for an account: none for ``super``, the default."""
+    return {} if account == ACCOUNT else {CONF_ACCOUNT: account}
 
 
 class AddressRangeError(ValueError):
@@ -190,6 +207,7 @@ def _miner_entry_data(
     ports: tuple[int, int] = (DEFAULT_V2_PORT, DEFAULT_V3_PORT),
     *,
     read_only: bool = False,
+    account: str = ACCOUNT,
 ) -> dict[str, Any]:
     return {
         CONF_ENTRY_TYPE: ENTRY_TYPE_WHATSMINER,
@@ -199,6 +217,7 @@ def _miner_entry_data(
         CONF_V3_PORT: ports[1],
         CONF_API: str(identity.api),
         CONF_READ_ONLY: read_only,
+        **_account_data(account),
     }
 
 
@@ -246,6 +265,7 @@ class HashwattConfigFlow(PoolConfigFlow, domain=DOMAIN):
         """Start with nothing known."""
         self._host = ""
         self._ports = (DEFAULT_V2_PORT, DEFAULT_V3_PORT)
+        self._account: str = ACCOUNT
         self._discovered: MinerIdentity | None = None
         self._pending: _PendingEntry | None = None
         self._scan_hosts: list[str] = []
@@ -293,26 +313,38 @@ class HashwattConfigFlow(PoolConfigFlow, domain=DOMAIN):
             ports = user_input[CONF_PORTS]
             self._ports = (ports[CONF_V2_PORT], ports[CONF_V3_PORT])
             password = user_input[CONF_PASSWORD]
+            self._account = user_input.get(CONF_ACCOUNT, ACCOUNT)
             try:
                 identity, mac, problem = await self._async_connect(password)
             except WhatsminerError as err:
                 errors["base"] = _error_key(err)
             else:
-                if problem is None:
+                if identity.api is not ApiVersion.V3 and self._account != ACCOUNT:
+                    # API v2 has one account, admin: a user account can't be used.
+                    errors[CONF_ACCOUNT] = "account_needs_v3"
+                elif problem is None:
                     return self.async_create_entry(
                         title=miner_title(identity, mac),
                         data=_miner_entry_data(
-                            identity, self._host, password, self._ports
+                            identity,
+                            self._host,
+                            password,
+                            self._ports,
+                            account=self._account,
                         ),
                     )
-                if problem == "write_disabled":
+                elif problem == "write_disabled":
                     return await self._async_offer_read_only(identity, mac, password)
-                errors["base"] = problem
+                else:
+                    errors["base"] = problem
 
         schema = probatio.Schema(
             {
                 probatio.Required(CONF_HOST, default=self._host): TextSelector(),
                 probatio.Required(CONF_PASSWORD): _PASSWORD_SELECTOR,
+                probatio.Required(
+                    CONF_ACCOUNT, default=self._account
+                ): _ACCOUNT_SELECTOR,
                 # Only miners behind port forwarding need other ports.
                 probatio.Required(CONF_PORTS): section(
                     probatio.Schema(
@@ -415,7 +447,12 @@ class HashwattConfigFlow(PoolConfigFlow, domain=DOMAIN):
         self._pending = _PendingEntry(
             title=miner_title(identity, mac),
             data=_miner_entry_data(
-                identity, self._host, password, self._ports, read_only=True
+                identity,
+                self._host,
+                password,
+                self._ports,
+                read_only=True,
+                account=self._account,
             ),
             placeholders=self._placeholders(identity, mac),
         )
@@ -640,13 +677,18 @@ class HashwattConfigFlow(PoolConfigFlow, domain=DOMAIN):
         """Ask for the miner's password again and check it."""
         entry = self._get_reauth_entry()
         errors: dict[str, str] = {}
+        # API v2 knows only its admin account: its miners are asked no account.
+        v3 = entry.data[CONF_API] == ApiVersion.V3
+        account = entry.data.get(CONF_ACCOUNT, ACCOUNT)
         if user_input is not None:
+            account = user_input.get(CONF_ACCOUNT, account)
             client = Whatsminer(
                 entry.data[CONF_HOST],
                 password=user_input[CONF_PASSWORD],
                 api=ApiVersion(entry.data[CONF_API]),
                 v2_port=entry.data[CONF_V2_PORT],
                 v3_port=entry.data[CONF_V3_PORT],
+                account=account,
             )
             try:
                 problem = await _async_check_password(client)
@@ -658,14 +700,16 @@ class HashwattConfigFlow(PoolConfigFlow, domain=DOMAIN):
                     data_updates={
                         CONF_PASSWORD: user_input[CONF_PASSWORD],
                         CONF_READ_ONLY: False,
+                        **({CONF_ACCOUNT: account} if v3 else {}),
                     },
                 )
             errors["base"] = problem
+        fields: dict[Any, Any] = {probatio.Required(CONF_PASSWORD): _PASSWORD_SELECTOR}
+        if v3:
+            fields[probatio.Required(CONF_ACCOUNT, default=account)] = _ACCOUNT_SELECTOR
         return self.async_show_form(
             step_id="reauth_confirm",
-            data_schema=probatio.Schema(
-                {probatio.Required(CONF_PASSWORD): _PASSWORD_SELECTOR}
-            ),
+            data_schema=probatio.Schema(fields),
             description_placeholders={
                 "name": entry.title,
                 "host": entry.data[CONF_HOST],
@@ -681,9 +725,12 @@ class HashwattConfigFlow(PoolConfigFlow, domain=DOMAIN):
         if (entry_type := entry.data[CONF_ENTRY_TYPE]) != ENTRY_TYPE_WHATSMINER:
             return await self.async_start_pool_reconfigure(entry_type)
         errors: dict[str, str] = {}
+        stored_account = entry.data.get(CONF_ACCOUNT, ACCOUNT)
         if user_input is not None:
             self._host = user_input[CONF_HOST].strip()
             self._ports = (user_input[CONF_V2_PORT], user_input[CONF_V3_PORT])
+            account = user_input.get(CONF_ACCOUNT, stored_account)
+            password = user_input.get(CONF_PASSWORD) or entry.data[CONF_PASSWORD]
             client = self._client(None)
             try:
                 identity = await client.identify()
@@ -691,36 +738,69 @@ class HashwattConfigFlow(PoolConfigFlow, domain=DOMAIN):
                 errors["base"] = _error_key(err)
             else:
                 await self._async_claim(identity, reconfigure=True)
-                return self.async_update_reload_and_abort(
-                    entry,
-                    data_updates={
-                        CONF_HOST: self._host,
-                        CONF_V2_PORT: self._ports[0],
-                        CONF_V3_PORT: self._ports[1],
-                        CONF_API: str(identity.api),
-                    },
+                problem = await self._async_check_account(
+                    identity,
+                    account,
+                    password,
+                    changed=account != stored_account or CONF_PASSWORD in user_input,
                 )
+                if problem is not None:
+                    errors[
+                        CONF_ACCOUNT if problem == "account_needs_v3" else "base"
+                    ] = problem
+                else:
+                    return self.async_update_reload_and_abort(
+                        entry,
+                        data_updates={
+                            CONF_HOST: self._host,
+                            CONF_V2_PORT: self._ports[0],
+                            CONF_V3_PORT: self._ports[1],
+                            CONF_API: str(identity.api),
+                            CONF_PASSWORD: password,
+                            **(
+                                {CONF_ACCOUNT: account}
+                                if CONF_ACCOUNT in entry.data or account != ACCOUNT
+                                else {}
+                            ),
+                        },
+                    )
             finally:
                 await client.close()
         data = user_input or entry.data
+        fields: dict[Any, Any] = {
+            probatio.Required(CONF_HOST, default=data[CONF_HOST]): TextSelector(),
+            probatio.Required(CONF_V2_PORT, default=data[CONF_V2_PORT]): cv.port,
+            probatio.Required(CONF_V3_PORT, default=data[CONF_V3_PORT]): cv.port,
+        }
+        if entry.data[CONF_API] == ApiVersion.V3:
+            # Another account needs its own password; empty keeps the stored one.
+            fields[
+                probatio.Required(
+                    CONF_ACCOUNT, default=data.get(CONF_ACCOUNT, stored_account)
+                )
+            ] = _ACCOUNT_SELECTOR
+            fields[probatio.Optional(CONF_PASSWORD)] = _PASSWORD_SELECTOR
         return self.async_show_form(
             step_id="reconfigure",
-            data_schema=probatio.Schema(
-                {
-                    probatio.Required(
-                        CONF_HOST, default=data[CONF_HOST]
-                    ): TextSelector(),
-                    probatio.Required(
-                        CONF_V2_PORT, default=data[CONF_V2_PORT]
-                    ): cv.port,
-                    probatio.Required(
-                        CONF_V3_PORT, default=data[CONF_V3_PORT]
-                    ): cv.port,
-                }
-            ),
+            data_schema=probatio.Schema(fields),
             description_placeholders={"name": entry.title},
             errors=errors,
         )
+
+    async def _async_check_account(
+        self, identity: MinerIdentity, account: str, password: str, *, changed: bool
+    ) -> str | None:
+        """Check a new account or password on the miner; an error key, or None."""
+        if identity.api is not ApiVersion.V3 and account != ACCOUNT:
+            return "account_needs_v3"
+        if not changed:
+            return None
+        self._account = account
+        client = self._client(password, identity)
+        try:
+            return await _async_check_password(client)
+        finally:
+            await client.close()
 
     # Shared.
 
@@ -733,6 +813,7 @@ class HashwattConfigFlow(PoolConfigFlow, domain=DOMAIN):
             api=identity.api if identity else None,
             v2_port=self._ports[0],
             v3_port=self._ports[1],
+            account=self._account,
         )
 
     async def _async_claim(

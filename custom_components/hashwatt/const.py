@@ -42,6 +42,9 @@ CONF_V3_PORT: Final = "v3_port"
 CONF_API: Final = "api"
 # Added while the miner's write API was off, so the password is not verified yet.
 CONF_READ_ONLY: Final = "read_only"
+# The API v3 account writes are signed with: "super" (the default, then not
+# stored) or "user1".."user3" with the rights super granted them.
+CONF_ACCOUNT: Final = "account"
 
 DEFAULT_V2_PORT: Final = 4028
 DEFAULT_V3_PORT: Final = 4433

@@ -28,6 +28,7 @@ from .clients.whatsminer.errors import (
     WhatsminerConnectionError,
     WhatsminerError,
     WhatsminerInvalidReplyError,
+    WhatsminerPermissionError,
     WhatsminerTokenLimitError,
     WhatsminerUnsupportedError,
     WhatsminerValidationError,
@@ -102,6 +103,18 @@ def miner_command[TargetT: MinerCommandTarget, **P, R](
                 translation_domain=DOMAIN,
                 translation_key="write_disabled",
                 translation_placeholders=miner,
+            ) from error
+        except WhatsminerPermissionError as error:
+            # The account lacks this one right: the password is fine and the
+            # write API on, so no reauthentication and no read-only mode.
+            raise HomeAssistantError(
+                translation_domain=DOMAIN,
+                translation_key="permission_denied",
+                translation_placeholders={
+                    **miner,
+                    "account": error.account,
+                    "command": error.command,
+                },
             ) from error
         except WhatsminerTokenLimitError as error:
             raise HomeAssistantError(

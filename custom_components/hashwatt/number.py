@@ -1,4 +1,4 @@
-"""Numbers of a Whatsminer: power limit, power percent and the tuning it reports back."""
+"""Numbers of a Whatsminer: power, power limit, power percent and the tuning it reports back."""
 
 from __future__ import annotations
 
@@ -24,12 +24,14 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from .clients.whatsminer.client import (
     POWER_LIMIT_RANGE,
     POWER_PERCENT_RANGE,
+    POWER_RANGE,
     TARGET_FREQUENCY_RANGE,
     TEMPERATURE_OFFSET_RANGE,
     UPFREQ_SPEED_RANGE,
+    UPFREQ_SPEED_RANGE_V3,
     Whatsminer,
 )
-from .clients.whatsminer.models import PowerPercentMode
+from .clients.whatsminer.models import ApiVersion, PowerPercentMode
 from .coordinator import (
     HashwattConfigEntry,
     MinerRuntimeData,
@@ -51,9 +53,32 @@ class HashwattNumberEntityDescription(NumberEntityDescription):
     exists_fn: Callable[[MinerRuntimeData], bool] = lambda _: True
     value_fn: Callable[[MinerRuntimeData], float | None]
     set_fn: Callable[[Whatsminer, int], Awaitable[None]]
+    # A maximum that depends on the miner (its API), instead of native_max_value.
+    max_value_fn: Callable[[MinerRuntimeData], float] | None = None
+
+
+def _is_v3(miner: MinerRuntimeData) -> bool:
+    return miner.client.api is ApiVersion.V3
 
 
 NUMBERS: tuple[HashwattNumberEntityDescription, ...] = (
+    HashwattNumberEntityDescription(
+        # API v3's set.miner.power: the draw changes while the miner keeps
+        # mining, so this is the control to follow a solar surplus with. The
+        # miner reports no target back: the value is the power it draws.
+        key="power",
+        translation_key="power_target",
+        device_class=NumberDeviceClass.POWER,
+        entity_category=EntityCategory.CONFIG,
+        native_unit_of_measurement=UnitOfPower.WATT,
+        native_min_value=POWER_RANGE[0],
+        native_max_value=POWER_RANGE[1],
+        native_step=1,
+        mode=NumberMode.BOX,
+        exists_fn=_is_v3,
+        value_fn=lambda miner: miner.fast.data.summary.power,
+        set_fn=lambda client, watts: client.set_power(watts),
+    ),
     HashwattNumberEntityDescription(
         key="power_limit",
         translation_key="power_limit",
@@ -131,6 +156,10 @@ NUMBERS: tuple[HashwattNumberEntityDescription, ...] = (
         exists_fn=lambda miner: miner.slow.data.settings.upfreq_speed is not None,
         value_fn=lambda miner: miner.slow.data.settings.upfreq_speed,
         set_fn=lambda client, speed: client.set_upfreq_speed(speed),
+        # The vendor documents 0..10 for API v3; API v2 stops at 9.
+        max_value_fn=lambda miner: (
+            UPFREQ_SPEED_RANGE_V3 if _is_v3(miner) else UPFREQ_SPEED_RANGE
+        )[1],
     ),
 )
 
@@ -165,6 +194,14 @@ class HashwattNumberEntity(
     def native_value(self) -> float | None:
         """Return the value the miner reported in its last poll."""
         return self.entity_description.value_fn(self.miner)
+
+    @property
+    @override
+    def native_max_value(self) -> float:
+        """Return the most this miner takes (some maxima differ by API)."""
+        if (max_value_fn := self.entity_description.max_value_fn) is not None:
+            return max_value_fn(self.miner)
+        return super().native_max_value
 
     @miner_command
     @override

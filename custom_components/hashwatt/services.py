@@ -10,6 +10,7 @@ failure reported under its own name.
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from dataclasses import dataclass
 from functools import partial
@@ -38,13 +39,16 @@ from .clients.whatsminer.client import (
     MAX_POOLS,
     POWER_LIMIT_RANGE,
     POWER_PERCENT_RANGE,
+    POWER_RANGE,
     TARGET_FREQUENCY_RANGE,
     TEMPERATURE_OFFSET_RANGE,
     UPFREQ_SPEED_RANGE,
+    UPFREQ_SPEED_RANGE_V3,
 )
 from .clients.whatsminer.models import (
     ApiVersion,
     LedColor,
+    LogServer,
     NetworkConfig,
     PoolConfig,
     PowerMode,
@@ -72,11 +76,18 @@ SERVICE_NETWORK_CONFIG: Final = "network_config"
 SERVICE_DOWNLOAD_LOGS: Final = "download_logs"
 SERVICE_UPDATE_FIRMWARE: Final = "update_firmware"
 SERVICE_FACTORY_RESET: Final = "factory_reset"
+SERVICE_SET_POWER: Final = "set_power"
+# Settings API v2 cannot read back: actions, not switches that would guess.
+SERVICE_SET_WEB_POOLS: Final = "set_web_pools"
+SERVICE_SET_FAN_ZERO_SPEED: Final = "set_fan_zero_speed"
+SERVICE_SET_POWEROFF_COOL: Final = "set_poweroff_cool"
+SERVICE_SET_LOG_SERVER: Final = "set_log_server"
 
 ATTR_COLOR: Final = "color"
 ATTR_CONFIRM: Final = "confirm"
 ATTR_DNS: Final = "dns"
 ATTR_DURATION: Final = "duration"
+ATTR_ENABLED: Final = "enabled"
 ATTR_GATEWAY: Final = "gateway"
 ATTR_HOSTNAME: Final = "hostname"
 ATTR_IP: Final = "ip"
@@ -87,6 +98,9 @@ ATTR_OFFSET: Final = "offset"
 ATTR_PATH: Final = "path"
 ATTR_PERCENT: Final = "percent"
 ATTR_PERIOD: Final = "period"
+ATTR_PORT: Final = "port"
+ATTR_POWER: Final = "power"
+ATTR_PROTOCOL: Final = "protocol"
 ATTR_POWER_LIMIT: Final = "power_limit"
 ATTR_SPEED: Final = "speed"
 ATTR_START: Final = "start"
@@ -156,6 +170,14 @@ def whole_number(bounds: tuple[int, int]) -> Callable[[Any], int]:
     return validate
 
 
+def ipv4_address(value: object) -> str:
+    """Validate an IPv4 address (a log server is reached by address, not by name)."""
+    try:
+        return str(ipaddress.IPv4Address(str(value).strip()))
+    except ValueError:
+        raise probatio.Invalid("expected an IPv4 address") from None
+
+
 DEVICES = probatio.All(cv.ensure_list, [cv.string], probatio.Length(min=1))
 ONE_DEVICE = probatio.All(cv.ensure_list, [cv.string], probatio.Length(min=1, max=1))
 
@@ -209,8 +231,20 @@ UPDATE_POOLS_SCHEMA = _devices_schema(
 SET_TEMPERATURE_OFFSET_SCHEMA = _devices_schema(
     {probatio.Required(ATTR_OFFSET): whole_number(TEMPERATURE_OFFSET_RANGE)}
 )
+# API v3's range; a speed beyond API v2's is refused for v2 miners by the command.
 SET_UPFREQ_SPEED_SCHEMA = _devices_schema(
-    {probatio.Required(ATTR_SPEED): whole_number(UPFREQ_SPEED_RANGE)}
+    {probatio.Required(ATTR_SPEED): whole_number(UPFREQ_SPEED_RANGE_V3)}
+)
+SET_POWER_SCHEMA = _devices_schema(
+    {probatio.Required(ATTR_POWER): whole_number(POWER_RANGE)}
+)
+SET_ENABLED_SCHEMA = _devices_schema({probatio.Required(ATTR_ENABLED): cv.boolean})
+SET_LOG_SERVER_SCHEMA = _devices_schema(
+    {
+        probatio.Required(ATTR_IP): ipv4_address,
+        probatio.Required(ATTR_PORT): whole_number((1, 65535)),
+        probatio.Optional(ATTR_PROTOCOL, default="udp"): probatio.In(["udp", "tcp"]),
+    }
 )
 SET_HOSTNAME_SCHEMA = _devices_schema(
     {probatio.Required(ATTR_HOSTNAME): cv.string}, devices=ONE_DEVICE
@@ -377,16 +411,45 @@ async def _pools_command(call: ServiceCall, miners: Miners) -> MinerCommand:
     return lambda entry: entry.runtime_data.client.update_pools(pools)
 
 
+def _v2_titles(miners: Miners) -> list[str]:
+    return [
+        entry.title
+        for entry in miners.values()
+        if entry.runtime_data.client.api is ApiVersion.V2
+    ]
+
+
+async def _power_command(call: ServiceCall, miners: Miners) -> MinerCommand:
+    # Only API v3 changes the power at run time: refuse before any miner hears of it.
+    if v2_miners := _v2_titles(miners):
+        raise _invalid("power_needs_v3", miners=", ".join(v2_miners))
+    watts: int = call.data[ATTR_POWER]
+    return lambda entry: entry.runtime_data.client.set_power(watts)
+
+
+async def _upfreq_speed_command(call: ServiceCall, miners: Miners) -> MinerCommand:
+    speed: int = call.data[ATTR_SPEED]
+    low, high = UPFREQ_SPEED_RANGE
+    if not low <= speed <= high and (v2_miners := _v2_titles(miners)):
+        raise _invalid(
+            "invalid_action_data",
+            field=ATTR_SPEED,
+            error=f"API v2 miners ({', '.join(v2_miners)}) take {low} to {high}",
+        )
+    return lambda entry: entry.runtime_data.client.set_upfreq_speed(speed)
+
+
+async def _log_server_command(call: ServiceCall, miners: Miners) -> MinerCommand:
+    server = LogServer(
+        call.data[ATTR_IP], call.data[ATTR_PORT], call.data[ATTR_PROTOCOL]
+    )
+    return lambda entry: entry.runtime_data.client.set_log_server(server)
+
+
 async def _change_password_command(call: ServiceCall, miners: Miners) -> MinerCommand:
     new_password: str = call.data[ATTR_NEW_PASSWORD]
     # API v2 takes at most 8 characters: refuse before changing any miner.
-    if len(new_password) > V2_PASSWORD_MAX and (
-        v2_miners := [
-            entry.title
-            for entry in miners.values()
-            if entry.runtime_data.client.api is ApiVersion.V2
-        ]
-    ):
+    if len(new_password) > V2_PASSWORD_MAX and (v2_miners := _v2_titles(miners)):
         raise _invalid("password_too_long_for_v2", miners=", ".join(v2_miners))
 
     async def change(entry: HashwattConfigEntry) -> None:
@@ -608,11 +671,42 @@ ACTIONS: Final[tuple[MinerAction, ...]] = (
     MinerAction(
         name=SERVICE_SET_UPFREQ_SPEED,
         schema=SET_UPFREQ_SPEED_SCHEMA,
+        command_fn=_upfreq_speed_command,
+    ),
+    MinerAction(
+        name=SERVICE_SET_POWER, schema=SET_POWER_SCHEMA, command_fn=_power_command
+    ),
+    MinerAction(
+        name=SERVICE_SET_WEB_POOLS,
+        schema=SET_ENABLED_SCHEMA,
         command_fn=_schema_checked(
-            lambda entry, call: entry.runtime_data.client.set_upfreq_speed(
-                call.data[ATTR_SPEED]
+            lambda entry, call: entry.runtime_data.client.set_web_pools(
+                call.data[ATTR_ENABLED]
             )
         ),
+    ),
+    MinerAction(
+        name=SERVICE_SET_FAN_ZERO_SPEED,
+        schema=SET_ENABLED_SCHEMA,
+        command_fn=_schema_checked(
+            lambda entry, call: entry.runtime_data.client.set_fan_zero_speed(
+                call.data[ATTR_ENABLED]
+            )
+        ),
+    ),
+    MinerAction(
+        name=SERVICE_SET_POWEROFF_COOL,
+        schema=SET_ENABLED_SCHEMA,
+        command_fn=_schema_checked(
+            lambda entry, call: entry.runtime_data.client.set_poweroff_cool(
+                call.data[ATTR_ENABLED]
+            )
+        ),
+    ),
+    MinerAction(
+        name=SERVICE_SET_LOG_SERVER,
+        schema=SET_LOG_SERVER_SCHEMA,
+        command_fn=_log_server_command,
     ),
     MinerAction(
         name=SERVICE_PRE_POWER_ON,

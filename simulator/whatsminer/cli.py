@@ -83,6 +83,23 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="start with the write API switched off",
     )
+    parser.add_argument(
+        "--grant",
+        action="append",
+        default=[],
+        type=_grant,
+        metavar="USER=CMD[,CMD..]",
+        help="API v3: the commands user1..user3 may run, as set.user.permission "
+        "grants them (e.g. user1=set.miner.power,set.miner.service)",
+    )
+
+
+def _grant(text: str) -> tuple[str, frozenset[str]]:
+    user, _, commands = text.partition("=")
+    if user not in {"user1", "user2", "user3"} or not commands:
+        msg = f"expected user1..user3=command[,command..], not {text!r}"
+        raise argparse.ArgumentTypeError(msg)
+    return user, frozenset(c.strip() for c in commands.split(",") if c.strip())
 
 
 def listener_lines(miners: list[SimulatedMiner]) -> list[str]:
@@ -119,6 +136,7 @@ async def serve(args: argparse.Namespace) -> None:
     for miner in fleet:
         for kind in args.fault:
             miner.inject(Fault(kind))
+        miner.state.permissions.update(args.grant)
     await fleet.start()
     try:
         sys.stdout.write("\n".join(listener_lines(fleet.miners)) + "\n")

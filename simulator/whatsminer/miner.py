@@ -396,6 +396,7 @@ class SimulatedMiner:
         self.settle(now)
         if self.state.mining:
             self.state.mining_since = max(now, self.state.mining_since)
+            self.state.mining_restarts += 1
 
     def set_power_percent(self, now: float, percent: int, mode: str) -> None:
         """Scale power: "fast" within a second, "normal" over a few minutes."""

@@ -109,6 +109,8 @@ def operating_point(state: MinerState, now: float) -> tuple[float, float, float]
     power = nominal_power * effective_percent(state, now) / 100.0
     if state.power_limit > 0:
         power = min(power, float(state.power_limit))
+    if state.power_target > 0:
+        power = min(power, float(state.power_target))
     power = max(power, model.power * MIN_POWER_FRACTION)
     ratio = power / nominal_power
     hashrate = nominal_hash * ratio**0.8

@@ -106,6 +106,8 @@ class MinerState:
     log_server: LogServer | None = None
     ntp_servers: tuple[str, ...] = ("0.pool.ntp.org", "1.pool.ntp.org")
     permissions: dict[str, frozenset[str]] = field(default_factory=dict)  # v3 user1..3
+    power_target: int = 0  # v3 set.miner.power, W, applied while mining (0: none)
+    mining_restarts: int = 0  # btminer restarts a setting caused (tests count them)
     firmware_uploads: list[int] = field(default_factory=list)  # sizes received
     down_until: float = 0.0  # unreachable (rebooting) before this time
     heat: float = 0.0  # thermal load 0..~1 at heat_time

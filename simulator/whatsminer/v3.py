@@ -19,6 +19,7 @@ get.system.setting              none
 get.fan.setting                 none
 get.log.download                none; reply {"logsize": "<n>"} then n raw bytes
 set.miner.service               "start"|"stop"|"restart"|"enable"|"disable"
+set.miner.power                 int W, 0..99999 (applied while mining, no restart)
 set.miner.power_limit           int W, 0..99999 (mining restarts)
 set.miner.power_mode            "low"|"normal"|"high" (mining restarts)
 set.miner.power_percent         {"percent": 0..100, "mode": "fast"|"normal"}
@@ -105,6 +106,7 @@ class V3Handler:
         }
         self._writes: dict[str, Callable[[Any, float], Any]] = {
             "set.miner.service": self._service,
+            "set.miner.power": self._power_target,
             "set.miner.power_limit": self._power_limit,
             "set.miner.power_mode": self._power_mode,
             "set.miner.power_percent": self._power_percent,
@@ -523,6 +525,12 @@ class V3Handler:
         else:
             miner.state.autostart = action == "enable"
 
+    def _power_target(self, param: object, now: float) -> None:
+        # Vendor: "after tuning, dynamic effective" - btminer keeps mining.
+        watts = self._int(param, 0, 99999)
+        self.miner.settle(now)
+        self.miner.state.power_target = watts
+
     def _power_limit(self, param: object, now: float) -> None:
         limit = self._int(param, 0, 99999)
         self.miner.settle(now)
@@ -601,6 +609,7 @@ class V3Handler:
         state.target_freq = 0
         state.upfreq_speed = 0
         state.fast_boot = False
+        state.power_target = 0
         self.miner.set_power_percent(now, 100, "fast")
         self.miner.restart_mining(now)
 

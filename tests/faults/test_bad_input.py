@@ -85,6 +85,11 @@ VALID: Final[dict[str, dict[str, Any]]] = {
     "download_logs": {},
     "update_firmware": {"path": "M50.bin"},
     "factory_reset": {"confirm": True},
+    "set_power": {"power": 2500},
+    "set_web_pools": {"enabled": True},
+    "set_fan_zero_speed": {"enabled": False},
+    "set_poweroff_cool": {"enabled": True},
+    "set_log_server": {"ip": "192.168.1.10", "port": 514, "protocol": "udp"},
 }
 
 # Actions for one miner only: a hostname or a static address belongs to one.
@@ -248,6 +253,22 @@ BAD_VALUES: Final[dict[str, dict[str, BadValues]]] = {
             (WRONG_TYPE, None),
             (WRONG_TYPE, [True]),
         ]
+    },
+    "set_power": {"power": _whole(0, 99999)},
+    **{
+        action: {
+            "enabled": [
+                (WRONG_TYPE, "maybe"),
+                (WRONG_TYPE, None),
+                (WRONG_TYPE, [True]),
+            ]
+        }
+        for action in ("set_web_pools", "set_fan_zero_speed", "set_poweroff_cool")
+    },
+    "set_log_server": {
+        "ip": ADDRESSES,
+        "port": _whole(1, 65535),
+        "protocol": [(UNKNOWN, "sctp"), (WRONG_TYPE, 1), (WRONG_TYPE, None)],
     },
 }
 

@@ -184,3 +184,22 @@ async def test_default_clock_follows_the_freezer(freezer):
         assert after["Uptime"] - before["Uptime"] == 120
     finally:
         await miner.stop()
+
+
+def test_grant_gives_user_accounts_their_commands(
+    capsys: pytest.CaptureFixture[str],
+):
+    args = _parser().parse_args(
+        [
+            *("--grant", "user1=set.miner.power, set.miner.service"),
+            *("--grant", "user3=set.system.led"),
+        ]
+    )
+    assert dict(args.grant) == {
+        "user1": {"set.miner.power", "set.miner.service"},
+        "user3": {"set.system.led"},
+    }
+    for wrong in ("super=set.miner.power", "user1", "user4=set.system.led"):
+        with pytest.raises(SystemExit):
+            _parser().parse_args(["--grant", wrong])
+        assert "expected user1..user3=command" in capsys.readouterr().err

@@ -300,6 +300,71 @@ async def test_no_permission(v3_miner: SimulatedMiner, connection: V3Connection)
     assert (await write(connection, v3_miner, "set.system.led", "auto"))["code"] == -4
 
 
+async def test_power_applies_while_mining_and_the_limit_restarts(
+    v3_miner: SimulatedMiner, connection: V3Connection, clock: ManualClock
+):
+    """set.miner.power changes the draw at once and keeps mining; the limit restarts it."""
+    mining_since = v3_miner.state.mining_since
+    assert v3_miner.reading().power > 2500
+
+    reply = await write(connection, v3_miner, "set.miner.power", 2000)
+    assert reply["code"] == 0, reply
+    clock.advance(60)
+    assert abs(v3_miner.reading().power - 2000) < 100
+    assert v3_miner.reading().running
+    assert v3_miner.state.mining_since == mining_since
+    assert v3_miner.state.mining_restarts == 0
+
+    assert (await write(connection, v3_miner, "set.miner.power_limit", 2500))[
+        "code"
+    ] == 0
+    assert v3_miner.state.mining_restarts == 1
+    assert v3_miner.state.mining_since > mining_since
+    assert (await write(connection, v3_miner, "set.miner.power", 100000))["code"] == -1
+
+
+async def test_limited_accounts_run_only_the_commands_super_granted(
+    v3_miner: SimulatedMiner, connection: V3Connection
+):
+    """set.user.permission lists the commands an account may run, and only super sets it."""
+    granted = {"user": "user2", "permission": "set.miner.power,set.miner.service"}
+    assert (await write(connection, v3_miner, "set.user.permission", granted))[
+        "code"
+    ] == 0
+    assert v3_miner.state.permissions["user2"] == {
+        "set.miner.power",
+        "set.miner.service",
+    }
+
+    def as_user2(command: str, param: object) -> object:
+        return write(
+            connection, v3_miner, command, param, account="user2", password="user2"
+        )
+
+    assert (await as_user2("set.miner.power", 1800))["code"] == 0
+    assert v3_miner.state.power_target == 1800
+    limit = v3_miner.state.power_limit
+    assert (await as_user2("set.miner.power_limit", 1800))["code"] == -4
+    assert v3_miner.state.power_limit == limit
+    # Granting rights stays super's, whatever an account was granted.
+    v3_miner.state.permissions["user2"] |= {"set.user.permission"}
+    reply = await as_user2(
+        "set.user.permission", {"user": "user2", "permission": "set.miner.power_limit"}
+    )
+    assert reply["code"] == -4
+    assert "set.miner.power_limit" not in v3_miner.state.permissions["user2"]
+    # A wrong password is refused before the rights are looked at.
+    reply = await write(
+        connection,
+        v3_miner,
+        "set.miner.power_limit",
+        1800,
+        account="user2",
+        password="wrong",
+    )
+    assert reply["code"] == -1
+
+
 async def test_pools_param_is_aes_encrypted(
     v3_miner: SimulatedMiner, connection: V3Connection
 ):

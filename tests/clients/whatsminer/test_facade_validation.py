@@ -7,6 +7,7 @@ import pytest
 
 from custom_components.hashwatt.clients.whatsminer.client import Whatsminer
 from custom_components.hashwatt.clients.whatsminer.errors import (
+    WhatsminerUnsupportedError,
     WhatsminerValidationError,
 )
 from custom_components.hashwatt.clients.whatsminer.models import (
@@ -62,3 +63,47 @@ async def test_bad_argument_sends_nothing(
     assert [request.command for request in simulated_miner.requests][-1] == (
         "set_low_power"
     )
+
+
+async def test_upfreq_speed_10_is_for_api_v3_only(make_miner: Any) -> None:
+    """API v3 documents 0..10; API v2 stops at 9 and hears nothing of a 10."""
+    v2 = await make_miner()
+    v3 = await make_miner(api="v3", password=MINER_PASSWORD)
+    old = Whatsminer(
+        v2.host, password=MINER_PASSWORD, api=ApiVersion.V2, v2_port=v2.v2_port
+    )
+    new = Whatsminer(
+        v3.host, password=MINER_PASSWORD, api=ApiVersion.V3, v3_port=v3.v3_port
+    )
+    try:
+        with pytest.raises(WhatsminerValidationError, match="between 0 and 9"):
+            await old.set_upfreq_speed(10)
+        assert v2.requests == []
+        await new.set_upfreq_speed(10)
+        assert v3.state.upfreq_speed == 10
+        with pytest.raises(WhatsminerValidationError, match="between 0 and 10"):
+            await new.set_upfreq_speed(11)
+    finally:
+        await old.close()
+        await new.close()
+
+
+async def test_power_at_run_time_needs_api_v3(simulated_miner: SimulatedMiner) -> None:
+    miner = Whatsminer(
+        simulated_miner.host,
+        password=MINER_PASSWORD,
+        api=ApiVersion.V2,
+        v2_port=simulated_miner.v2_port,
+    )
+    with pytest.raises(WhatsminerValidationError):
+        await miner.set_power(-1)
+    with pytest.raises(WhatsminerUnsupportedError):
+        await miner.set_power(2000)
+    assert simulated_miner.requests == []
+
+
+def test_unknown_account_is_refused() -> None:
+    with pytest.raises(WhatsminerValidationError) as caught:
+        Whatsminer("127.0.0.1", account="admin")
+    assert caught.value.field == "account"
+    assert Whatsminer("127.0.0.1", account="user3").account == "user3"

@@ -20,6 +20,7 @@ from custom_components.hashwatt.clients.whatsminer.errors import (
     WhatsminerCommandError,
     WhatsminerConnectionError,
     WhatsminerError,
+    WhatsminerPermissionError,
     WhatsminerTimeoutError,
     WhatsminerUnsupportedError,
     WhatsminerWriteDisabledError,
@@ -445,6 +446,18 @@ WRITES = {
         6,
         lambda m: m.state.upfreq_speed == 6,
     ),
+    "set_power": Write(
+        lambda c: c.set_power(2400),
+        "set.miner.power",
+        2400,
+        lambda m: m.state.power_target == 2400,
+    ),
+    "set_upfreq_speed_10": Write(
+        lambda c: c.set_upfreq_speed(10),
+        "set.miner.upfreq_speed",
+        10,
+        lambda m: m.state.upfreq_speed == 10,
+    ),
     "set_poweroff_cool": Write(
         lambda c: c.set_poweroff_cool(False),
         "set.fan.poweroff_cool",
@@ -706,6 +719,81 @@ async def test_writes_switched_off(rig: Rig):
         await rig.client.set_power_limit(3000)
     with pytest.raises(WhatsminerWriteDisabledError):
         await rig.client.verify_password()
+
+
+async def test_set_power_keeps_mining(rig: Rig):
+    """set.miner.power lowers the draw at once without restarting btminer."""
+    mining_since = rig.miner.state.mining_since
+    await rig.client.set_power(2000)
+    rig.clock.advance(30)
+    fast = await rig.client.fetch_fast()
+    assert fast.mining
+    assert fast.summary.power is not None
+    assert abs(fast.summary.power - 2000) < 100
+    assert rig.miner.state.mining_restarts == 0
+    assert rig.miner.state.mining_since == mining_since
+
+
+async def test_a_limited_account_signs_with_its_name(rig: Rig):
+    """user1 writes what super granted it; anything else is refused by name."""
+    rig.miner.state.permissions["user1"] = frozenset({"set.miner.power"})
+    client = v3_client(rig.miner, password="user1", account="user1")
+    try:
+        await client.verify_password()  # may not run the probe: the token passed
+        await client.set_power(2200)
+        assert rig.miner.state.power_target == 2200
+        limit = rig.miner.state.power_limit
+        with pytest.raises(WhatsminerPermissionError) as refused:
+            await client.set_power_limit(2200)
+        assert refused.value.command == "set.miner.power_limit"
+        assert refused.value.account == "user1"
+        assert str(refused.value) == (
+            "set.miner.power_limit refused by the miner (code -4): "
+            "account user1 may not run set.miner.power_limit"
+        )
+        assert rig.miner.state.power_limit == limit
+    finally:
+        await client.close()
+    (request,) = rig.writes("set.miner.power")
+    assert request.params["account"] == "user1"
+    # A wrong password is still a wrong password.
+    client = v3_client(rig.miner, password="Wrong_pw_1", account="user1")
+    try:
+        with pytest.raises(WhatsminerAuthError):
+            await client.verify_password()
+    finally:
+        await client.close()
+
+
+async def test_a_limited_account_tells_a_switched_off_write_api(rig: Rig):
+    """No permission to user1 means its rights, unless device info says writes are off."""
+    client = v3_client(rig.miner, password="user1", account="user1")
+    try:
+        await client.verify_password()
+        rig.miner.state.write_enabled = False
+        with pytest.raises(WhatsminerWriteDisabledError):
+            await client.verify_password()
+    finally:
+        await client.close()
+
+
+async def test_a_limited_account_changes_its_own_password(rig: Rig):
+    rig.miner.state.permissions["user2"] = frozenset({"set.user.change_passwd"})
+    client = v3_client(rig.miner, password="user2", account="user2")
+    try:
+        await client.change_password("ha_user2")
+    finally:
+        await client.close()
+    assert rig.miner.state.accounts["user2"] == "ha_user2"
+    assert rig.miner.state.accounts["super"] == MINER_PASSWORD
+
+
+async def test_super_without_write_access_is_still_write_disabled(rig: Rig):
+    """Only super's "no permission" means the write API is off."""
+    rig.miner.state.write_enabled = False
+    with pytest.raises(WhatsminerWriteDisabledError) as refused:
+        await rig.client.set_power(2000)
+    assert not isinstance(refused.value, WhatsminerPermissionError)
 
 
 async def test_verify_password(rig: Rig):
@@ -1039,3 +1127,20 @@ async def test_verify_password_passes_other_refusals_on(rig: Rig):
         await rig.client.verify_password()
     assert not isinstance(caught.value, WhatsminerAuthError)
     assert caught.value.code == -3
+
+
+@pytest.mark.parametrize(
+    ("device", "off"),
+    [
+        ({"system": {"apiswitch": "0"}}, True),
+        ({"apiswitch": 0}, True),  # the section alone, as param "system" may give it
+        ({"system": {"apiswitch": "1"}}, False),
+        ({"system": "garbled"}, False),
+        ("garbled", False),
+        (None, False),
+    ],
+)
+def test_write_api_switch_in_device_info(device: object, off: bool):
+    from custom_components.hashwatt.clients.whatsminer.v3 import _write_api_off
+
+    assert _write_api_off(device) is off

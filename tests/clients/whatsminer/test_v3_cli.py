@@ -41,7 +41,11 @@ async def v3_miner(make_miner: MinerFactory) -> SimulatedMiner:
 
 
 def _arguments(miner: SimulatedMiner, *command: str) -> list[str]:
+    options: list[str] = []
+    if command[:1] == ("--account",):
+        options, command = list(command[:2]), command[2:]
     return [
+        *options,
         "--host",
         miner.host,
         "--port",
@@ -181,3 +185,18 @@ async def test_heat_mode_through_the_facade(make_miner: MinerFactory):
     finally:
         await v3_client.close()
         await v2_client.close()
+
+
+async def test_cli_signs_with_the_account_given(
+    v3_miner: SimulatedMiner, monkeypatch: pytest.MonkeyPatch
+):
+    """--account user1 writes with user1's password and rights, never super's."""
+    v3_miner.state.permissions["user1"] = frozenset({"set.miner.power"})
+    monkeypatch.setenv(cli.PASSWORD_ENV, "user1")
+    assert await _run(v3_miner, "--account", "user1", "set_power", "2100") == {
+        "command": "set_power",
+        "result": "ok",
+    }
+    assert v3_miner.state.power_target == 2100
+    (request,) = [r for r in v3_miner.requests if r.command == "set.miner.power"]
+    assert request.params["account"] == "user1"

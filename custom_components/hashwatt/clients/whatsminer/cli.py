@@ -34,6 +34,7 @@ from .models import (
     PowerMode,
     PowerPercentMode,
 )
+from .v3 import ACCOUNT, ACCOUNTS
 
 PASSWORD_ENV: Final = "WHATSMINER_PASSWORD"
 _SWITCH: Final = {"on": True, "off": False}
@@ -148,6 +149,11 @@ _COMMANDS: Final[dict[str, _Command]] = {
         lambda m, a: m.set_power_limit(a.watts),
         _arg("watts", type=int),
     ),
+    "set_power": _write(
+        "power to draw in watts, without a restart (API v3)",
+        lambda m, a: m.set_power(a.watts),
+        _arg("watts", type=int),
+    ),
     "set_power_percent": _write(
         "scale power to a percentage (0-100)",
         lambda m, a: m.set_power_percent(
@@ -208,7 +214,7 @@ _COMMANDS: Final[dict[str, _Command]] = {
         _arg("offset", type=int),
     ),
     "set_upfreq_speed": _write(
-        "up-frequency speed (0-9)",
+        "up-frequency speed (0-9; API v3: 0-10)",
         lambda m, a: m.set_upfreq_speed(a.speed),
         _arg("speed", type=int),
     ),
@@ -270,6 +276,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--password", help=f"admin password for writes (default: ${PASSWORD_ENV})"
     )
     parser.add_argument(
+        "--account",
+        choices=ACCOUNTS,
+        default=ACCOUNT,
+        help="API v3 account writes are signed with (default: %(default)s)",
+    )
+    parser.add_argument(
         "--connect-timeout", type=float, default=DEFAULT_CONNECT_TIMEOUT
     )
     parser.add_argument("--reply-timeout", type=float, default=DEFAULT_REPLY_TIMEOUT)
@@ -292,6 +304,7 @@ async def run(args: argparse.Namespace) -> object:
         v3_port=args.v3_port,
         connect_timeout=args.connect_timeout,
         reply_timeout=args.reply_timeout,
+        account=args.account,
     )
     command = _COMMANDS[args.command]
     try:

@@ -15,7 +15,11 @@ from typing import Final
 
 from .backend import WhatsminerBackend
 from .detect import detect_api
-from .errors import WhatsminerConnectionError, WhatsminerValidationError
+from .errors import (
+    WhatsminerConnectionError,
+    WhatsminerUnsupportedError,
+    WhatsminerValidationError,
+)
 from .models import (
     ApiVersion,
     FastData,
@@ -31,7 +35,7 @@ from .models import (
     SlowData,
 )
 from .v2 import WhatsminerV2
-from .v3 import WhatsminerV3
+from .v3 import ACCOUNT, ACCOUNTS, WhatsminerV3
 
 DEFAULT_V2_PORT: Final = 4028
 DEFAULT_V3_PORT: Final = 4433
@@ -44,6 +48,10 @@ POWER_PERCENT_RANGE: Final = (0, 100)
 TARGET_FREQUENCY_RANGE: Final = (-100, 100)
 TEMPERATURE_OFFSET_RANGE: Final = (-30, 0)
 UPFREQ_SPEED_RANGE: Final = (0, 9)
+# API v3 documents 0 (normal) to 10 (fastest); v2 stops at 9.
+UPFREQ_SPEED_RANGE_V3: Final = (0, 10)
+# set.miner.power: the vendor gives no range; the power limit's is the widest sane one.
+POWER_RANGE: Final = POWER_LIMIT_RANGE
 LED_PERIOD_RANGE: Final = (1, 60000)
 MAX_POOLS: Final = 3
 MAX_FIRMWARE_BYTES: Final = 512 * 1024 * 1024
@@ -105,8 +113,19 @@ class Whatsminer:
         v3_port: int = DEFAULT_V3_PORT,
         connect_timeout: float = DEFAULT_CONNECT_TIMEOUT,
         reply_timeout: float = DEFAULT_REPLY_TIMEOUT,
+        account: str = ACCOUNT,
     ) -> None:
-        """Describe the miner; nothing is sent until the first call."""
+        """Describe the miner; nothing is sent until the first call.
+
+        ``account`` is the API v3 account writes are signed with: ``super``, or
+        ``user1``..``user3`` with the rights ``super`` granted them. API v2
+        knows only its admin account and ignores it.
+        """
+        if account not in ACCOUNTS:
+            raise WhatsminerValidationError(
+                "account", f"must be one of {', '.join(ACCOUNTS)}"
+            )
+        self.account = account
         self.host = host
         self.v2_port = v2_port
         self.v3_port = v3_port
@@ -128,11 +147,18 @@ class Whatsminer:
         return self._backend.api if self._backend else None
 
     def _make_backend(self, api: ApiVersion) -> WhatsminerBackend:
-        backend_class = WhatsminerV3 if api is ApiVersion.V3 else WhatsminerV2
-        port = self.v3_port if api is ApiVersion.V3 else self.v2_port
-        return backend_class(
+        if api is ApiVersion.V3:
+            return WhatsminerV3(
+                self.host,
+                port=self.v3_port,
+                password=self._password,
+                connect_timeout=self._connect_timeout,
+                reply_timeout=self._reply_timeout,
+                account=self.account,
+            )
+        return WhatsminerV2(
             self.host,
-            port=port,
+            port=self.v2_port,
             password=self._password,
             connect_timeout=self._connect_timeout,
             reply_timeout=self._reply_timeout,
@@ -231,6 +257,16 @@ class Whatsminer:
         _check_int("power_limit", watts, POWER_LIMIT_RANGE)
         await (await self._ready()).set_power_limit(watts)
 
+    async def set_power(self, watts: int) -> None:
+        """Set the power the miner draws (W) without restarting mining (API v3 only)."""
+        _check_int("power", watts, POWER_RANGE)
+        backend = await self._ready()
+        if not isinstance(backend, WhatsminerV3):
+            raise WhatsminerUnsupportedError(
+                "set.miner.power", None, "API v2 has no run-time power target"
+            )
+        await backend.set_power(watts)
+
     async def set_power_percent(
         self, percent: int, mode: PowerPercentMode = PowerPercentMode.NORMAL
     ) -> None:
@@ -299,9 +335,15 @@ class Whatsminer:
         await (await self._ready()).set_temperature_offset(offset)
 
     async def set_upfreq_speed(self, speed: int) -> None:
-        """Set the up-frequency speed, 0..9."""
-        _check_int("upfreq_speed", speed, UPFREQ_SPEED_RANGE)
-        await (await self._ready()).set_upfreq_speed(speed)
+        """Set the up-frequency speed: 0..9 on API v2, 0..10 on API v3."""
+        backend = await self._ready()
+        bounds = (
+            UPFREQ_SPEED_RANGE_V3
+            if backend.api is ApiVersion.V3
+            else UPFREQ_SPEED_RANGE
+        )
+        _check_int("upfreq_speed", speed, bounds)
+        await backend.set_upfreq_speed(speed)
 
     async def set_poweroff_cool(self, enabled: bool) -> None:  # noqa: FBT001
         """Keep cooling after mining stops, or not."""

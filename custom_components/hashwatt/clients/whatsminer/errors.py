@@ -42,6 +42,19 @@ class WhatsminerUnsupportedError(WhatsminerCommandError):
     """The miner's API or firmware has no such command (e.g. v3 code -2)."""
 
 
+class WhatsminerPermissionError(WhatsminerCommandError):
+    """A limited API v3 account (user1..user3) may not run this command (code -4).
+
+    The missing right is the command itself: the ``super`` account grants
+    ``user1``..``user3`` a list of commands with ``set.user.permission``.
+    """
+
+    def __init__(self, command: str, account: str, code: int | None = -4) -> None:
+        """Keep the command (the right that is missing) and the account."""
+        super().__init__(command, code, f"account {account} may not run {command}")
+        self.account = account
+
+
 class WhatsminerInvalidReplyError(WhatsminerError):
     """The miner answered something that cannot be repaired into a valid reply."""
 

@@ -22,17 +22,20 @@ client last set.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, Final
 
 from . import crypto
 from .errors import (
     WhatsminerAuthError,
     WhatsminerCommandError,
+    WhatsminerPermissionError,
     WhatsminerUnsupportedError,
+    WhatsminerWriteDisabledError,
 )
 from .models import (
     ApiVersion,
@@ -76,6 +79,9 @@ _LOGGER = logging.getLogger(__name__)
 
 # The administrator account; user1..user3 have only the rights it grants them.
 ACCOUNT: Final = "super"
+# Every account API v3 knows. A limited one may run only the commands ``super``
+# granted it with ``set.user.permission`` (a comma-separated list of commands).
+ACCOUNTS: Final = (ACCOUNT, "user1", "user2", "user3")
 _AES_BLOCK: Final = 16
 
 
@@ -98,6 +104,14 @@ def _enabled(value: bool) -> str:  # noqa: FBT001
     return "enable" if value else "disable"
 
 
+def _write_api_off(device: object) -> bool:
+    """Tell whether ``get.device.info`` says the write API switch is off."""
+    if not isinstance(device, Mapping):
+        return False
+    system = device.get("system", device)  # nested, or the section asked for
+    return isinstance(system, Mapping) and str(system.get("apiswitch")) == "0"
+
+
 class WhatsminerV3:
     """A Whatsminer driven through API v3, over one kept connection."""
 
@@ -111,10 +125,12 @@ class WhatsminerV3:
         password: str | None,
         connect_timeout: float,
         reply_timeout: float,
+        account: str = ACCOUNT,
     ) -> None:
         self.host = host
         self.port = port
         self._password = password
+        self._account = account
         self._connection = V3Connection(
             host, port, connect_timeout=connect_timeout, reply_timeout=reply_timeout
         )
@@ -139,7 +155,14 @@ class WhatsminerV3:
         reply = parse_envelope(command, body)
         if (when := reply_time(reply)) is not None:
             self._clock_offset = when - int(time.time())
-        return reply_message(command, reply, write=write)
+        try:
+            return reply_message(command, reply, write=write)
+        except WhatsminerWriteDisabledError as err:
+            if self._account == ACCOUNT:
+                raise
+            # "No permission" to a limited account is about this one command:
+            # a right super did not grant it, not a switched-off write API.
+            raise WhatsminerPermissionError(command, self._account) from err
 
     async def _read(self, command: str, param: str | None = None) -> Any:  # noqa: ANN401
         payload: dict[str, Any] = {"cmd": command}
@@ -185,7 +208,7 @@ class WhatsminerV3:
             "cmd": command,
             "ts": timestamp,
             "token": crypto.v3_token(command, password, self._salt, timestamp),
-            "account": ACCOUNT,
+            "account": self._account,
         }
         if param is not None:
             payload["param"] = (
@@ -322,16 +345,31 @@ class WhatsminerV3:
 
         ``set.miner.report`` with ``gap: 0`` switches off status reports on this
         connection, which were never on. Firmware without that command gets its
-        own fast-boot setting written back unchanged.
+        own fast-boot setting written back unchanged. A limited account that
+        may not run the probe passes: the miner checks the token before the
+        account's rights, so "no permission" means the password was right.
         """
         try:
             await self._probe("set.miner.report", {"gap": 0})
+        except WhatsminerPermissionError as err:
+            # To a limited account "no permission" also hides a switched-off
+            # write API: the device info's switch tells them apart.
+            if _write_api_off(await self._read("get.device.info", "system")):
+                msg = "the miner refuses writes: its API write switch is off"
+                raise WhatsminerWriteDisabledError(msg) from err
+            _LOGGER.debug(
+                "%s: account %s may not run the password probe; its token was accepted",
+                self.host,
+                self._account,
+            )
         except WhatsminerUnsupportedError:
             device = await self._read("get.device.info", "miner")
             fast_boot = fast_boot_of(device)
             if fast_boot is None:
                 raise
-            await self._probe("set.miner.fastboot", _enabled(fast_boot))
+            # As above, "no permission" means the token was accepted.
+            with contextlib.suppress(WhatsminerPermissionError):
+                await self._probe("set.miner.fastboot", _enabled(fast_boot))
 
     async def _probe(self, command: str, param: object) -> None:
         try:
@@ -346,11 +384,11 @@ class WhatsminerV3:
             raise WhatsminerAuthError(msg) from err
 
     async def change_password(self, new_password: str) -> None:
-        """Change the ``super`` account's password; later writes use the new one."""
+        """Change this client's account's password; later writes use the new one."""
         old_password = self._password_for("set.user.change_passwd")
         await self._write(
             "set.user.change_passwd",
-            {"account": ACCOUNT, "new": new_password, "old": old_password},
+            {"account": self._account, "new": new_password, "old": old_password},
             encrypt=True,
         )
         self._password = new_password
@@ -393,6 +431,17 @@ class WhatsminerV3:
     async def set_power_limit(self, watts: int) -> None:
         """Set the power ceiling in watts (the miner restarts btminer)."""
         await self._write("set.miner.power_limit", watts)
+
+    async def set_power(self, watts: int) -> None:
+        """Set the power the miner draws, in watts, while it keeps mining.
+
+        ``set.miner.power`` applies at run time once frequency tuning is over
+        (during tuning, from the next start); unlike the power limit it does
+        not restart btminer. Its param is the watts as a number, as the
+        vendor's API v3 document has it (one public mock takes "on"/"off"
+        instead; no capture backs that).
+        """
+        await self._write("set.miner.power", watts)
 
     async def set_power_percent(self, percent: int, mode: PowerPercentMode) -> None:
         """Scale power to a percentage of the stable power, fast or normal.
