@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from typing import Any, Final
 
 from .errors import WhatsminerInvalidReplyError
@@ -220,6 +221,29 @@ def summary_errors(reply: Mapping[str, Any]) -> tuple[MinerError, ...]:
 def summary_psu_fan(reply: Mapping[str, Any]) -> int | None:
     """Return the PSU fan speed old firmware reports in its summary."""
     return as_count(_summary_record(reply).get("Power Fanspeed"))
+
+
+def with_summary_psu(psu: Psu | None, summary_reply: Mapping[str, Any]) -> Psu | None:
+    """Fill in what old firmware's ``get_psu`` lacks from its summary.
+
+    Its get_psu has only names and versions; its summary has ``Power Fanspeed``
+    (RPM), ``Power Voltage Input`` (V) and ``Power Current Input`` (A).
+    (``Power Current`` has no fixed unit across firmware: not read.)
+    """
+    record = _summary_record(summary_reply)
+    fan = summary_psu_fan(summary_reply)
+    voltage = as_measure(record.get("Power Voltage Input"))
+    current = as_measure(record.get("Power Current Input"))
+    if psu is None:
+        if fan is None and voltage is None and current is None:
+            return None
+        psu = Psu(None, None, None, None, None, None, None, None)
+    return replace(
+        psu,
+        fan_speed=psu.fan_speed if psu.fan_speed is not None else fan,
+        input_voltage=psu.input_voltage if psu.input_voltage is not None else voltage,
+        input_current=psu.input_current if psu.input_current is not None else current,
+    )
 
 
 def parse_summary(reply: Mapping[str, Any], *, divisor: float = MHS_PER_THS) -> Summary:

@@ -57,3 +57,29 @@ def total(values: Iterable[float | None]) -> float | None:
     """Return the sum of the known values, ``None`` when none is known."""
     known = [value for value in values if value is not None]
     return sum(known) if known else None
+
+
+def board_divisor(
+    raw_total: float | None, *, compat: bool, remembered: float | None
+) -> tuple[float, float | None]:
+    """Return the boards' divisor to TH/s, and what evidence decided (to remember).
+
+    ``raw_total``: the boards' hashrates added up as sent. The compatibility
+    layer's edevs are TH/s, old firmware's MH/s, unless the figures say otherwise.
+    """
+    decided = by_magnitude(raw_total)
+    default = THS if compat else MHS_PER_THS
+    return first_decided(decided, remembered) or default, decided
+
+
+def summary_divisor(
+    raw: float | None, boards_ths: float | None, *, remembered: float | None
+) -> tuple[float, float | None]:
+    """Return the summary's divisor to TH/s, and what evidence decided (to remember).
+
+    The unit its boards (in TH/s) agree with; else MH/s for a figure too large
+    for TH/s; else what evidence decided before; else MH/s, as every captured
+    summary is.
+    """
+    decided = first_decided(agreeing_divisor(raw, boards_ths), by_magnitude(raw))
+    return first_decided(decided, remembered) or MHS_PER_THS, decided

@@ -73,7 +73,7 @@ from .parse_v2 import (
     summary_hashrate,
     summary_liquid_cooled,
     summary_mac,
-    summary_psu_fan,
+    with_summary_psu,
 )
 from .repair import parse_reply
 from .values import as_text, is_hashing, is_liquid_cooled_model
@@ -97,6 +97,7 @@ COMPAT_FIRMWARE_FROM: Final = date(2024, 11, 1)
 # second: parse it off the event loop.
 PARSE_IN_THREAD_FROM: Final = 64 * 1024
 
+CGMINER_READS: Final = frozenset({"summary", "pools", "edevs", "devs", "devdetails"})
 _FAST_JOIN: Final = ("summary", "edevs")
 _SLOW_JOIN: Final = ("pools", "devdetails")
 _MAX_MESSAGE_CHARS: Final = 200
@@ -140,7 +141,17 @@ class _Learned:
     board_divisor: float | None = None
 
 
-def _is_mining(status: MinerStatus | None, summary: Summary) -> bool:
+def boards_total(boards: tuple[Board, ...]) -> float | None:
+    """Return the boards' hashrates (TH/s) added up; ``None`` when none is known."""
+    return units.total(
+        board.hashrate_realtime
+        if board.hashrate_realtime is not None
+        else board.hashrate_average
+        for board in boards
+    )
+
+
+def is_mining(status: MinerStatus | None, summary: Summary) -> bool:
     """Tell whether btminer mines: what ``status`` says, unless the hashrate denies it.
 
     Old firmware's ``btmineroff`` has been seen saying "true" in the same second
@@ -156,6 +167,17 @@ def _is_mining(status: MinerStatus | None, summary: Summary) -> bool:
 
 class _TokenRejectedError(WhatsminerError):
     """The miner rejected the token (code 135): fetch a new one and retry once."""
+
+
+def _request_key(command: str) -> str:
+    """Return the key a read is sent under: cgminer's reads want ``command``.
+
+    2020 firmware answers ``{"cmd": "summary"}`` with code 24 "Missing JSON
+    'command'"; every firmware since reads ``command`` too (captured). btminer's
+    own commands are sent as ``cmd``, as the vendor documents them.
+    """
+    parts = command.split("+")
+    return "command" if all(part in CGMINER_READS for part in parts) else "cmd"
 
 
 def _flag(enabled: bool) -> str:  # noqa: FBT001
@@ -261,7 +283,7 @@ class WhatsminerV2:
     async def _read_raw(self, command: str, **params: str) -> Reply:
         """Send a plaintext read; return the reply without judging its status."""
         _LOGGER.debug("%s: reading %s", self.host, command)
-        request = {"cmd": command, **params}
+        request = {_request_key(command): command, **params}
         try:
             raw = await self._exchange(json.dumps(request).encode())
         except WhatsminerConnectionError:
@@ -388,7 +410,7 @@ class WhatsminerV2:
         return FastData(
             summary=summary,
             boards=boards,
-            mining=_is_mining(status, summary),
+            mining=is_mining(status, summary),
             liquid_cooled=summary.liquid_temperature is not None
             or self._is_liquid_cooled(summary_reply),
         )
@@ -396,33 +418,28 @@ class WhatsminerV2:
     def _board_divisor(self, edevs_reply: Reply) -> float:
         """Decide the unit of the boards' hashrates (see :mod:`.units`)."""
         learned = self._learned
-        decided = units.by_magnitude(boards_hashrate(edevs_reply))
+        divisor, decided = units.board_divisor(
+            boards_hashrate(edevs_reply),
+            compat=self.compat_layer,
+            remembered=learned.board_divisor,
+        )
         if decided is not None:
             learned.board_divisor = decided
-        # The compatibility layer's edevs are TH/s; old firmware's MH/s.
-        default = units.THS if self.compat_layer else units.MHS_PER_THS
-        return units.first_decided(decided, learned.board_divisor, default) or default
+        return divisor
 
     def _summary_divisor(
         self, summary_reply: Reply, boards: tuple[Board, ...]
     ) -> float:
         """Decide the unit of the summary's hashrates: the one its boards agree with."""
         learned = self._learned
-        raw = summary_hashrate(summary_reply)
-        boards_ths = units.total(
-            board.hashrate_realtime
-            if board.hashrate_realtime is not None
-            else board.hashrate_average
-            for board in boards
-        )
-        decided = units.first_decided(
-            units.agreeing_divisor(raw, boards_ths), units.by_magnitude(raw)
+        divisor, decided = units.summary_divisor(
+            summary_hashrate(summary_reply),
+            boards_total(boards),
+            remembered=learned.summary_divisor,
         )
         if decided is not None:
             learned.summary_divisor = decided
-        return (
-            units.first_decided(decided, learned.summary_divisor) or units.MHS_PER_THS
-        )
+        return divisor
 
     def _is_liquid_cooled(self, summary_reply: Reply) -> bool:
         flag = summary_liquid_cooled(summary_reply)
@@ -463,9 +480,7 @@ class WhatsminerV2:
                 info = replace(info, mac=summary_mac(summary_reply))
             if not errors_reply:
                 errors = summary_errors(summary_reply)
-            psu_fan = summary_psu_fan(summary_reply)
-            if psu is not None and psu.fan_speed is None and psu_fan is not None:
-                psu = replace(psu, fan_speed=psu_fan)
+            psu = with_summary_psu(psu, summary_reply)
         identity = MinerIdentity(
             mac=info.mac,
             hostname=info.hostname,
