@@ -76,7 +76,12 @@ from .parse_v2 import (
     with_summary_psu,
 )
 from .repair import parse_reply
-from .values import as_text, is_hashing, is_liquid_cooled_model
+from .values import (
+    as_text,
+    fans_still_while_hashing,
+    is_hashing,
+    is_liquid_cooled_model,
+)
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -314,12 +319,16 @@ class WhatsminerV2:
     async def _read(self, command: str, **params: str) -> Reply:
         return self._checked(command, await self._read_raw(command, **params))
 
-    async def _read_optional(self, command: str, **params: str) -> Reply:
+    async def _read_optional(
+        self, command: str, *, tolerate_errors: bool = True, **params: str
+    ) -> Reply:
         """Read a command some firmware lacks, refuses or garbles; that reads as ``{}``.
 
         A command the firmware does not have (14 "invalid cmd", 132
         "deprecated") is not asked again until the next outage or firmware
-        change. Connection failures still raise: they mean the miner is gone.
+        change. Without ``tolerate_errors`` (identity: who answers must be
+        known) any other refusal or a garbled reply raises. Connection
+        failures always raise: they mean the miner is gone.
         """
         if command in self._learned.unsupported:
             return {}
@@ -331,6 +340,8 @@ class WhatsminerV2:
             )
             self._learned.unsupported.add(command)
         except (WhatsminerCommandError, WhatsminerInvalidReplyError) as err:
+            if not tolerate_errors:
+                raise
             _LOGGER.debug("%s: no usable %s reply: %s", self.host, command, err)
         return {}
 
@@ -362,7 +373,9 @@ class WhatsminerV2:
         """
         version_reply, info_reply, details_reply = await _concurrently(
             self._read("get_version"),
-            self._read_optional("get_miner_info", info=MINER_INFO_FIELDS),
+            self._read_optional(
+                "get_miner_info", tolerate_errors=False, info=MINER_INFO_FIELDS
+            ),
             self._read_optional("devdetails"),
         )
         version = self._learn_version(version_reply)
@@ -412,6 +425,7 @@ class WhatsminerV2:
             boards=boards,
             mining=is_mining(status, summary),
             liquid_cooled=summary.liquid_temperature is not None
+            or fans_still_while_hashing(summary)
             or self._is_liquid_cooled(summary_reply),
         )
 
@@ -461,7 +475,9 @@ class WhatsminerV2:
             joined,
         ) = await _concurrently(
             self._read("get_version"),
-            self._read_optional("get_miner_info", info=MINER_INFO_FIELDS),
+            self._read_optional(
+                "get_miner_info", tolerate_errors=False, info=MINER_INFO_FIELDS
+            ),
             self._read_optional("get_psu"),
             self._read_optional("get_error_code"),
             self._read_joined(_SLOW_JOIN),
@@ -472,7 +488,7 @@ class WhatsminerV2:
         info = parse_miner_info(info_reply)
         psu = parse_psu(psu_reply)
         errors = parse_errors(errors_reply)
-        if not info_reply or not errors_reply:
+        if "get_miner_info" in self._learned.unsupported or not errors_reply:
             # Old firmware: MAC, error codes and the PSU fan are in summary,
             # which the fast poll has just read.
             summary_reply = self._last_summary or await self._read_optional("summary")
