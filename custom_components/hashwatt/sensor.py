@@ -355,6 +355,7 @@ SLOW_SENSORS: tuple[HashwattSensorEntityDescription[SlowData], ...] = (
         native_unit_of_measurement=UnitOfPower.WATT,
         state_class=SensorStateClass.MEASUREMENT,
         entity_category=EntityCategory.DIAGNOSTIC,
+        entity_registry_enabled_default=False,  # as the PSU's other electrics
         suggested_display_precision=0,
         # Hydro PSUs report it (pin); others do not, and get no such sensor.
         exists_fn=lambda data: (
