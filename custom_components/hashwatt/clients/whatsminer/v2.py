@@ -108,6 +108,7 @@ _SLOW_JOIN: Final = ("pools", "devdetails")
 _MAX_MESSAGE_CHARS: Final = 200
 _REDACTED: Final = "***"
 _INVALID_COMMAND: Final = 14
+_DEPRECATED: Final = 132
 _CHECK_TOKEN_ERROR: Final = 135
 _TOKEN_LIMIT: Final = 136
 _DECRYPT_FAILED: Final = 23
@@ -339,6 +340,9 @@ class WhatsminerV2:
                 "%s: has no %s (%s); not asking again", self.host, command, err
             )
             self._learned.unsupported.add(command)
+            if err.code == _DEPRECATED:
+                # 132 "This command is deprecated.": the compatibility layer.
+                self.compat_layer = True
         except (WhatsminerCommandError, WhatsminerInvalidReplyError) as err:
             if not tolerate_errors:
                 raise
@@ -524,14 +528,17 @@ class WhatsminerV2:
                 _LOGGER.debug("%s: firmware changed to %s", self.host, firmware)
                 self._forget()
             self._learned.firmware = firmware
-        firmware_date = version.firmware_date
-        if firmware_date is not None and firmware_date >= COMPAT_FIRMWARE_FROM:
-            self.compat_layer = True
         return version
 
     def _learn_model(self, details_reply: Reply, version: Version) -> str | None:
         """Return the model from ``devdetails``, or from ``get_version`` where it is gone."""
-        model = None if is_error(details_reply) else parse_model(details_reply)
+        if is_error(details_reply):
+            model = None
+            if reply_status(details_reply)[1] == _DEPRECATED:
+                # 132 "This command is deprecated.": the compatibility layer.
+                self.compat_layer = True
+        else:
+            model = parse_model(details_reply)
         model = model or version.model
         if model is not None:
             self._learned.model = model
