@@ -6,7 +6,8 @@ layer of 2024-11+ firmware reports its edevs in TH/s despite the name (its
 summary stays MH/s); which unit a reply is in is decided by the caller from
 the replies (:mod:`.units`) and passed as ``divisor``.
 
-PSU input: ``vin`` is hundredths of a volt and ``iin`` thousandths of an ampere.
+PSU input: ``vin`` is hundredths of a volt, ``iin`` thousandths of an ampere and
+``pin`` watts (captured: ``"vin":"22575"``, ``"iin":"15093"``, ``"pin":"3400"``).
 Neither the vendor text nor pyasic (which never reads them) states the scale;
 the vendor's own example (``"vin":"22400"``, ``"iin":"8718"`` on a P221B, a
 ~3.6 kW supply) is 224.00 V and 8.718 A (~2 kW) — read as hundredths, the
@@ -422,6 +423,8 @@ def parse_psu(reply: Mapping[str, Any]) -> Psu | None:
         temperature=as_number(body.get("temp0")),
         input_voltage=_scaled(body.get("vin"), PSU_VOLTAGE_SCALE),
         input_current=_scaled(body.get("iin"), PSU_CURRENT_SCALE),
+        # Watts as they are: "pin":"3400" next to 225.75 V x 15.093 A (captured).
+        input_power=as_measure(body.get("pin")),
         raw=body,
     )
 
