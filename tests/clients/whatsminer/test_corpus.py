@@ -733,3 +733,20 @@ async def test_facade_moves_from_the_compat_layer_to_api_v3(
         assert apis == {ApiVersion.V2, ApiVersion.V3}
     finally:
         await client.close()
+
+
+def test_a_miner_without_its_clock_stamps_no_time() -> None:
+    """An error stamped 1970 (the miner lost its clock) keeps its code, not the date."""
+    entry = BY_FILE["v3/mining-stack__M30S++-class__get.device.info.error-code.raw"]
+    errors = read(entry).errors
+    assert errors is not None
+    assert [(error.code, error.reported_at) for error in errors] == [(206, None)]
+
+
+def test_bare_inf_and_nan_read_as_unknown() -> None:
+    """Replies with bare inf/nan literals (met by another fleet client) lose those values only."""
+    reply = parse_reply(b'{"SUMMARY":[{"MHS av":inf,"Power":nan,"Elapsed":12}]}')
+    summary = parse_v2.parse_summary(reply)
+    assert summary.hashrate_average is None
+    assert summary.power is None
+    assert summary.mining_elapsed == 12

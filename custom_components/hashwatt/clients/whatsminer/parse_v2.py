@@ -318,9 +318,10 @@ def parse_boards(
     hash_divisor = divisor
     boards: dict[int, Board] = {}
     for position, record in enumerate(_device_records(reply)):
-        index = as_count(record.get("ASC"))
+        # The slot is the board's place; 2024+ firmware sends no ASC at all.
+        index = as_count(record.get("Slot"))
         if index is None:
-            index = as_count(record.get("Slot"))
+            index = as_count(record.get("ASC"))
         if index is None or index in boards:
             index = position
             while index in boards:
