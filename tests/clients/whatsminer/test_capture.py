@@ -253,7 +253,8 @@ def test_redaction_of_a_named_host_and_an_unreadable_reply() -> None:
         Exchange(
             ApiVersion.V2,
             {"command": "pools"},
-            b'{"POOLS":[{"URL":"stratum+tcp://me:pw@pool.example:3333","User":"me.rig"}]}',
+            b'{"POOLS":[{"URL":"stratum+tcp://me:pw@pool.example:3333","User":"me.rig"},'
+            b'{"URL":"stratum+tcp://10.1.2.3:3333","User":"me.rig2"}]}',
         ),
     ]
     redacted, host = redact(exchanges, "rig-7.local")
