@@ -9,6 +9,11 @@ The slow poll runs right after a fast poll that reached the miner, once it is du
 So an outage is noticed and logged by the fast poll alone (one line when the miner
 goes away, one when it is back), and a miner that comes back is read in full at
 once: it may have rebooted into other firmware or with new error codes.
+
+Figures are published only for a miner known to be the entry's (by its MAC): at
+setup the slow poll reads the MAC before anything is shown; after an outage the
+first fast poll that reaches a miner reads its MAC (one more request) before its
+figures are published, since another miner may answer at the address now.
 """
 
 from __future__ import annotations
@@ -62,13 +67,13 @@ class MinerRuntimeData:
 
     @property
     def another_miner_answers(self) -> bool:
-        """Whether the last slow poll found another miner at the entry's address.
+        """Whether the last MAC read found another miner at the entry's address.
 
         The fast poll's figures are then that miner's: nothing may take them as
-        this one's (energy, efficiency, hashboards), until a slow poll finds this
-        miner again.
+        this one's (energy, efficiency, hashboards), until this miner is found
+        again.
         """
-        return self.slow.other_miner_mac is not None
+        return self.fast.other_miner_mac is not None
 
     async def async_refresh_after_write(
         self, *, settings_changed: bool = False
@@ -118,13 +123,40 @@ class WhatsminerFastCoordinator(DataUpdateCoordinator[FastData]):
             update_interval=timedelta(seconds=interval),
         )
         self.client = client
+        # Whether the miner answering is known to be the entry's: not after an
+        # outage, until its MAC is read again. Set by the slow poll at setup.
+        self.identity_confirmed = False
+        # The MAC of another miner found answering at the entry's address.
+        self.other_miner_mac: str | None = None
+
+    @callback
+    def async_set_identity(self, mac: str | None) -> bool:
+        """Take a MAC read from the miner at the address; return whether it is ours.
+
+        A missing MAC proves nothing either way: the miner is taken as ours.
+        """
+        if mac is not None and format_mac(mac) != self.config_entry.unique_id:
+            self.identity_confirmed = False
+            self.other_miner_mac = format_mac(mac)
+            return False
+        self.identity_confirmed = True
+        self.other_miner_mac = None
+        return True
 
     @override
     async def _async_update_data(self) -> FastData:
         try:
-            return await self.client.fetch_fast()
+            data = await self.client.fetch_fast()
+            if not self.identity_confirmed and self.other_miner_mac is None:
+                # First answer after an outage: whose figures are these? While
+                # another miner is known to answer, the slow poll (retried at
+                # every fast poll) reads the MAC anyway.
+                self.async_set_identity(await self.client.read_mac())
         except WhatsminerError as err:
+            self.identity_confirmed = False
+            self.other_miner_mac = None
             raise _update_failed(err, self.config_entry.data[CONF_HOST]) from err
+        return data
 
 
 class WhatsminerSlowCoordinator(DataUpdateCoordinator[SlowData]):
@@ -154,9 +186,6 @@ class WhatsminerSlowCoordinator(DataUpdateCoordinator[SlowData]):
         )
         self.client = client
         self.writable = False
-        # Set while another miner answers at the entry's address: commands carry
-        # no MAC, so one sent now would reach that miner.
-        self.other_miner_mac: str | None = None
         self._fast = fast
         self._last_attempt: datetime | None = None
         self._missed_while_offline = False
@@ -193,19 +222,27 @@ class WhatsminerSlowCoordinator(DataUpdateCoordinator[SlowData]):
             data = await self.client.fetch_slow()
         except WhatsminerError as err:
             raise _update_failed(err, host) from err
-        mac = data.identity.mac
-        if mac is not None and format_mac(mac) != self.config_entry.unique_id:
+        if not self._fast.async_set_identity(data.identity.mac):
             # After an address change another miner may answer here: its figures
-            # must not be shown as this miner's (a missing MAC proves nothing).
-            self.other_miner_mac = format_mac(mac)
+            # must not be shown as this miner's.
             raise UpdateFailed(
                 translation_domain=DOMAIN,
                 translation_key="unexpected_miner",
-                translation_placeholders={"host": host, "mac": format_mac(mac)},
+                translation_placeholders={
+                    "host": host,
+                    "mac": str(self.other_miner_mac),
+                },
             )
-        self.other_miner_mac = None
         await self._async_check_write_access(host)
         return data
+
+    @property
+    def other_miner_mac(self) -> str | None:
+        """The MAC of another miner answering at the entry's address, if one does.
+
+        Commands carry no MAC: one sent now would reach that miner.
+        """
+        return self._fast.other_miner_mac
 
     async def _async_check_write_access(self, host: str) -> None:
         """Verify the password, which needs the write API; track the outcome."""
