@@ -527,8 +527,10 @@ class HashwattEnergySensor(
 
     @override
     async def async_added_to_hass(self) -> None:
-        """Continue from the total last shown before the restart, or the crash."""
-        await super().async_added_to_hass()
+        """Continue from the total last shown before the restart, or the crash.
+
+        Known before any poll is followed: none may add to a total still to come.
+        """
         restored = None
         if (last := await self.async_get_last_sensor_data()) is not None and isinstance(
             last.native_value, int | float | Decimal
@@ -537,6 +539,7 @@ class HashwattEnergySensor(
         start = await async_starting_energy(self.hass, self.entity_id, restored)
         if start is not None:
             self._attr_native_value = start
+        await super().async_added_to_hass()
         self._sample()
 
     @callback
