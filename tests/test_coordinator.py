@@ -14,6 +14,7 @@ from homeassistant.core import (
     callback,
 )
 from homeassistant.helpers import entity_registry as er, issue_registry as ir
+from homeassistant.helpers.event import async_track_state_change_event
 from homeassistant.helpers.update_coordinator import UpdateFailed
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
@@ -333,6 +334,51 @@ async def test_another_miner_after_an_outage_is_never_shown(  # noqa: PLR0917  #
     await tick(hass, freezer)
     assert not runtime.another_miner_answers
     assert hass.states.get(FAST_ENTITY).state != STATE_UNAVAILABLE
+
+
+async def test_another_miner_between_two_polls_is_never_shown(
+    hass: HomeAssistant,
+    simulated_miner: SimulatedMiner,
+    init_integration: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """No poll failed, but the uptime does not follow the clock: whose figures now?
+
+    Another miner, booted a minute ago, took the address between two polls: its
+    MAC is read before any of its figures is published.
+    """
+    runtime = init_integration.runtime_data
+    written: list[str] = []
+
+    @callback
+    def async_record(event: Event[EventStateChangedData]) -> None:
+        if (state := event.data["new_state"]) is not None:
+            written.append(state.state)
+
+    async_track_state_change_event(hass, FAST_ENTITY, async_record)
+    commands(simulated_miner)
+    simulated_miner.state.mac = OTHER_MAC
+    simulated_miner.state.boot_time = simulated_miner.clock() - 60
+
+    await tick(hass, freezer)
+
+    assert runtime.another_miner_answers
+    assert ("get_miner_info", False) in commands(simulated_miner)
+    assert written
+    assert set(written) == {STATE_UNAVAILABLE}
+
+
+async def test_uptime_following_the_clock_reads_no_mac(
+    hass: HomeAssistant,
+    simulated_miner: SimulatedMiner,
+    init_integration: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """Polls of the same miner, uptime growing with the clock: no MAC read between."""
+    commands(simulated_miner)
+    for _ in range(5):
+        await tick(hass, freezer)
+    assert ("get_miner_info", False) not in commands(simulated_miner)
 
 
 async def test_refresh_after_write(

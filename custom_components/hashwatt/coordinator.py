@@ -13,7 +13,9 @@ once: it may have rebooted into other firmware or with new error codes.
 Figures are published only for a miner known to be the entry's (by its MAC): at
 setup the slow poll reads the MAC before anything is shown; after an outage the
 first fast poll that reaches a miner reads its MAC (one more request) before its
-figures are published, since another miner may answer at the address now.
+figures are published, since another miner may answer at the address now. So
+does a poll whose uptime does not follow the clock: a reboot no poll saw, or
+another miner that took the address between two polls.
 """
 
 from __future__ import annotations
@@ -50,6 +52,10 @@ from .const import (
 )
 
 type HashwattConfigEntry = ConfigEntry[MinerRuntimeData]
+
+# How far a miner's uptime may stray from the clock between two polls before the
+# MAC is read again (polls take seconds; uptime is counted in whole seconds).
+UPTIME_TOLERANCE = timedelta(minutes=1)
 
 
 @dataclass
@@ -128,6 +134,7 @@ class WhatsminerFastCoordinator(DataUpdateCoordinator[FastData]):
         self.identity_confirmed = False
         # The MAC of another miner found answering at the entry's address.
         self.other_miner_mac: str | None = None
+        self._last_uptime: tuple[datetime, int] | None = None
 
     @callback
     def async_set_identity(self, mac: str | None) -> bool:
@@ -147,6 +154,8 @@ class WhatsminerFastCoordinator(DataUpdateCoordinator[FastData]):
     async def _async_update_data(self) -> FastData:
         try:
             data = await self.client.fetch_fast()
+            if not self._uptime_follows_clock(data):
+                self.identity_confirmed = False
             if not self.identity_confirmed and self.other_miner_mac is None:
                 # First answer after an outage: whose figures are these? While
                 # another miner is known to answer, the slow poll (retried at
@@ -155,8 +164,20 @@ class WhatsminerFastCoordinator(DataUpdateCoordinator[FastData]):
         except WhatsminerError as err:
             self.identity_confirmed = False
             self.other_miner_mac = None
+            self._last_uptime = None
             raise _update_failed(err, self.config_entry.data[CONF_HOST]) from err
         return data
+
+    def _uptime_follows_clock(self, data: FastData) -> bool:
+        """Whether the uptime grew as much as the time since the last poll."""
+        uptime = data.summary.system_uptime
+        now = dt_util.utcnow()
+        last = self._last_uptime
+        self._last_uptime = None if uptime is None else (now, uptime)
+        if uptime is None or last is None:
+            return True
+        expected = last[1] + (now - last[0]).total_seconds()
+        return abs(uptime - expected) <= UPTIME_TOLERANCE.total_seconds()
 
 
 class WhatsminerSlowCoordinator(DataUpdateCoordinator[SlowData]):
