@@ -5,21 +5,30 @@ import logging
 import pytest
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.config_entries import SOURCE_REAUTH
-from homeassistant.const import STATE_UNAVAILABLE
-from homeassistant.core import HomeAssistant
-from homeassistant.helpers import issue_registry as ir
+from homeassistant.const import EVENT_STATE_CHANGED, STATE_UNAVAILABLE
+from homeassistant.core import (
+    Event,
+    EventStateChangedData,
+    HomeAssistant,
+    State,
+    callback,
+)
+from homeassistant.helpers import entity_registry as er, issue_registry as ir
+from homeassistant.helpers.event import async_track_state_change_event
 from homeassistant.helpers.update_coordinator import UpdateFailed
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.hashwatt.const import DOMAIN, SLOW_SCAN_INTERVAL
 from custom_components.hashwatt.coordinator import write_disabled_issue_id
 from simulator.whatsminer import Fault, SimulatedMiner
+from simulator.whatsminer.hardware import MODELS
 
 from .conftest import tick
 
 FAST_ENTITY = "sensor.miner_1_hashrate"
 SLOW_ENTITY = "sensor.miner_1_firmware"
 SLOW_SECONDS = SLOW_SCAN_INTERVAL.total_seconds()
+OTHER_MAC = "C6:07:20:00:00:42"
 
 
 def commands(miner: SimulatedMiner) -> list[tuple[str | None, bool]]:
@@ -256,6 +265,120 @@ async def test_another_miner_at_the_address(
         "mac": "c6:07:20:00:00:42",
     }
     assert hass.states.get(FAST_ENTITY).state == STATE_UNAVAILABLE
+
+
+@pytest.mark.parametrize(
+    ("miner_api", "recovery_requests"),
+    # What the first poll that reaches the miner costs: finding the API again
+    # (1), the fast poll (2), the one MAC read (1), then the slow poll that
+    # follows an outage, which checks no password of another miner (v2: 5, v3: 4).
+    [("v2", 1 + 2 + 1 + 5), ("v3", 1 + 2 + 1 + 4)],
+)
+async def test_another_miner_after_an_outage_is_never_shown(  # noqa: PLR0917  # fixtures and parameters
+    hass: HomeAssistant,
+    simulated_miner: SimulatedMiner,
+    init_integration: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+    entity_registry: er.EntityRegistry,
+    recovery_requests: int,
+) -> None:
+    """Another miner answering after an outage: no state of its figures, ever.
+
+    Every state written is checked, not only the last: a figure shown for a
+    moment is recorded, and automations may act on it.
+    """
+    runtime = init_integration.runtime_data
+    ours = {
+        entry.entity_id
+        for entry in er.async_entries_for_config_entry(
+            entity_registry, init_integration.entry_id
+        )
+    }
+    written: list[State] = []
+
+    @callback
+    def async_record(event: Event[EventStateChangedData]) -> None:
+        if (state := event.data["new_state"]) is not None:
+            written.append(state)
+
+    hass.bus.async_listen(EVENT_STATE_CHANGED, async_record)
+    await simulated_miner.reboot_now(downtime=60)
+    await tick(hass, freezer)
+    assert hass.states.get(FAST_ENTITY).state == STATE_UNAVAILABLE
+    # The address now leads to another miner, with other figures.
+    own_mac = simulated_miner.state.mac
+    simulated_miner.state.mac = OTHER_MAC
+    own_model = simulated_miner.state.model
+    simulated_miner.state.model = MODELS["M60"]
+    commands(simulated_miner)
+    await tick(hass, freezer)  # a minute after the reboot: it answers
+    assert runtime.fast.last_update_success
+    assert runtime.another_miner_answers
+    recovery = [command for command, _ in commands(simulated_miner)]
+    for _ in range(4):
+        await tick(hass, freezer)
+
+    shown = [
+        state
+        for state in written
+        if state.entity_id in ours and state.state != STATE_UNAVAILABLE
+    ]
+    assert written
+    assert shown == []
+    assert len(recovery) == recovery_requests
+
+    # Its own miner is back after another outage: current at once.
+    simulated_miner.state.mac, simulated_miner.state.model = own_mac, own_model
+    await simulated_miner.reboot_now(downtime=20)
+    await tick(hass, freezer)
+    await tick(hass, freezer)
+    assert not runtime.another_miner_answers
+    assert hass.states.get(FAST_ENTITY).state != STATE_UNAVAILABLE
+
+
+async def test_another_miner_between_two_polls_is_never_shown(
+    hass: HomeAssistant,
+    simulated_miner: SimulatedMiner,
+    init_integration: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """No poll failed, but the uptime does not follow the clock: whose figures now?
+
+    Another miner, booted a minute ago, took the address between two polls: its
+    MAC is read before any of its figures is published.
+    """
+    runtime = init_integration.runtime_data
+    written: list[str] = []
+
+    @callback
+    def async_record(event: Event[EventStateChangedData]) -> None:
+        if (state := event.data["new_state"]) is not None:
+            written.append(state.state)
+
+    async_track_state_change_event(hass, FAST_ENTITY, async_record)
+    commands(simulated_miner)
+    simulated_miner.state.mac = OTHER_MAC
+    simulated_miner.state.boot_time = simulated_miner.clock() - 60
+
+    await tick(hass, freezer)
+
+    assert runtime.another_miner_answers
+    assert ("get_miner_info", False) in commands(simulated_miner)
+    assert written
+    assert set(written) == {STATE_UNAVAILABLE}
+
+
+async def test_uptime_following_the_clock_reads_no_mac(
+    hass: HomeAssistant,
+    simulated_miner: SimulatedMiner,
+    init_integration: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """Polls of the same miner, uptime growing with the clock: no MAC read between."""
+    commands(simulated_miner)
+    for _ in range(5):
+        await tick(hass, freezer)
+    assert ("get_miner_info", False) not in commands(simulated_miner)
 
 
 async def test_refresh_after_write(

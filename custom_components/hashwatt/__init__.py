@@ -92,8 +92,10 @@ async def _async_setup_miner(hass: HomeAssistant, entry: HashwattConfigEntry) ->
     )
     fast = WhatsminerFastCoordinator(hass, entry, client)
     slow = WhatsminerSlowCoordinator(hass, entry, client, fast)
-    await fast.async_config_entry_first_refresh()
+    # The slow poll first: it reads the MAC, so no figure of another miner that
+    # answers at the address is ever taken as this one's.
     await slow.async_config_entry_first_refresh()
+    await fast.async_config_entry_first_refresh()
     entry.runtime_data = MinerRuntimeData(client=client, fast=fast, slow=slow)
     entry.async_on_unload(fast.async_add_listener(slow.async_fast_updated))
 

@@ -9,6 +9,13 @@ The slow poll runs right after a fast poll that reached the miner, once it is du
 So an outage is noticed and logged by the fast poll alone (one line when the miner
 goes away, one when it is back), and a miner that comes back is read in full at
 once: it may have rebooted into other firmware or with new error codes.
+
+Figures are published only for a miner known to be the entry's (by its MAC): at
+setup the slow poll reads the MAC before anything is shown; after an outage the
+first fast poll that reaches a miner reads its MAC (one more request) before its
+figures are published, since another miner may answer at the address now. So
+does a poll whose uptime does not follow the clock: a reboot no poll saw, or
+another miner that took the address between two polls.
 """
 
 from __future__ import annotations
@@ -46,6 +53,10 @@ from .const import (
 
 type HashwattConfigEntry = ConfigEntry[MinerRuntimeData]
 
+# How far a miner's uptime may stray from the clock between two polls before the
+# MAC is read again (polls take seconds; uptime is counted in whole seconds).
+UPTIME_TOLERANCE = timedelta(minutes=1)
+
 
 @dataclass
 class MinerRuntimeData:
@@ -62,13 +73,13 @@ class MinerRuntimeData:
 
     @property
     def another_miner_answers(self) -> bool:
-        """Whether the last slow poll found another miner at the entry's address.
+        """Whether the last MAC read found another miner at the entry's address.
 
         The fast poll's figures are then that miner's: nothing may take them as
-        this one's (energy, efficiency, hashboards), until a slow poll finds this
-        miner again.
+        this one's (energy, efficiency, hashboards), until this miner is found
+        again.
         """
-        return self.slow.other_miner_mac is not None
+        return self.fast.other_miner_mac is not None
 
     async def async_refresh_after_write(
         self, *, settings_changed: bool = False
@@ -118,13 +129,55 @@ class WhatsminerFastCoordinator(DataUpdateCoordinator[FastData]):
             update_interval=timedelta(seconds=interval),
         )
         self.client = client
+        # Whether the miner answering is known to be the entry's: not after an
+        # outage, until its MAC is read again. Set by the slow poll at setup.
+        self.identity_confirmed = False
+        # The MAC of another miner found answering at the entry's address.
+        self.other_miner_mac: str | None = None
+        self._last_uptime: tuple[datetime, int] | None = None
+
+    @callback
+    def async_set_identity(self, mac: str | None) -> bool:
+        """Take a MAC read from the miner at the address; return whether it is ours.
+
+        A missing MAC proves nothing either way: the miner is taken as ours.
+        """
+        if mac is not None and format_mac(mac) != self.config_entry.unique_id:
+            self.identity_confirmed = False
+            self.other_miner_mac = format_mac(mac)
+            return False
+        self.identity_confirmed = True
+        self.other_miner_mac = None
+        return True
 
     @override
     async def _async_update_data(self) -> FastData:
         try:
-            return await self.client.fetch_fast()
+            data = await self.client.fetch_fast()
+            if not self._uptime_follows_clock(data):
+                self.identity_confirmed = False
+            if not self.identity_confirmed and self.other_miner_mac is None:
+                # First answer after an outage: whose figures are these? While
+                # another miner is known to answer, the slow poll (retried at
+                # every fast poll) reads the MAC anyway.
+                self.async_set_identity(await self.client.read_mac())
         except WhatsminerError as err:
+            self.identity_confirmed = False
+            self.other_miner_mac = None
+            self._last_uptime = None
             raise _update_failed(err, self.config_entry.data[CONF_HOST]) from err
+        return data
+
+    def _uptime_follows_clock(self, data: FastData) -> bool:
+        """Whether the uptime grew as much as the time since the last poll."""
+        uptime = data.summary.system_uptime
+        now = dt_util.utcnow()
+        last = self._last_uptime
+        self._last_uptime = None if uptime is None else (now, uptime)
+        if uptime is None or last is None:
+            return True
+        expected = last[1] + (now - last[0]).total_seconds()
+        return abs(uptime - expected) <= UPTIME_TOLERANCE.total_seconds()
 
 
 class WhatsminerSlowCoordinator(DataUpdateCoordinator[SlowData]):
@@ -154,9 +207,6 @@ class WhatsminerSlowCoordinator(DataUpdateCoordinator[SlowData]):
         )
         self.client = client
         self.writable = False
-        # Set while another miner answers at the entry's address: commands carry
-        # no MAC, so one sent now would reach that miner.
-        self.other_miner_mac: str | None = None
         self._fast = fast
         self._last_attempt: datetime | None = None
         self._missed_while_offline = False
@@ -193,19 +243,27 @@ class WhatsminerSlowCoordinator(DataUpdateCoordinator[SlowData]):
             data = await self.client.fetch_slow()
         except WhatsminerError as err:
             raise _update_failed(err, host) from err
-        mac = data.identity.mac
-        if mac is not None and format_mac(mac) != self.config_entry.unique_id:
+        if not self._fast.async_set_identity(data.identity.mac):
             # After an address change another miner may answer here: its figures
-            # must not be shown as this miner's (a missing MAC proves nothing).
-            self.other_miner_mac = format_mac(mac)
+            # must not be shown as this miner's.
             raise UpdateFailed(
                 translation_domain=DOMAIN,
                 translation_key="unexpected_miner",
-                translation_placeholders={"host": host, "mac": format_mac(mac)},
+                translation_placeholders={
+                    "host": host,
+                    "mac": str(self.other_miner_mac),
+                },
             )
-        self.other_miner_mac = None
         await self._async_check_write_access(host)
         return data
+
+    @property
+    def other_miner_mac(self) -> str | None:
+        """The MAC of another miner answering at the entry's address, if one does.
+
+        Commands carry no MAC: one sent now would reach that miner.
+        """
+        return self._fast.other_miner_mac
 
     async def _async_check_write_access(self, host: str) -> None:
         """Verify the password, which needs the write API; track the outcome."""

@@ -96,7 +96,10 @@ class HashwattMinerEntity[
     def available(self) -> bool:
         """Whether the entity's state can be trusted now."""
         if not (
-            self.miner.fast.last_update_success and self.miner.slow.last_update_success
+            self.miner.fast.last_update_success
+            and self.miner.slow.last_update_success
+            # Found by the fast poll's MAC read, before the slow poll fails too.
+            and not self.miner.another_miner_answers
         ):
             return False
         return self.miner.writable or not self._requires_write_access

@@ -69,6 +69,7 @@ from .pool_coordinator import (
     WhitePoolData,
     WhitePoolRuntimeData,
 )
+from .totals import async_starting_energy
 
 # Read-only platform: the coordinators do the polling.
 PARALLEL_UPDATES = 0
@@ -556,12 +557,19 @@ class HashwattEnergySensor(
 
     @override
     async def async_added_to_hass(self) -> None:
-        """Continue from the total saved before the restart."""
-        await super().async_added_to_hass()
+        """Continue from the total last shown before the restart, or the crash.
+
+        Known before any poll is followed: none may add to a total still to come.
+        """
+        restored = None
         if (last := await self.async_get_last_sensor_data()) is not None and isinstance(
             last.native_value, int | float | Decimal
         ):
-            self._attr_native_value = float(last.native_value)
+            restored = float(last.native_value)
+        start = await async_starting_energy(self.hass, self.entity_id, restored)
+        if start is not None:
+            self._attr_native_value = start
+        await super().async_added_to_hass()
         self._sample()
 
     @callback
@@ -587,7 +595,9 @@ class HashwattEnergySensor(
         if elapsed > interval * MAX_POLLS_BETWEEN_SAMPLES:
             return
         watt_hours = (previous[1] + power) / 2 * elapsed.total_seconds() / 3600
-        self._attr_native_value += watt_hours / 1000
+        # A total never runs backwards: statistics would read a meter reset.
+        if watt_hours > 0:
+            self._attr_native_value += watt_hours / 1000
 
     @callback
     @override

@@ -18,6 +18,9 @@ from pathlib import Path
 from typing import Any, Final
 
 REPORT_ENV: Final = "HASHWATT_RELIABILITY_REPORT"
+# scripts/soak writes its own section between these; regenerating keeps it.
+SOAK_START: Final = "<!-- soak:start -->"
+SOAK_END: Final = "<!-- soak:end -->"
 
 MINER: Final = "miner"
 POOL: Final = "pool"
@@ -293,8 +296,20 @@ def main(argv: Sequence[str]) -> int:
         sys.stderr.write("usage: python -m tests.faults.report REPORT.json OUT.md\n")
         return 2
     data = json.loads(Path(argv[1]).read_text())
-    Path(argv[2]).write_text(render(data))
+    out = Path(argv[2])
+    out.write_text(render(data) + _soak_section(out))
     return 0
+
+
+def _soak_section(path: Path) -> str:
+    """The section scripts/soak wrote into the document, kept as it is."""
+    if not path.exists():
+        return ""
+    text = path.read_text()
+    start, end = text.find(SOAK_START), text.find(SOAK_END)
+    if start < 0 or end < start:
+        return ""
+    return "\n" + text[start : end + len(SOAK_END)] + "\n"
 
 
 if __name__ == "__main__":

@@ -33,6 +33,9 @@ class WhatsminerBackend(Protocol):
     async def identify(self) -> MinerIdentity:
         """Read who the miner is, without authentication."""
 
+    async def read_mac(self) -> str | None:
+        """Read the miner's MAC alone, in one request, without authentication."""
+
     async def fetch_fast(self) -> FastData:
         """Read the fast-changing figures in as few connections as the API allows."""
 

@@ -239,6 +239,10 @@ class Whatsminer:
         """Read who the miner is (no password needed)."""
         return await self._read(lambda backend: backend.identify())
 
+    async def read_mac(self) -> str | None:
+        """Read the MAC alone (one request, no password): who answers at the address."""
+        return await self._read(lambda backend: backend.read_mac())
+
     async def fetch_fast(self) -> FastData:
         """Read hashrate, power, temperatures, fans and mining state."""
         return await self._read(lambda backend: backend.fetch_fast())

@@ -397,6 +397,11 @@ class WhatsminerV2:
             api=ApiVersion.V2,
         )
 
+    async def read_mac(self) -> str | None:
+        """Read the MAC (1 connection, no password)."""
+        reply = await self._read("get_miner_info", info=MINER_INFO_FIELDS)
+        return parse_miner_info(reply).mac
+
     async def fetch_fast(self) -> FastData:
         """Read summary, boards and mining state (2 connections)."""
         joined, status_reply = await _concurrently(

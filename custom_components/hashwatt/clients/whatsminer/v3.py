@@ -314,6 +314,10 @@ class WhatsminerV3:
         self._learn_cooling(device)
         return parse_identity(device)
 
+    async def read_mac(self) -> str | None:
+        """Read the MAC (``get.device.info``: one request, no password)."""
+        return (await self.identify()).mac
+
     async def fetch_fast(self) -> FastData:
         """Read hashrate, power, temperatures, fans, boards and mining state."""
         try:
