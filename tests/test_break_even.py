@@ -577,7 +577,11 @@ async def test_the_steady_reading_survives_a_restart(
         state.state.entity_id: state.extra_data
         for state in restore_state.async_get(hass).async_get_stored_states()
     }
-    assert stored[entity_id].as_dict() == {"hashrate": 118.2, "efficiency": 30.5}
+    assert stored[entity_id].as_dict() == {
+        "hashrate": 118.2,
+        "efficiency": 30.5,
+        "pool_host": "pool.whitebit.com",
+    }
 
 
 async def test_nothing_to_restore_and_the_miner_off(

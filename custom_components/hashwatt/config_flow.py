@@ -48,7 +48,11 @@ from .clients.whatsminer.errors import (
     WhatsminerWriteDisabledError,
 )
 from .clients.whatsminer.models import ApiVersion, MinerIdentity
-from .config_flow_pools import PoolConfigFlow, WhitePoolOptionsFlow
+from .config_flow_pools import (
+    BitcoinNetworkOptionsFlow,
+    PoolConfigFlow,
+    WhitePoolOptionsFlow,
+)
 from .const import (
     CONF_API,
     CONF_ENTRY_TYPE,
@@ -59,6 +63,7 @@ from .const import (
     DEFAULT_V2_PORT,
     DEFAULT_V3_PORT,
     DOMAIN,
+    ENTRY_TYPE_BITCOIN_NETWORK,
     ENTRY_TYPE_WHATSMINER,
     ENTRY_TYPE_WHITEPOOL,
     FACTORY_HOSTNAME,
@@ -261,6 +266,8 @@ class HashwattConfigFlow(PoolConfigFlow, domain=DOMAIN):
         """Return the options flow: a miner's scan interval, a WhitePool's currency."""
         if config_entry.data.get(CONF_ENTRY_TYPE) == ENTRY_TYPE_WHITEPOOL:
             return WhitePoolOptionsFlow()
+        if config_entry.data.get(CONF_ENTRY_TYPE) == ENTRY_TYPE_BITCOIN_NETWORK:
+            return BitcoinNetworkOptionsFlow()
         return HashwattOptionsFlow()
 
     @classmethod
@@ -269,7 +276,11 @@ class HashwattConfigFlow(PoolConfigFlow, domain=DOMAIN):
     def async_supports_options_flow(cls, config_entry: ConfigEntry) -> bool:
         """Miners and WhitePool entries have options; pools poll at a fixed interval."""
         entry_type: str | None = config_entry.data.get(CONF_ENTRY_TYPE)
-        return entry_type in (ENTRY_TYPE_WHATSMINER, ENTRY_TYPE_WHITEPOOL)
+        return entry_type in (
+            ENTRY_TYPE_WHATSMINER,
+            ENTRY_TYPE_WHITEPOOL,
+            ENTRY_TYPE_BITCOIN_NETWORK,
+        )
 
     @override
     async def async_step_user(
@@ -278,7 +289,13 @@ class HashwattConfigFlow(PoolConfigFlow, domain=DOMAIN):
         """Ask what to add."""
         return self.async_show_menu(
             step_id="user",
-            menu_options=["whatsminer", "scan", "whitepool", "webminepool"],
+            menu_options=[
+                "whatsminer",
+                "scan",
+                "whitepool",
+                "webminepool",
+                "bitcoin_network",
+            ],
         )
 
     # One miner, by address.
