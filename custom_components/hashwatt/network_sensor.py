@@ -33,8 +33,8 @@ EXAHASH_PER_SECOND: Final = "EH/s"
 HASHES_PER_EXAHASH: Final = Decimal(10**18)
 # The unit of hashprice: what a TH/s earns in a day (as the FPPS rate's sensor says).
 PER_TERAHASH_DAY: Final = "(TH/s)/d"
-# Hashprice is some 10⁻⁷ BTC: shown in plain digits to the satoshi's thousandth.
-BTC_PLACES: Final = Decimal("1e-11")
+# Hashprice is some 10⁻⁷ BTC (tens of satoshi): plain digits, eight significant.
+BTC_PLACES: Final = Decimal("1e-15")
 
 
 def _plain(value: Decimal | None, places: Decimal) -> str | None:
