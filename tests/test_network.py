@@ -350,3 +350,47 @@ async def test_diagnostics(
     assert float(data["revenue"]) == pytest.approx(
         float(mempool_mock.expected_hashprice()) * 0.975, rel=1e-6
     )
+
+
+async def test_the_price_comes_back(
+    hass: HomeAssistant,
+    mempool_mock: MempoolServer,
+    freezer: FrozenDateTimeFactory,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A price read that failed is tried again at the next poll, and logged when back."""
+    mempool_mock.inject(PRICES_PATH, Fault.GARBAGE, 1)
+    await set_up(hass, mempool_mock)
+    assert state_of(hass, "btc_price") == STATE_UNAVAILABLE
+    await poll(hass, freezer)
+    assert Decimal(state_of(hass, "btc_price")) == mempool_mock.network.prices["EUR"]
+    assert "the BTC price is back" in caplog.text
+
+
+async def test_a_rate_limited_price_read_waits_too(
+    hass: HomeAssistant, mempool_mock: MempoolServer, freezer: FrozenDateTimeFactory
+) -> None:
+    """429 on the price: like any request, nothing more until Retry-After passes."""
+    await set_up(hass, mempool_mock)
+    mempool_mock.retry_after = 300
+    mempool_mock.inject(PRICES_PATH, Fault.RATE_LIMIT, 1)
+    polls = int(BITCOIN_PRICE_INTERVAL / BITCOIN_NETWORK_SCAN_INTERVAL)
+    for _ in range(polls):
+        await poll(hass, freezer)
+    mempool_mock.requests.clear()
+    await poll(hass, freezer)  # 3 minutes after the 429: still waiting
+    assert mempool_mock.requests == []
+    assert state_of(hass, "hashprice_btc") != STATE_UNAVAILABLE
+    await poll(hass, freezer)
+    assert mempool_mock.requests == [TIP, PRICES_PATH]
+
+
+async def test_another_api_error(
+    hass: HomeAssistant, mempool_mock: MempoolServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    """An API that answers 404 for the mining figures (no block index)."""
+    entry = network_entry(mempool_mock.url.removesuffix("/api") + "/nothing")
+    entry.add_to_hass(hass)
+    await hass.config_entries.async_setup(entry.entry_id)
+    assert entry.state is ConfigEntryState.SETUP_RETRY
+    assert "does not serve the mining figures" in caplog.text

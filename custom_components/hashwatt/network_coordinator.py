@@ -9,7 +9,8 @@ updates it hourly). So a poll while nothing changed costs one small request.
 The public instance limits requests per address (HTTP 429, Retry-After). The client
 retries a short Retry-After itself; a longer one is honoured here: no request is sent
 before it passes, and the figures already read stay (they are per block and carry
-their block height) for at most ``MAX_FIGURES_AGE``; after that, or on any other
+their block height) for at most ``MAX_FIGURES_AGE`` after they were last known
+current; after that, or on any other
 failure, the entities are unavailable.
 """
 
@@ -82,7 +83,8 @@ class BitcoinNetworkData:
     """What one poll knows: the figures at the tip, and the BTC price."""
 
     figures: NetworkFigures
-    read_at: datetime  # when the figures were read (at the block they are of)
+    # When the figures were last known current: read, or the tip found unchanged.
+    confirmed_at: datetime
     btc_price: Decimal | None  # None while mempool has no price in ``currency``
     currency: str
     pool_fee: Decimal  # percent, taken off the hashprice for the break-even price
@@ -182,7 +184,7 @@ class BitcoinNetworkCoordinator(DataUpdateCoordinator[BitcoinNetworkData]):
         self, now: datetime, err: MempoolRateLimitError | None
     ) -> BitcoinNetworkData:
         """The figures read last, while they are recent enough; else fail."""
-        if self.data is not None and now - self.data.read_at <= MAX_FIGURES_AGE:
+        if self.data is not None and now - self.data.confirmed_at <= MAX_FIGURES_AGE:
             return self.data
         raise _update_failed(
             err or MempoolRateLimitError("waiting for Retry-After to pass")
@@ -192,15 +194,14 @@ class BitcoinNetworkCoordinator(DataUpdateCoordinator[BitcoinNetworkData]):
         tip = await self.client.tip_height()
         previous = self.data
         if previous is not None and previous.figures.tip_height == tip:
-            figures, read_at = previous.figures, previous.read_at
+            figures = previous.figures
         else:
             figures = await self.client.network_figures(tip_height=tip)
-            read_at = now
         currency = self.currency
         price = await self._async_price(now, currency)
         return BitcoinNetworkData(
             figures=figures,
-            read_at=read_at,
+            confirmed_at=now,
             btc_price=price,
             currency=currency,
             pool_fee=self.pool_fee,

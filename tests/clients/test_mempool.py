@@ -32,6 +32,7 @@ from custom_components.hashwatt.clients.mempool import (
     normalize_base_url,
 )
 from custom_components.hashwatt.clients.mempool.client import (
+    _error_from,
     parse_difficulty_adjustment,
     parse_hashrate,
     parse_prices,
@@ -455,3 +456,19 @@ def test_simulator_fault_parsing() -> None:
         parse_fault("boom")
     with pytest.raises(argparse.ArgumentTypeError):
         parse_fault("timeout:x")
+
+
+def test_hashprice_needs_a_positive_difficulty() -> None:
+    """Difficulty 0 would be infinite blocks: refused."""
+    with pytest.raises(ValueError, match="difficulty"):
+        blocks_per_terahash_day(Decimal(0))
+
+
+@pytest.mark.parametrize(
+    ("header", "seconds"), [("30", 30.0), ("soon", None), ("-5", None), (None, None)]
+)
+def test_retry_after_header(header: str | None, seconds: float | None) -> None:
+    """Retry-After in seconds is kept; an HTTP date or nonsense is not guessed at."""
+    error = _error_from("/v1/prices", 429, "Too Many Requests", header)
+    assert isinstance(error, MempoolRateLimitError)
+    assert error.retry_after == seconds
