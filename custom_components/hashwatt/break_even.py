@@ -25,9 +25,10 @@ break-even price is unavailable (and a warning is logged) rather than wrong.
 each miner's price goes by, in this order:
 
 1. the FPPS rate of the WhitePool entry one of whose accounts lists the stratum host
-   the miner mines on (its active pool's host), net of that pool's fee, with that
-   entry's BTC price and currency (an option of the entry); of several such entries,
-   the one added first;
+   the miner mines on (its active pool's host; while it is off, the pool it last
+   mined on, or its first pool), net of that pool's fee, with that entry's BTC price
+   and currency (an option of the entry), once a reward confirms the rate's unit (see
+   above); of several such entries, the one added first;
 2. else the network's hashprice of the first loaded Bitcoin-network entry (what an
    FPPS pool pays, from the difficulty and the last 144 blocks' rewards, see
    ``clients/mempool/hashprice.py``), less that entry's pool-fee option (2 % by
@@ -86,7 +87,6 @@ from homeassistant.util import dt as dt_util
 from homeassistant.util.hass_dict import HassKey
 
 from .clients.mining_economics import (
-    KWH_PER_WATT_DAY,
     SECONDS_PER_DAY,
     break_even_price,
     fleet_break_even_price,
@@ -114,8 +114,6 @@ from .pool_coordinator import (
     WhitePoolRuntimeData,
     reward_period,
 )
-
-__all__ = ["KWH_PER_WATT_DAY", "break_even_price"]
 
 # How far a reward's total may be from its rate × hashrate × period for the rate's
 # unit to count as confirmed (see the module docstring).

@@ -10,8 +10,7 @@ The public instance limits requests per address (HTTP 429, Retry-After). The cli
 retries a short Retry-After itself; a longer one is honoured here: no request is sent
 before it passes, and the figures already read stay (they are per block and carry
 their block height) for at most ``MAX_FIGURES_AGE`` after they were last known
-current; after that, or on any other
-failure, the entities are unavailable.
+current; after that, or on any other failure, the entities are unavailable.
 """
 
 from __future__ import annotations
