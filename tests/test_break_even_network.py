@@ -10,11 +10,14 @@ import pytest
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.config_entries import SIGNAL_CONFIG_ENTRY_CHANGED
 from homeassistant.const import STATE_UNAVAILABLE, Platform
-from homeassistant.core import HomeAssistant
+from homeassistant.core import HomeAssistant, State
 from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.device_registry import format_mac
 from homeassistant.helpers.dispatcher import DATA_DISPATCHER
-from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.common import (
+    MockConfigEntry,
+    mock_restore_cache_with_extra_data,
+)
 
 from custom_components.hashwatt.break_even import DATA_BREAK_EVEN
 from custom_components.hashwatt.const import CONF_POOL_FEE, DOMAIN
@@ -219,3 +222,45 @@ async def test_the_shared_listener_goes_with_the_last_entry(
     assert await hass.config_entries.async_setup(network.entry_id)
     await hass.async_block_till_done()
     assert len(hass.data[DATA_DISPATCHER][signal]) == listeners_before + 1
+
+
+@pytest.mark.usefixtures("whitepool_mock")
+async def test_the_pool_mined_on_survives_a_restart(
+    hass: HomeAssistant,
+    mempool_mock: MempoolServer,
+    simulated_miner: SimulatedMiner,
+    mock_config_entry: MockConfigEntry,
+) -> None:
+    """Found off, its pools not readable: it goes by the pool saved before the restart."""
+    simulated_miner.set_mining(simulated_miner.clock(), mining=False)
+    simulated_miner.state.pools = []
+    mock_config_entry.add_to_hass(hass)
+    entity_id = (
+        er.async_get(hass)
+        .async_get_or_create(
+            Platform.SENSOR,
+            DOMAIN,
+            f"{format_mac(simulated_miner.state.mac)}_break_even_price",
+            suggested_object_id="miner_1_break_even",
+            config_entry=mock_config_entry,
+        )
+        .entity_id
+    )
+    mock_restore_cache_with_extra_data(
+        hass,
+        [
+            (
+                State(entity_id, "0.0712"),
+                {
+                    "hashrate": 118.2,
+                    "efficiency": 30.5,
+                    "pool_host": "pool.whitebit.com",
+                },
+            )
+        ],
+    )
+    await set_up(hass, network_entry(mempool_mock.url))
+    await set_up(hass, whitepool_entry())
+    state = hass.states.get(entity_id)
+    assert state is not None
+    assert state.attributes["source"] == "pool_rate"
