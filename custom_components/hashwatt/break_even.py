@@ -265,18 +265,6 @@ def steady_reading(data: FastData) -> SteadyReading | None:
     return SteadyReading(hashrate=hashrate, efficiency=efficiency)
 
 
-def fleet_efficiency(readings: Iterable[SteadyReading]) -> float | None:
-    """Return the hashrate-weighted efficiency of several miners (None for none)."""
-    readings = tuple(readings)
-    total_hashrate = sum(reading.hashrate for reading in readings)
-    if total_hashrate <= 0:
-        return None
-    return (
-        sum(reading.hashrate * reading.efficiency for reading in readings)
-        / total_hashrate
-    )
-
-
 # --- Following miners and pools ----------------------------------------------------------
 
 
@@ -551,11 +539,6 @@ def async_pool_rate(
     elif rate is not None:
         unconfirmed.discard(entry_id)
     return rate
-
-
-def newest_rate(rates: Iterable[PoolRate]) -> PoolRate | None:
-    """Return the rate from the newest reward; of equally new ones, the first."""
-    return max(rates, key=lambda rate: rate.date, default=None)
 
 
 @callback
