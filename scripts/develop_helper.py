@@ -52,6 +52,7 @@ from homeassistant.const import (
     CONF_HOST,
     CONF_PASSWORD,
     CONF_SCAN_INTERVAL,
+    CONF_URL,
 )
 from homeassistant.helpers.device_registry import format_mac
 from homeassistant.util.package import is_installed
@@ -385,6 +386,31 @@ def pool_entries(description: dict[str, Any]) -> list[WantedEntry]:
     ]
 
 
+def network_entries(description: dict[str, Any]) -> list[WantedEntry]:
+    """The Bitcoin-network entry, pointed at the demo's mempool.space mock."""
+    # The network entry is younger still: a tree without it gets none.
+    try:
+        from custom_components.hashwatt.config_flow_pools import (  # noqa: PLC0415
+            network_title,
+            network_unique_id,
+        )
+        from custom_components.hashwatt.const import (  # noqa: PLC0415
+            ENTRY_TYPE_BITCOIN_NETWORK,
+        )
+    except ImportError:
+        return []
+    if "mempool" not in description:
+        return []
+    url = description["mempool"]["url"]
+    return [
+        WantedEntry(
+            unique_id=network_unique_id(url),
+            title=network_title(url),
+            data={CONF_ENTRY_TYPE: ENTRY_TYPE_BITCOIN_NETWORK, CONF_URL: url},
+        )
+    ]
+
+
 def _new_entry(wanted: WantedEntry) -> dict[str, Any]:
     # Home Assistant's own class writes the entry, so its fields match this version.
     entry = config_entries.ConfigEntry(
@@ -711,7 +737,11 @@ def main() -> int:
     config: Path = args.config.resolve()
     storage = config / ".storage"
     write_files(config, description)
-    wanted = miner_entries(description) + pool_entries(description)
+    wanted = (
+        miner_entries(description)
+        + pool_entries(description)
+        + network_entries(description)
+    )
     for change in update_entries(storage, wanted):
         say(f"Hashwatt entry {change}")
     listen_locally(storage)

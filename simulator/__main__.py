@@ -1,6 +1,6 @@
 """Run simulated miners or mock pool servers until interrupted.
 
-python -m simulator miners|whitepool|webminepool --help
+python -m simulator miners|whitepool|webminepool|mempool --help
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ _SERVERS = {
     ),
     "whitepool": ("simulator.whitepool", "a mock WhiteBIT mining-pool API"),
     "webminepool": ("simulator.webminepool", "a mock WebMinePool HTTP API"),
+    "mempool": ("simulator.mempool", "a mock mempool.space API (Bitcoin network)"),
     "demo": (
         "simulator.demo",
         "the scripts/develop demo: a mixed fleet and both pool mocks",

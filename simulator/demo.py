@@ -5,8 +5,8 @@ python -m simulator demo --describe   # print what it serves, as JSON, and exit
 
 By default: four miners on 127.0.10.1-4 (API v2 and v3 alternating, four models, named
 miner-01 to miner-04, factory passwords), the WhitePool mock on 127.0.0.1:8180 with the
-account ``hashwatt_demo`` whose workers are these miners, and the WebMinePool mock on
-127.0.0.1:8181. All of it runs on the real clock: the pool's rewards grow day by day, and
+account ``hashwatt_demo`` whose workers are these miners, the WebMinePool mock on
+127.0.0.1:8181, and the mempool.space mock (the Bitcoin network) on 127.0.0.1:8182. All of it runs on the real clock: the pool's rewards grow day by day, and
 whatever happens to a miner (mining switched off from Home Assistant, a reboot) shows in
 its pool worker within seconds, as it would on the real pool.
 """
@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Final
 
+from .mempool import MempoolServer
 from .webminepool import WebMinePoolServer
 from .whatsminer import MinerFleet, SimulatedMiner
 from .whatsminer.miner import FACTORY_PASSWORD, V3_ACCOUNTS
@@ -34,6 +35,7 @@ DEFAULT_FIRST_IP: Final = "127.0.10.1"
 DEFAULT_POOL_HOST: Final = "127.0.0.1"
 DEFAULT_WHITEPOOL_PORT: Final = 8180
 DEFAULT_WEBMINEPOOL_PORT: Final = 8181
+DEFAULT_MEMPOOL_PORT: Final = 8182
 # Fixes the fleet's MACs and models, so Home Assistant finds the same miners every run.
 FLEET_SEED: Final = 7
 WHITEPOOL_ACCOUNT: Final = "hashwatt_demo"
@@ -66,6 +68,9 @@ class Demo:
     pool_host: str
     whitepool_port: int
     webminepool_port: int
+    # The Bitcoin network's figures (hashprice), finding a block every 10 minutes.
+    mempool: MempoolServer | None = None
+    mempool_port: int = DEFAULT_MEMPOOL_PORT
 
     @classmethod
     def build(  # noqa: PLR0913
@@ -75,6 +80,8 @@ class Demo:
         pool_host: str = DEFAULT_POOL_HOST,
         whitepool_port: int = DEFAULT_WHITEPOOL_PORT,
         webminepool_port: int = DEFAULT_WEBMINEPOOL_PORT,
+        *,
+        mempool_port: int = DEFAULT_MEMPOOL_PORT,
     ) -> Demo:
         """Name the miners, point them at the pool, and give the pool their workers."""
         fleet = MinerFleet(miners, first_ip, api="mixed", seed=FLEET_SEED)
@@ -94,7 +101,14 @@ class Demo:
         )
         webminepool = WebMinePoolServer(WEBMINEPOOL_SECRET_KEY)
         demo = cls(
-            fleet, whitepool, webminepool, pool_host, whitepool_port, webminepool_port
+            fleet,
+            whitepool,
+            webminepool,
+            pool_host,
+            whitepool_port,
+            webminepool_port,
+            MempoolServer(),
+            mempool_port,
         )
         demo.sync()
         return demo
@@ -108,6 +122,7 @@ class Demo:
             args.pool_host,
             args.whitepool_port,
             args.webminepool_port,
+            mempool_port=args.mempool_port,
         )
 
     def describe(self) -> dict[str, Any]:
@@ -140,6 +155,7 @@ class Demo:
                 "url": f"http://{self.pool_host}:{self.webminepool_port}/api/",
                 "secret_key": self.webminepool.secret_key,
             },
+            "mempool": {"url": f"http://{self.pool_host}:{self.mempool_port}/api"},
         }
 
     def sync(self) -> None:
@@ -159,6 +175,8 @@ class Demo:
         # Tests read these logs; the demo runs for days and never does.
         self.whitepool.requests.clear()
         self.webminepool.calls.clear()
+        if self.mempool is not None:
+            self.mempool.requests.clear()
         for miner in self.fleet:
             miner.requests.clear()
 
@@ -168,8 +186,12 @@ class Demo:
         try:
             await self.webminepool.start(self.pool_host, self.webminepool_port)
             try:
+                if self.mempool is not None:
+                    await self.mempool.start(self.pool_host, self.mempool_port)
                 await self.fleet.start()
             except BaseException:
+                if self.mempool is not None:
+                    await self.mempool.stop()
                 await self.webminepool.stop()
                 raise
         except BaseException:
@@ -179,6 +201,8 @@ class Demo:
     async def stop(self) -> None:
         """Stop everything."""
         await self.fleet.stop()
+        if self.mempool is not None:
+            await self.mempool.stop()
         await self.webminepool.stop()
         await self.whitepool.stop()
 
@@ -221,6 +245,12 @@ def add_fleet_arguments(parser: argparse.ArgumentParser) -> None:
         default=DEFAULT_WEBMINEPOOL_PORT,
         help=f"the WebMinePool mock's port (default {DEFAULT_WEBMINEPOOL_PORT})",
     )
+    parser.add_argument(
+        "--mempool-port",
+        type=int,
+        default=DEFAULT_MEMPOOL_PORT,
+        help=f"the mempool.space mock's port (default {DEFAULT_MEMPOOL_PORT})",
+    )
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -244,6 +274,8 @@ def _summary(description: dict[str, Any]) -> Sequence[str]:
         f"  WhitePool mock    {whitepool['url']}  account {whitepool['account']}"
     )
     lines.append(f"  WebMinePool mock  {webminepool['url']}")
+    if "mempool" in description:
+        lines.append(f"  mempool.space mock {description['mempool']['url']}")
     return lines
 
 

@@ -38,6 +38,7 @@ from custom_components.hashwatt.const import (
     ENTRY_TYPE_WHITEPOOL,
 )
 from custom_components.hashwatt.pool_coordinator import WHITEPOOL_URLS, key_fingerprint
+from simulator.mempool import MempoolServer
 from simulator.webminepool import WebMinePoolServer
 from simulator.whatsminer import SimulatedMiner
 from simulator.whitepool import WhitePoolServer
@@ -211,6 +212,18 @@ async def webminepool_mock(
         "custom_components.hashwatt.pool_coordinator.WEBMINEPOOL_API_URL", server.url
     ):
         yield server
+    await server.stop()
+
+
+@pytest.fixture
+async def mempool_mock(socket_enabled: None) -> AsyncIterator[MempoolServer]:
+    """The mempool.space mock; it finds blocks when a test says so (``mine_block``)."""
+    server = MempoolServer(
+        clock=lambda: time.time(),  # noqa: PLW0108  # the freezer moves it
+        block_interval=None,
+    )
+    await server.start()
+    yield server
     await server.stop()
 
 

@@ -38,12 +38,19 @@ from homeassistant.util import dt as dt_util
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.typing import WebSocketGenerator
 
-from custom_components.hashwatt.const import SLOW_SCAN_INTERVAL, WHITEPOOL_SCAN_INTERVAL
+from custom_components.hashwatt.const import (
+    BITCOIN_NETWORK_SCAN_INTERVAL as NETWORK_POLL,
+    SLOW_SCAN_INTERVAL,
+    WHITEPOOL_SCAN_INTERVAL,
+)
+from simulator.mempool import MempoolServer
 from simulator.whatsminer import SimulatedMiner
+from simulator.whatsminer.state import PoolSetting
 from simulator.whitepool import WhitePoolServer
 
 from .conftest import tick, whitepool_entry
 from .control_helpers import writes
+from .network_helpers import network_entry
 
 BLUEPRINTS = Path(__file__).parent.parent / "blueprints" / "automation" / "hashwatt"
 
@@ -231,6 +238,52 @@ async def test_mine_when_cheap_follows_the_break_even_price(
     # Without the pool there is no threshold: dear or not, nothing changes.
     assert await hass.config_entries.async_unload(pool.entry_id)
     await hass.async_block_till_done()
+    assert hass.states.get(BREAK_EVEN).state == STATE_UNAVAILABLE
+    set_price(hass, PRICE, break_even * 10)
+    await to_next_minute(hass, freezer)
+    assert simulated_miner.state.mining
+
+
+async def test_mine_when_cheap_on_any_pool_by_the_network_hashprice(
+    hass: HomeAssistant,
+    mempool_mock: MempoolServer,
+    mock_config_entry: MockConfigEntry,
+    simulated_miner: SimulatedMiner,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """A miner on a pool without an entry: the network's hashprice sets the threshold."""
+    simulated_miner.state.pools = [
+        PoolSetting("stratum+tcp://btc.viabtc.io:3333", "hashwatt.rig1", "x")
+    ]
+    for entry in (network_entry(mempool_mock.url), mock_config_entry):
+        entry.add_to_hass(hass)
+        assert await hass.config_entries.async_setup(entry.entry_id)
+        await hass.async_block_till_done()
+    state = hass.states.get(BREAK_EVEN)
+    assert state.attributes["source"] == "network_hashprice"
+    break_even = float(state.state)
+
+    set_price(hass, PRICE, break_even * 1.5)
+    await use_blueprint(
+        hass,
+        "mine_when_cheap",
+        electricity_price=PRICE,
+        break_even=BREAK_EVEN,
+        mining_switches=[MINING],
+    )
+    await to_next_minute(hass, freezer)
+    await tick(hass, freezer, 10)
+    assert not simulated_miner.state.mining
+    assert float(hass.states.get(BREAK_EVEN).state) == break_even
+
+    set_price(hass, PRICE, break_even * 0.5)
+    await hass.async_block_till_done()
+    await tick(hass, freezer, 10)
+    assert simulated_miner.state.mining
+
+    # The network API goes away: no threshold, nothing changes however dear.
+    await mempool_mock.stop()
+    await tick(hass, freezer, NETWORK_POLL.total_seconds())
     assert hass.states.get(BREAK_EVEN).state == STATE_UNAVAILABLE
     set_price(hass, PRICE, break_even * 10)
     await to_next_minute(hass, freezer)

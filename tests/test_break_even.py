@@ -34,9 +34,7 @@ from custom_components.hashwatt.break_even import (
     SteadyReading,
     break_even_price,
     confirms_fpps_unit,
-    fleet_efficiency,
     newest_confirmed_reward,
-    newest_rate,
     steady_reading,
 )
 from custom_components.hashwatt.clients.whatsminer.models import FastData, Summary
@@ -194,14 +192,6 @@ def test_pool_rate_revenue_and_unit() -> None:
     assert pool.unit == "USDT/kWh"
 
 
-def test_newest_rate_wins_and_ties_go_to_the_first() -> None:
-    """Across WhitePool entries: the newest reward; on the same day, the first entry."""
-    first, second, newer = rate(NOW - DAY), rate(NOW - DAY, "EUR"), rate(NOW, "EUR")
-    assert newest_rate([first, second]) is first
-    assert newest_rate([first, newer, second]) is newer
-    assert newest_rate([]) is None
-
-
 def fast_data(**summary: Any) -> FastData:
     figures: dict[str, Any] = dict.fromkeys(Summary.__dataclass_fields__)
     figures.pop("raw")
@@ -237,17 +227,6 @@ def test_steady_reading(
 ) -> None:
     """A reading counts once the miner has mined for STEADY_AFTER."""
     assert steady_reading(fast_data(**summary)) == expected
-
-
-def test_fleet_efficiency_is_total_power_over_total_hashrate() -> None:
-    """Efficiencies weighted by hashrate: what the fleet draws per TH/s."""
-    readings = [
-        SteadyReading(hashrate=120.0, efficiency=27.5),  # 3300 W
-        SteadyReading(hashrate=200.0, efficiency=17.0),  # 3400 W
-    ]
-    assert fleet_efficiency(readings) == pytest.approx((3300 + 3400) / 320)
-    assert fleet_efficiency(readings[:1]) == pytest.approx(27.5)
-    assert fleet_efficiency([]) is None
 
 
 @pytest.mark.parametrize(
@@ -577,7 +556,11 @@ async def test_the_steady_reading_survives_a_restart(
         state.state.entity_id: state.extra_data
         for state in restore_state.async_get(hass).async_get_stored_states()
     }
-    assert stored[entity_id].as_dict() == {"hashrate": 118.2, "efficiency": 30.5}
+    assert stored[entity_id].as_dict() == {
+        "hashrate": 118.2,
+        "efficiency": 30.5,
+        "pool_host": "pool.whitebit.com",
+    }
 
 
 async def test_nothing_to_restore_and_the_miner_off(

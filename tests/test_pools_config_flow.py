@@ -67,7 +67,13 @@ async def start_flow(hass: HomeAssistant, menu_option: str) -> str:
         DOMAIN, context={"source": SOURCE_USER}
     )
     assert result["type"] is FlowResultType.MENU
-    assert result["menu_options"] == ["whatsminer", "scan", "whitepool", "webminepool"]
+    assert result["menu_options"] == [
+        "whatsminer",
+        "scan",
+        "whitepool",
+        "webminepool",
+        "bitcoin_network",
+    ]
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {"next_step_id": menu_option}
     )

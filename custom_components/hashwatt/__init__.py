@@ -22,6 +22,7 @@ from .const import (
     CONF_V2_PORT,
     CONF_V3_PORT,
     DOMAIN,
+    ENTRY_TYPE_BITCOIN_NETWORK,
     ENTRY_TYPE_WEBMINEPOOL,
     ENTRY_TYPE_WHATSMINER,
     ENTRY_TYPE_WHITEPOOL,
@@ -32,6 +33,10 @@ from .coordinator import (
     WhatsminerFastCoordinator,
     WhatsminerSlowCoordinator,
     write_disabled_issue_id,
+)
+from .network_coordinator import (
+    async_setup_network_entry,
+    async_unload_network_entry,
 )
 from .pools import (
     async_can_remove_pool_device,
@@ -68,6 +73,8 @@ async def async_setup_entry(hass: HomeAssistant, entry: HashwattConfigEntry) -> 
         return await _async_setup_miner(hass, entry)
     if entry_type in (ENTRY_TYPE_WHITEPOOL, ENTRY_TYPE_WEBMINEPOOL):
         return await async_setup_pool_entry(hass, entry)
+    if entry_type == ENTRY_TYPE_BITCOIN_NETWORK:
+        return await async_setup_network_entry(hass, entry)
     raise ConfigEntryError(
         translation_domain=DOMAIN,
         translation_key="unknown_entry_type",
@@ -156,6 +163,8 @@ async def async_remove_config_entry_device(
 
 async def async_unload_entry(hass: HomeAssistant, entry: HashwattConfigEntry) -> bool:
     """Unload an entry."""
+    if entry.data[CONF_ENTRY_TYPE] == ENTRY_TYPE_BITCOIN_NETWORK:
+        return await async_unload_network_entry(hass, entry)
     if entry.data[CONF_ENTRY_TYPE] != ENTRY_TYPE_WHATSMINER:
         return await async_unload_pool_entry(hass, entry)
     return await hass.config_entries.async_unload_platforms(entry, MINER_PLATFORMS)

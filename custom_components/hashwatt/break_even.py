@@ -21,19 +21,34 @@ rate in any other unit (per H/s, in satoshi, a percentage) misses by orders of
 magnitude; only a reward that passes this check is used, and when none does the
 break-even price is unavailable (and a warning is logged) rather than wrong.
 
-**Which pool figures.** Each miner's sensor uses the newest such reward across the
-mining accounts of every loaded WhitePool entry (ties: the entry added first), with
-that entry's BTC price and currency (an option of the entry). The fleet sensor lives
-on a WhitePool entry's own device and uses that entry's figures.
+**Which revenue: the best source a miner has.** A miner earns what its pool pays, so
+each miner's price goes by, in this order:
+
+1. the FPPS rate of the WhitePool entry one of whose accounts lists the stratum host
+   the miner mines on (its active pool's host; while it is off, the pool it last
+   mined on, or its first pool), net of that pool's fee, with that entry's BTC price
+   and currency (an option of the entry), once a reward confirms the rate's unit (see
+   above); of several such entries, the one added first;
+2. else the network's hashprice of the first loaded Bitcoin-network entry (what an
+   FPPS pool pays, from the difficulty and the last 144 blocks' rewards, see
+   ``clients/mempool/hashprice.py``), less that entry's pool-fee option (2 % by
+   default), with its BTC price and currency.
+
+Without either the price is unavailable. The sensor's ``source`` attribute says which
+it used (``pool_rate`` or ``network_hashprice``), ``source_entry`` the entry's title.
+
+**The fleet.** A fleet sensor lives on each WhitePool and each Bitcoin-network entry's
+own device, in that entry's currency: every loaded miner that answers, has a steady
+reading and a source counts with its own revenue (converted at that entry's BTC
+price), so the fleet's price is what its day earns over what its day costs
+(``clients/mining_economics.py``).
 
 **Which efficiency.** A miner draws power while it warms up but hashes below its
 settled rate, so its efficiency right after a start says nothing about what mining
 costs. A reading counts once the miner has mined for ``STEADY_AFTER``; while it warms
 up, is switched off or changes its power, the last steady reading stands (kept across
 restarts). So an automation that switches a miner off when electricity is dear still
-has a break-even price to switch it on again by. The fleet's efficiency is the miners'
-steady efficiencies weighted by their hashrates (their total power over their total
-hashrate), over the loaded miners that answer.
+has a break-even price to switch it on again by.
 
 While another miner answers at a miner's address (its slow poll reads another MAC),
 that miner has no price and counts for nothing in the fleet's; the readings taken
@@ -42,10 +57,12 @@ since its slow poll last found it are dropped, as they may be the other miner's.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
+from enum import StrEnum
 from typing import Any, Final, Self, override
 
 from homeassistant.components.sensor import (
@@ -69,15 +86,28 @@ from homeassistant.helpers.update_coordinator import DataUpdateCoordinator
 from homeassistant.util import dt as dt_util
 from homeassistant.util.hass_dict import HassKey
 
-from .clients.whatsminer.models import FastData
+from .clients.mining_economics import (
+    SECONDS_PER_DAY,
+    break_even_price,
+    fleet_break_even_price,
+    stratum_host,
+)
+from .clients.whatsminer.models import FastData, SlowData
 from .clients.whitepool import Reward, RewardStatus, hashrate_to_terahash
-from .const import CONF_ENTRY_TYPE, DOMAIN, ENTRY_TYPE_WHITEPOOL, LOGGER
+from .const import (
+    CONF_ENTRY_TYPE,
+    DOMAIN,
+    ENTRY_TYPE_BITCOIN_NETWORK,
+    ENTRY_TYPE_WHITEPOOL,
+    LOGGER,
+)
 from .coordinator import (
     HashwattConfigEntry,
     MinerRuntimeData,
     WhatsminerFastCoordinator,
 )
-from .entity import HashwattMinerEntity, WhitePoolEntity
+from .entity import BitcoinNetworkEntity, HashwattMinerEntity, WhitePoolEntity
+from .network_coordinator import BitcoinNetworkCoordinator, BitcoinNetworkRuntimeData
 from .pool_coordinator import (
     WhitePoolCoordinator,
     WhitePoolData,
@@ -85,10 +115,6 @@ from .pool_coordinator import (
     reward_period,
 )
 
-SECONDS_PER_DAY: Final = 86400
-JOULES_PER_KWH: Final = 3_600_000
-# kWh a day per watt: a miner of E J/TH uses E × this many kWh a day per TH/s.
-KWH_PER_WATT_DAY: Final = SECONDS_PER_DAY / JOULES_PER_KWH
 # How far a reward's total may be from its rate × hashrate × period for the rate's
 # unit to count as confirmed (see the module docstring).
 FPPS_TOLERANCE: Final = Decimal("0.1")
@@ -98,24 +124,13 @@ FPPS_TOLERANCE: Final = Decimal("0.1")
 STEADY_AFTER: Final = timedelta(minutes=30)
 
 SIGNAL_MINERS_CHANGED: Final = f"{DOMAIN}_break_even_miners_changed"
-SIGNAL_WHITEPOOLS_CHANGED: Final = f"{DOMAIN}_break_even_whitepools_changed"
+SIGNAL_SOURCES_CHANGED: Final = f"{DOMAIN}_break_even_sources_changed"
 # The fleet's price changes with every miner's poll: with many miners it is
 # written at most this often.
 FLEET_UPDATE_INTERVAL: Final = timedelta(seconds=30)
 
 
 # --- The computation ---------------------------------------------------------------------
-
-
-def break_even_price(revenue: Decimal, efficiency: float) -> float:
-    """Return the electricity price at which mining costs what it earns.
-
-    ``revenue``: what a TH/s earns in a day, in a currency; ``efficiency``: J/TH
-    (> 0). The result is in the same currency per kWh.
-    """
-    if efficiency <= 0:
-        raise ValueError("efficiency must be positive")
-    return float(revenue) / (efficiency * KWH_PER_WATT_DAY)
 
 
 def confirms_fpps_unit(reward: Reward, period: timedelta) -> bool:
@@ -156,9 +171,14 @@ class PoolRate:
     currency: str
 
     @property
+    def revenue_btc(self) -> Decimal:
+        """What a TH/s earns in a day, net of the pool's fee, in BTC."""
+        return self.fpps_rate * self.payout_fraction
+
+    @property
     def revenue(self) -> Decimal:
         """What a TH/s earns in a day, net of the pool's fee, in ``currency``."""
-        return self.fpps_rate * self.payout_fraction * self.btc_price
+        return self.revenue_btc * self.btc_price
 
     @property
     def unit(self) -> str:
@@ -245,18 +265,6 @@ def steady_reading(data: FastData) -> SteadyReading | None:
     return SteadyReading(hashrate=hashrate, efficiency=efficiency)
 
 
-def fleet_efficiency(readings: Iterable[SteadyReading]) -> float | None:
-    """Return the hashrate-weighted efficiency of several miners (None for none)."""
-    readings = tuple(readings)
-    total_hashrate = sum(reading.hashrate for reading in readings)
-    if total_hashrate <= 0:
-        return None
-    return (
-        sum(reading.hashrate * reading.efficiency for reading in readings)
-        / total_hashrate
-    )
-
-
 # --- Following miners and pools ----------------------------------------------------------
 
 
@@ -276,12 +284,19 @@ class MinerEfficiency:
         self.last_steady: SteadyReading | None = None
         # The steady reading as of the last slow poll that found this miner.
         self._confirmed: SteadyReading | None = None
+        # The host of the pool it last mined on: switched off, or between pools, a
+        # miner reports no active pool, yet its pool is what it will earn from.
+        self.pool_host: str | None = None
 
     @callback
-    def async_restore(self, reading: SteadyReading | None) -> None:
+    def async_restore(
+        self, reading: SteadyReading | None, pool_host: str | None = None
+    ) -> None:
         """Start from a reading saved before a restart, if none was taken since."""
         if self.last_steady is None:
             self.last_steady = self._confirmed = reading
+        if self.pool_host is None:
+            self.pool_host = pool_host
 
     @callback
     def async_update(self) -> None:
@@ -298,8 +313,13 @@ class MinerEfficiency:
     def async_slow_updated(self) -> None:
         """Confirm the readings taken so far as this miner's, or drop them."""
         self.async_update()
-        if self.miner.slow.last_update_success:
+        slow = self.miner.slow
+        if slow.last_update_success:
             self._confirmed = self.last_steady
+            if not self.miner.another_miner_answers and (
+                host := active_pool_host(slow.data)
+            ):
+                self.pool_host = host
 
     @callback
     def reading(self) -> SteadyReading | None:
@@ -314,16 +334,75 @@ class MinerEfficiency:
         return self.last_steady
 
 
+class RevenueSource(StrEnum):
+    """Where a miner's revenue per TH/s comes from (see the module docstring)."""
+
+    POOL_RATE = "pool_rate"  # the FPPS rate of the WhitePool account it mines on
+    NETWORK_HASHPRICE = "network_hashprice"  # the network's hashprice less a fee
+
+
+@dataclass(frozen=True, slots=True)
+class MinerRevenue:
+    """What a TH/s of one miner earns in a day, and where the figure comes from."""
+
+    btc: Decimal  # BTC per TH/s per day, net of the pool's fee
+    source: RevenueSource
+    source_entry: str  # the title of the entry the figure comes from
+    btc_price: Decimal | None
+    currency: str
+
+    @property
+    def in_currency(self) -> Decimal | None:
+        """What a TH/s earns in a day in ``currency`` (None without a BTC price)."""
+        return None if self.btc_price is None else self.btc * self.btc_price
+
+
+def active_pool_host(data: SlowData) -> str | None:
+    """The host of the pool a miner mines on: its stratum-active pool's.
+
+    A miner that is off has no active pool: then its first pool's (by priority), the
+    one it starts on.
+    """
+    pools = [pool for pool in data.pools if pool.url.strip()]
+    active = next((pool for pool in pools if pool.stratum_active), None)
+    if active is None:
+        active = min(
+            pools,
+            key=lambda pool: (
+                pool.index if pool.priority is None else pool.priority,
+                pool.index,
+            ),
+            default=None,
+        )
+    return None if active is None else stratum_host(active.url)
+
+
+def whitepool_hosts(data: WhitePoolData) -> set[str]:
+    """The stratum hosts a WhitePool entry's accounts list."""
+    return {
+        host
+        for account in data.accounts.values()
+        for endpoint in account.miners.stratum
+        if (host := stratum_host(endpoint.url)) is not None
+    }
+
+
+type RevenueCoordinator = WhitePoolCoordinator | BitcoinNetworkCoordinator
+
+
 @dataclass
 class BreakEvenData:
-    """What the break-even sensors share: miners, WhitePool entries, warnings given.
+    """What the break-even sensors share: miners, source entries, warnings given.
 
-    ``whitepools`` is None when it is to be listed again.
+    ``sources`` is None when it is to be listed again. ``users`` counts what
+    follows miners or sources; with the last one gone the shared listener goes too.
     """
 
     miners: dict[str, MinerEfficiency] = field(default_factory=dict)
-    whitepools: list[WhitePoolCoordinator] | None = None
+    sources: list[RevenueCoordinator] | None = None
     unconfirmed: set[str] = field(default_factory=set)
+    users: int = 0
+    stop_listening: CALLBACK_TYPE | None = None
 
 
 DATA_BREAK_EVEN: HassKey[BreakEvenData] = HassKey(f"{DOMAIN}_break_even")
@@ -331,21 +410,49 @@ DATA_BREAK_EVEN: HassKey[BreakEvenData] = HassKey(f"{DOMAIN}_break_even")
 
 @callback
 def _data(hass: HomeAssistant) -> BreakEvenData:
-    if (data := hass.data.get(DATA_BREAK_EVEN)) is not None:
-        return data
-    data = hass.data[DATA_BREAK_EVEN] = BreakEvenData()
+    if (data := hass.data.get(DATA_BREAK_EVEN)) is None:
+        data = hass.data[DATA_BREAK_EVEN] = BreakEvenData()
+    return data
+
+
+@callback
+def _async_acquire(hass: HomeAssistant) -> CALLBACK_TYPE:
+    """Share the break-even data until the returned callback is called.
+
+    The first user connects the one listener that tells source entries apart (rather
+    than every miner's sensor); the last one to leave disconnects it and drops the data.
+    """
+    data = _data(hass)
+    if data.stop_listening is None:
+
+        @callback
+        def async_entry_changed(
+            _change: ConfigEntryChange, entry: ConfigEntry[Any]
+        ) -> None:
+            if _is_source(entry):
+                data.sources = None
+                async_dispatcher_send(hass, SIGNAL_SOURCES_CHANGED)
+
+        data.stop_listening = async_dispatcher_connect(
+            hass, SIGNAL_CONFIG_ENTRY_CHANGED, async_entry_changed
+        )
+    data.users += 1
+    released = False
 
     @callback
-    def async_entry_changed(
-        _change: ConfigEntryChange, entry: ConfigEntry[Any]
-    ) -> None:
-        # One listener tells WhitePool entries apart, rather than every miner's sensor.
-        if _is_whitepool(entry):
-            data.whitepools = None
-            async_dispatcher_send(hass, SIGNAL_WHITEPOOLS_CHANGED)
+    def async_release() -> None:
+        nonlocal released
+        if released:
+            return
+        released = True
+        data.users -= 1
+        if data.users == 0 and data.stop_listening is not None:
+            data.stop_listening()
+            data.stop_listening = None
+            if hass.data.get(DATA_BREAK_EVEN) is data:
+                del hass.data[DATA_BREAK_EVEN]
 
-    async_dispatcher_connect(hass, SIGNAL_CONFIG_ENTRY_CHANGED, async_entry_changed)
-    return data
+    return async_release
 
 
 @callback
@@ -353,6 +460,7 @@ def async_track_miner(
     hass: HomeAssistant, entry: HashwattConfigEntry
 ) -> MinerEfficiency:
     """Follow a loaded miner's efficiency until its entry unloads."""
+    entry.async_on_unload(_async_acquire(hass))
     tracker = MinerEfficiency(entry.runtime_data)
     # Set up after a slow poll that found this miner: its reading is confirmed.
     tracker.async_slow_updated()
@@ -373,28 +481,31 @@ def async_track_miner(
     return tracker
 
 
-def _is_whitepool(entry: ConfigEntry[Any]) -> bool:
-    return entry.domain == DOMAIN and entry.data.get(CONF_ENTRY_TYPE) == (
-        ENTRY_TYPE_WHITEPOOL
+def _is_source(entry: ConfigEntry[Any]) -> bool:
+    return entry.domain == DOMAIN and entry.data.get(CONF_ENTRY_TYPE) in (
+        ENTRY_TYPE_WHITEPOOL,
+        ENTRY_TYPE_BITCOIN_NETWORK,
     )
 
 
 @callback
-def _loaded_whitepools(hass: HomeAssistant) -> list[WhitePoolCoordinator]:
-    """List the loaded WhitePool entries' coordinators, in the order they were added.
+def _loaded_sources(hass: HomeAssistant) -> list[RevenueCoordinator]:
+    """List the loaded WhitePool and Bitcoin-network coordinators, in the order added.
 
-    Kept until a WhitePool entry changes state: every miner's poll asks, and the
+    Kept until such an entry changes state: every miner's poll asks, and the
     domain's entries are mostly miners (a thousand, in a large mine).
     """
     data = _data(hass)
-    if data.whitepools is None:
-        data.whitepools = [
-            entry.runtime_data.coordinator
-            for entry in hass.config_entries.async_loaded_entries(DOMAIN)
-            if _is_whitepool(entry)
-            and isinstance(entry.runtime_data, WhitePoolRuntimeData)
-        ]
-    return data.whitepools
+    if data.sources is None:
+        sources: list[RevenueCoordinator] = []
+        for entry in hass.config_entries.async_loaded_entries(DOMAIN):
+            if not _is_source(entry):
+                continue
+            runtime = entry.runtime_data
+            if isinstance(runtime, WhitePoolRuntimeData | BitcoinNetworkRuntimeData):
+                sources.append(runtime.coordinator)
+        data.sources = sources
+    return data.sources
 
 
 @callback
@@ -430,21 +541,40 @@ def async_pool_rate(
     return rate
 
 
-def newest_rate(rates: Iterable[PoolRate]) -> PoolRate | None:
-    """Return the rate from the newest reward; of equally new ones, the first."""
-    return max(rates, key=lambda rate: rate.date, default=None)
-
-
 @callback
-def async_best_pool_rate(hass: HomeAssistant) -> PoolRate | None:
-    """Return the rate of the newest confirmed reward across loaded WhitePool entries.
-
-    Entries are in the order they were added: on the same day the first one wins.
-    """
-    return newest_rate(
-        rate
-        for coordinator in _loaded_whitepools(hass)
-        if (rate := async_pool_rate(hass, coordinator)) is not None
+def async_miner_revenue(
+    hass: HomeAssistant, tracker: MinerEfficiency
+) -> MinerRevenue | None:
+    """Return a miner's revenue per TH/s from the best source it has (see above)."""
+    host = tracker.pool_host
+    network: BitcoinNetworkCoordinator | None = None
+    for coordinator in _loaded_sources(hass):
+        if isinstance(coordinator, BitcoinNetworkCoordinator):
+            if network is None and coordinator.last_update_success:
+                network = coordinator
+            continue
+        if (
+            host is not None
+            and coordinator.last_update_success
+            and host in whitepool_hosts(coordinator.data)
+            and (rate := async_pool_rate(hass, coordinator)) is not None
+        ):
+            return MinerRevenue(
+                btc=rate.revenue_btc,
+                source=RevenueSource.POOL_RATE,
+                source_entry=coordinator.config_entry.title,
+                btc_price=rate.btc_price,
+                currency=rate.currency,
+            )
+    if network is None:
+        return None
+    data = network.data
+    return MinerRevenue(
+        btc=data.revenue,
+        source=RevenueSource.NETWORK_HASHPRICE,
+        source_entry=network.config_entry.title,
+        btc_price=data.btc_price,
+        currency=data.currency,
     )
 
 
@@ -491,18 +621,23 @@ def _async_follow(
 
 
 @callback
-def async_follow_whitepools(
-    hass: HomeAssistant, action: CALLBACK_TYPE
-) -> CALLBACK_TYPE:
-    """Call ``action`` when a loaded WhitePool entry polls, loads or unloads."""
-    _data(hass)  # relays the entries' changes
-    return _async_follow(
+def async_follow_sources(hass: HomeAssistant, action: CALLBACK_TYPE) -> CALLBACK_TYPE:
+    """Call ``action`` when a loaded WhitePool or Bitcoin-network entry polls or comes or goes."""
+    release = _async_acquire(hass)
+    stop = _async_follow(
         lambda on_change: async_dispatcher_connect(
-            hass, SIGNAL_WHITEPOOLS_CHANGED, on_change
+            hass, SIGNAL_SOURCES_CHANGED, on_change
         ),
-        lambda: _loaded_whitepools(hass),
+        lambda: _loaded_sources(hass),
         action,
     )
+
+    @callback
+    def async_stop() -> None:
+        stop()
+        release()
+
+    return async_stop
 
 
 @callback
@@ -510,7 +645,8 @@ def async_follow_miners(
     hass: HomeAssistant, polled: CALLBACK_TYPE, changed: CALLBACK_TYPE
 ) -> CALLBACK_TYPE:
     """Call ``polled`` when a followed miner polls, ``changed`` when one comes or goes."""
-    return _async_follow(
+    release = _async_acquire(hass)
+    stop = _async_follow(
         lambda on_change: async_dispatcher_connect(
             hass, SIGNAL_MINERS_CHANGED, on_change
         ),
@@ -518,6 +654,13 @@ def async_follow_miners(
         polled,
         changed,
     )
+
+    @callback
+    def async_stop() -> None:
+        stop()
+        release()
+
+    return async_stop
 
 
 # --- Sensors -----------------------------------------------------------------------------
@@ -528,6 +671,12 @@ MINER_BREAK_EVEN = SensorEntityDescription(
     state_class=SensorStateClass.MEASUREMENT,
     suggested_display_precision=4,
 )
+
+ATTR_SOURCE: Final = "source"
+ATTR_SOURCE_ENTRY: Final = "source_entry"
+ATTR_MINERS: Final = "miners"
+ATTR_POOL_HOST: Final = "pool_host"
+SOURCE_MIXED: Final = "mixed"
 
 FLEET_BREAK_EVEN = SensorEntityDescription(
     key="fleet_break_even_price",
@@ -540,10 +689,11 @@ FLEET_BREAK_EVEN = SensorEntityDescription(
 @dataclass(frozen=True, slots=True)
 class _StoredReading(ExtraStoredData):
     reading: SteadyReading
+    pool_host: str | None
 
     @override
     def as_dict(self) -> dict[str, Any]:
-        return self.reading.as_dict()
+        return {**self.reading.as_dict(), ATTR_POOL_HOST: self.pool_host}
 
 
 class MinerBreakEvenSensor(
@@ -562,14 +712,18 @@ class MinerBreakEvenSensor(
 
     @override
     async def async_added_to_hass(self) -> None:
-        """Start from the steady reading saved before a restart; follow the pools."""
+        """Start from the steady reading saved before a restart; follow the sources."""
         await super().async_added_to_hass()
         if self._tracker.last_steady is None and (
             stored := await self.async_get_last_extra_data()
         ):
-            self._tracker.async_restore(SteadyReading.from_dict(stored.as_dict()))
+            data = stored.as_dict()
+            host = data.get(ATTR_POOL_HOST)
+            self._tracker.async_restore(
+                SteadyReading.from_dict(data), host if isinstance(host, str) else None
+            )
         self.async_on_remove(
-            async_follow_whitepools(self.hass, self._async_update_and_write)
+            async_follow_sources(self.hass, self._async_update_and_write)
         )
         self._async_update()
 
@@ -578,24 +732,36 @@ class MinerBreakEvenSensor(
     def extra_restore_state_data(self) -> ExtraStoredData | None:
         """Keep the last steady reading for after a restart."""
         reading = self._tracker.last_steady
-        return None if reading is None else _StoredReading(reading)
+        return (
+            None
+            if reading is None
+            else _StoredReading(reading, self._tracker.pool_host)
+        )
 
     @property
     @override
     def available(self) -> bool:
-        """Whether the miner answers and both a steady reading and a pool rate exist."""
+        """Whether the miner answers and both a steady reading and a revenue exist."""
         return super().available and self._has_inputs
 
     @callback
     def _async_update(self) -> None:
         reading = self._tracker.reading()
-        rate = async_best_pool_rate(self.hass)
-        self._has_inputs = reading is not None and rate is not None
-        if reading is None or rate is None:
+        revenue = async_miner_revenue(self.hass, self._tracker)
+        value = None if revenue is None else revenue.in_currency
+        self._has_inputs = reading is not None and value is not None
+        if reading is None or revenue is None or value is None:
             self._attr_native_value = None
+            self._attr_extra_state_attributes = {}
             return
-        self._attr_native_unit_of_measurement = rate.unit
-        self._attr_native_value = break_even_price(rate.revenue, reading.efficiency)
+        self._attr_native_unit_of_measurement = (
+            f"{revenue.currency}/{UnitOfEnergy.KILO_WATT_HOUR}"
+        )
+        self._attr_native_value = break_even_price(value, reading.efficiency)
+        self._attr_extra_state_attributes = {
+            ATTR_SOURCE: revenue.source.value,
+            ATTR_SOURCE_ENTRY: revenue.source_entry,
+        }
 
     @callback
     def _async_update_and_write(self) -> None:
@@ -609,51 +775,86 @@ class MinerBreakEvenSensor(
         super()._handle_coordinator_update()
 
 
-class FleetBreakEvenSensor(WhitePoolEntity, SensorEntity):
+@dataclass(frozen=True, slots=True)
+class FleetPrice:
+    """The fleet's break-even price, and how many miners went by which source."""
+
+    value: float
+    sources: Counter[RevenueSource]
+
+    @property
+    def attributes(self) -> dict[str, Any]:
+        """The ``source`` attribute (one source, or ``mixed``) and the miners counted."""
+        kinds = list(self.sources)
+        return {
+            ATTR_SOURCE: kinds[0].value if len(kinds) == 1 else SOURCE_MIXED,
+            ATTR_MINERS: sum(self.sources.values()),
+        }
+
+
+@callback
+def async_fleet_price(hass: HomeAssistant, btc_price: Decimal) -> FleetPrice | None:
+    """Return the fleet's break-even price at ``btc_price`` (None without any miner).
+
+    Each miner that answers, has a steady reading and a source counts with its own
+    revenue in BTC, converted at ``btc_price``.
+    """
+    miners: list[tuple[float, float, Decimal]] = []
+    sources: Counter[RevenueSource] = Counter()
+    for tracker in _data(hass).miners.values():
+        if (reading := tracker.reading()) is None or (
+            revenue := async_miner_revenue(hass, tracker)
+        ) is None:
+            continue
+        miners.append((reading.hashrate, reading.efficiency, revenue.btc * btc_price))
+        sources[revenue.source] += 1
+    value = fleet_break_even_price(miners)
+    return None if value is None else FleetPrice(value=value, sources=sources)
+
+
+class _FleetBreakEven(SensorEntity):
     """The break-even electricity price of every loaded miner together.
 
-    On the WhitePool entry's own device: it needs that entry's FPPS rate and price,
-    and exists once per entry (each in the entry's currency).
+    On a WhitePool or Bitcoin-network entry's own device, in that entry's currency;
+    subclasses say which BTC price and currency that is.
     """
 
-    def __init__(self, coordinator: WhitePoolCoordinator) -> None:
-        """Use the pool figures of ``coordinator``'s entry."""
-        super().__init__(coordinator, FLEET_BREAK_EVEN)
-        self._has_inputs = False
-        self._updated_at: datetime | None = None
+    _has_inputs = False
+    _updated_at: datetime | None = None
 
     @override
     async def async_added_to_hass(self) -> None:
-        """Follow the miners as they poll, load and unload."""
+        """Follow the miners as they poll, load and unload, and the sources."""
         await super().async_added_to_hass()
         self.async_on_remove(
             async_follow_miners(
                 self.hass, self._async_miner_polled, self._async_update_and_write
             )
         )
+        self.async_on_remove(
+            async_follow_sources(self.hass, self._async_update_and_write)
+        )
         self._async_update()
 
-    @property
-    @override
-    def available(self) -> bool:
-        """Whether the pool answers and some miner has a steady reading."""
-        return super().available and self._has_inputs
+    def _btc_price(self) -> tuple[Decimal, str] | None:
+        """The entry's BTC price and its currency, if it has one now."""
+        raise NotImplementedError
 
     @callback
     def _async_update(self) -> None:
-        rate = async_pool_rate(self.hass, self.coordinator)
-        efficiency = fleet_efficiency(
-            reading
-            for tracker in _data(self.hass).miners.values()
-            if (reading := tracker.reading()) is not None
-        )
         self._updated_at = dt_util.utcnow()
-        self._has_inputs = rate is not None and efficiency is not None
-        if rate is None or efficiency is None:
+        price = self._btc_price()
+        fleet = None if price is None else async_fleet_price(self.hass, price[0])
+        self._has_inputs = fleet is not None
+        if price is None or fleet is None:
             self._attr_native_value = None
+            self._attr_extra_state_attributes = {}
             return
-        self._attr_native_unit_of_measurement = rate.unit
-        self._attr_native_value = break_even_price(rate.revenue, efficiency)
+        self._attr_native_unit_of_measurement = (
+            f"{price[1]}/{UnitOfEnergy.KILO_WATT_HOUR}"
+        )
+        self._attr_native_value = fleet.value
+        self._attr_extra_state_attributes = fleet.attributes
 
     @callback
     def _async_update_and_write(self) -> None:
@@ -668,6 +869,54 @@ class FleetBreakEvenSensor(WhitePoolEntity, SensorEntity):
             or dt_util.utcnow() - self._updated_at >= FLEET_UPDATE_INTERVAL
         ):
             self._async_update_and_write()
+
+
+class FleetBreakEvenSensor(WhitePoolEntity, _FleetBreakEven):
+    """The fleet's break-even price at a WhitePool entry's BTC price."""
+
+    def __init__(self, coordinator: WhitePoolCoordinator) -> None:
+        """Price the fleet in ``coordinator``'s entry's currency."""
+        super().__init__(coordinator, FLEET_BREAK_EVEN)
+
+    @property
+    @override
+    def available(self) -> bool:
+        """Whether the pool answers and some miner has a price."""
+        return super().available and self._has_inputs
+
+    @override
+    def _btc_price(self) -> tuple[Decimal, str] | None:
+        data = self.coordinator.data
+        if not self.coordinator.last_update_success or data.btc_price is None:
+            return None
+        return data.btc_price, data.btc_quote
+
+    @callback
+    @override
+    def _handle_coordinator_update(self) -> None:
+        self._async_update()
+        super()._handle_coordinator_update()
+
+
+class NetworkFleetBreakEvenSensor(BitcoinNetworkEntity, _FleetBreakEven):
+    """The fleet's break-even price at a Bitcoin-network entry's BTC price."""
+
+    def __init__(self, coordinator: BitcoinNetworkCoordinator) -> None:
+        """Price the fleet in ``coordinator``'s entry's currency."""
+        super().__init__(coordinator, FLEET_BREAK_EVEN)
+
+    @property
+    @override
+    def available(self) -> bool:
+        """Whether the API answers and some miner has a price."""
+        return super().available and self._has_inputs
+
+    @override
+    def _btc_price(self) -> tuple[Decimal, str] | None:
+        data = self.coordinator.data
+        if not self.coordinator.last_update_success or data.btc_price is None:
+            return None
+        return data.btc_price, data.currency
 
     @callback
     @override

@@ -49,7 +49,11 @@ from .clients.whatsminer.errors import (
 )
 from .clients.whatsminer.models import ApiVersion, MinerIdentity
 from .clients.whatsminer.v3 import ACCOUNT, ACCOUNTS
-from .config_flow_pools import PoolConfigFlow, WhitePoolOptionsFlow
+from .config_flow_pools import (
+    BitcoinNetworkOptionsFlow,
+    PoolConfigFlow,
+    WhitePoolOptionsFlow,
+)
 from .const import (
     CONF_ACCOUNT,
     CONF_API,
@@ -61,6 +65,7 @@ from .const import (
     DEFAULT_V2_PORT,
     DEFAULT_V3_PORT,
     DOMAIN,
+    ENTRY_TYPE_BITCOIN_NETWORK,
     ENTRY_TYPE_WHATSMINER,
     ENTRY_TYPE_WHITEPOOL,
     FACTORY_HOSTNAME,
@@ -281,6 +286,8 @@ class HashwattConfigFlow(PoolConfigFlow, domain=DOMAIN):
         """Return the options flow: a miner's scan interval, a WhitePool's currency."""
         if config_entry.data.get(CONF_ENTRY_TYPE) == ENTRY_TYPE_WHITEPOOL:
             return WhitePoolOptionsFlow()
+        if config_entry.data.get(CONF_ENTRY_TYPE) == ENTRY_TYPE_BITCOIN_NETWORK:
+            return BitcoinNetworkOptionsFlow()
         return HashwattOptionsFlow()
 
     @classmethod
@@ -289,7 +296,11 @@ class HashwattConfigFlow(PoolConfigFlow, domain=DOMAIN):
     def async_supports_options_flow(cls, config_entry: ConfigEntry) -> bool:
         """Miners and WhitePool entries have options; pools poll at a fixed interval."""
         entry_type: str | None = config_entry.data.get(CONF_ENTRY_TYPE)
-        return entry_type in (ENTRY_TYPE_WHATSMINER, ENTRY_TYPE_WHITEPOOL)
+        return entry_type in (
+            ENTRY_TYPE_WHATSMINER,
+            ENTRY_TYPE_WHITEPOOL,
+            ENTRY_TYPE_BITCOIN_NETWORK,
+        )
 
     @override
     async def async_step_user(
@@ -298,7 +309,13 @@ class HashwattConfigFlow(PoolConfigFlow, domain=DOMAIN):
         """Ask what to add."""
         return self.async_show_menu(
             step_id="user",
-            menu_options=["whatsminer", "scan", "whitepool", "webminepool"],
+            menu_options=[
+                "whatsminer",
+                "scan",
+                "whitepool",
+                "webminepool",
+                "bitcoin_network",
+            ],
         )
 
     # One miner, by address.

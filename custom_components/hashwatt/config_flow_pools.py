@@ -1,10 +1,16 @@
-"""Config flow steps of mining-pool accounts: WhiteBIT mining pool and WebMinePool.
+"""Config flow steps of mining pools (WhiteBIT, WebMinePool) and the Bitcoin network.
+
+The Bitcoin network is read from a mempool.space-compatible API, for its hashprice.
 
 Every key is tried against the API before an entry is created or changed. An entry's
 unique ID is a fingerprint of its key (a truncated SHA-256, never the key itself), so
 each key is added once; a new key given at reauthentication or reconfiguration takes
 the fingerprint with it. A WhiteBIT key must still reach at least one of the mining
 accounts the entry had: another WhiteBIT user's key is refused.
+
+A Bitcoin-network entry is identified by its API root (lower case, no trailing slash);
+the API is read, mining figures included, before the entry is created or changed: a
+self-hosted mempool without its mining index answers 404 there and is refused.
 """
 
 from __future__ import annotations
@@ -19,11 +25,15 @@ from homeassistant.config_entries import (
     ConfigFlowResult,
     OptionsFlowWithReload,
 )
-from homeassistant.const import CONF_API_KEY
+from homeassistant.const import CONF_API_KEY, CONF_URL
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import AbortFlow
 from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.selector import (
+    NumberSelector,
+    NumberSelectorConfig,
+    NumberSelectorMode,
     SelectSelector,
     SelectSelectorConfig,
     SelectSelectorMode,
@@ -32,6 +42,17 @@ from homeassistant.helpers.selector import (
     TextSelectorType,
 )
 
+from .clients.mempool import (
+    DEFAULT_BASE_URL as MEMPOOL_DEFAULT_URL,
+    PRICE_CURRENCIES,
+    MempoolClient,
+    MempoolConnectionError,
+    MempoolError,
+    MempoolInvalidReplyError,
+    MempoolNotFoundError,
+    MempoolRateLimitError,
+    MempoolValidationError,
+)
 from .clients.webminepool import (
     WebMinePoolAuthError,
     WebMinePoolConnectionError,
@@ -49,14 +70,19 @@ from .clients.whitepool import (
 from .const import (
     CONF_API_SECRET,
     CONF_BTC_QUOTE,
+    CONF_CURRENCY,
     CONF_ENTRY_TYPE,
+    CONF_POOL_FEE,
     CONF_REGION,
     CONF_SECRET_KEY,
+    DEFAULT_POOL_FEE,
+    ENTRY_TYPE_BITCOIN_NETWORK,
     ENTRY_TYPE_WEBMINEPOOL,
     ENTRY_TYPE_WHITEPOOL,
     REGION_COM,
     REGION_EU,
 )
+from .network_coordinator import default_currency
 from .pool_coordinator import (
     FALLBACK_QUOTE,
     key_fingerprint,
@@ -67,6 +93,8 @@ from .pools import account_of_device
 
 WHITEPOOL_TITLE: Final = "WhiteBIT mining pool"
 WEBMINEPOOL_TITLE: Final = "WebMinePool"
+BITCOIN_NETWORK_TITLE: Final = "Bitcoin network"
+MAX_POOL_FEE: Final = 10.0  # percent: FPPS pools take 0-4 %; more is a typo
 
 _SECRET = TextSelector(TextSelectorConfig(type=TextSelectorType.PASSWORD))
 _REGION = SelectSelector(
@@ -83,6 +111,42 @@ _WHITEPOOL_KEY_SCHEMA: Final = {
 _WEBMINEPOOL_SCHEMA: Final = probatio.Schema(
     {probatio.Required(CONF_SECRET_KEY): _SECRET}
 )
+
+
+_NETWORK_SCHEMA: Final = probatio.Schema(
+    {
+        probatio.Required(CONF_URL, default=MEMPOOL_DEFAULT_URL): TextSelector(
+            TextSelectorConfig(type=TextSelectorType.URL)
+        )
+    }
+)
+
+
+def network_unique_id(url: str) -> str:
+    """A Bitcoin-network entry's unique ID: its API root, as the client normalizes it."""
+    return f"{ENTRY_TYPE_BITCOIN_NETWORK}_{url.lower()}"
+
+
+def network_title(url: str) -> str:
+    """Name an entry by its host unless it is the public mempool.space."""
+    if url == MEMPOOL_DEFAULT_URL:
+        return BITCOIN_NETWORK_TITLE
+    host = url.split("://", 1)[-1].split("/", 1)[0]
+    return f"{BITCOIN_NETWORK_TITLE} ({host})"
+
+
+def _network_error_key(err: MempoolError) -> str:
+    if isinstance(err, MempoolValidationError):
+        return "bitcoin_network_invalid_url"
+    if isinstance(err, MempoolNotFoundError):
+        return "bitcoin_network_not_mempool"
+    if isinstance(err, MempoolRateLimitError):
+        return "bitcoin_network_rate_limited"
+    if isinstance(err, MempoolConnectionError):
+        return "bitcoin_network_cannot_connect"
+    if isinstance(err, MempoolInvalidReplyError):
+        return "bitcoin_network_invalid_reply"
+    return "bitcoin_network_failed"
 
 
 def whitepool_title(accounts: tuple[MiningAccount, ...]) -> str:
@@ -329,6 +393,78 @@ class PoolConfigFlow(ConfigFlow):
             self._get_reconfigure_entry(), "webminepool_reconfigure", user_input
         )
 
+    # --- Bitcoin network (mempool.space API) ----------------------------------------
+
+    async def _async_check_network(self, url: str) -> tuple[str, str | None]:
+        """Read the API's figures at ``url``; return its normalized root and an error key."""
+        try:
+            client = MempoolClient(async_get_clientsession(self.hass), url)
+            await client.network_figures()
+        except MempoolError as err:
+            return url, _network_error_key(err)
+        return client.base_url, None
+
+    async def async_step_bitcoin_network(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Add the Bitcoin network's figures from a mempool.space-compatible API."""
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            url, error = await self._async_check_network(user_input[CONF_URL])
+            if error is None:
+                await self.async_set_unique_id(
+                    network_unique_id(url), raise_on_progress=False
+                )
+                self._abort_if_unique_id_configured(
+                    error="bitcoin_network_already_configured"
+                )
+                return self.async_create_entry(
+                    title=network_title(url),
+                    data={CONF_ENTRY_TYPE: ENTRY_TYPE_BITCOIN_NETWORK, CONF_URL: url},
+                )
+            errors["base"] = error
+        return self.async_show_form(
+            step_id="bitcoin_network",
+            data_schema=self.add_suggested_values_to_schema(
+                _NETWORK_SCHEMA, user_input
+            ),
+            errors=errors,
+        )
+
+    async def async_step_bitcoin_network_reconfigure(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Point a Bitcoin-network entry at another API (a self-hosted mempool, say)."""
+        entry = self._get_reconfigure_entry()
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            url, error = await self._async_check_network(user_input[CONF_URL])
+            if error is None:
+                unique_id = network_unique_id(url)
+                for other in self._async_current_entries(include_ignore=False):
+                    if (
+                        other.entry_id != entry.entry_id
+                        and other.unique_id == unique_id
+                    ):
+                        return self.async_abort(
+                            reason="bitcoin_network_already_configured"
+                        )
+                return self.async_update_reload_and_abort(
+                    entry,
+                    unique_id=unique_id,
+                    title=network_title(url),
+                    data_updates={CONF_URL: url},
+                )
+            errors["base"] = error
+        return self.async_show_form(
+            step_id="bitcoin_network_reconfigure",
+            data_schema=self.add_suggested_values_to_schema(
+                _NETWORK_SCHEMA, user_input or entry.data
+            ),
+            description_placeholders={"name": entry.title},
+            errors=errors,
+        )
+
     # --- Entry points from the integration's flow -----------------------------------
 
     async def async_start_pool_reauth(
@@ -340,9 +476,11 @@ class PoolConfigFlow(ConfigFlow):
         return await self.async_step_webminepool_reauth()
 
     async def async_start_pool_reconfigure(self, entry_type: str) -> ConfigFlowResult:
-        """Start reconfiguring a pool entry."""
+        """Start reconfiguring a pool or Bitcoin-network entry."""
         if entry_type == ENTRY_TYPE_WHITEPOOL:
             return await self.async_step_whitepool_reconfigure()
+        if entry_type == ENTRY_TYPE_BITCOIN_NETWORK:
+            return await self.async_step_bitcoin_network_reconfigure()
         return await self.async_step_webminepool_reconfigure()
 
 
@@ -386,6 +524,58 @@ class WhitePoolOptionsFlow(OptionsFlowWithReload):
                             options=list(quotes), mode=SelectSelectorMode.DROPDOWN
                         )
                     )
+                }
+            ),
+        )
+
+
+class BitcoinNetworkOptionsFlow(OptionsFlowWithReload):
+    """Choose the currency of the BTC price and the pool fee break-even goes by."""
+
+    async def async_step_init(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Start with the network's options (the miners' options step is "init" too)."""
+        return await self.async_step_bitcoin_network()
+
+    async def async_step_bitcoin_network(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Offer the currencies mempool prices BTC in, and a pool fee of 0 to 10 %."""
+        if user_input is not None:
+            return self.async_create_entry(
+                data={
+                    CONF_CURRENCY: user_input[CONF_CURRENCY],
+                    CONF_POOL_FEE: float(user_input[CONF_POOL_FEE]),
+                }
+            )
+        options = self.config_entry.options
+        return self.async_show_form(
+            step_id="bitcoin_network",
+            data_schema=probatio.Schema(
+                {
+                    probatio.Required(
+                        CONF_CURRENCY,
+                        default=options.get(CONF_CURRENCY)
+                        or default_currency(self.hass),
+                    ): SelectSelector(
+                        SelectSelectorConfig(
+                            options=list(PRICE_CURRENCIES),
+                            mode=SelectSelectorMode.DROPDOWN,
+                        )
+                    ),
+                    probatio.Required(
+                        CONF_POOL_FEE,
+                        default=options.get(CONF_POOL_FEE, DEFAULT_POOL_FEE),
+                    ): NumberSelector(
+                        NumberSelectorConfig(
+                            min=0,
+                            max=MAX_POOL_FEE,
+                            step=0.1,
+                            unit_of_measurement="%",
+                            mode=NumberSelectorMode.BOX,
+                        )
+                    ),
                 }
             ),
         )

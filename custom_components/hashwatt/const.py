@@ -16,6 +16,7 @@ CONF_ENTRY_TYPE: Final = "entry_type"
 ENTRY_TYPE_WHATSMINER: Final = "whatsminer"
 ENTRY_TYPE_WHITEPOOL: Final = "whitepool"
 ENTRY_TYPE_WEBMINEPOOL: Final = "webminepool"
+ENTRY_TYPE_BITCOIN_NETWORK: Final = "bitcoin_network"
 
 # WhiteBIT mining pool ("WhitePool") entries: an API key, its secret, and the host
 # serving the account (CONF_API_KEY from homeassistant.const).
@@ -28,6 +29,17 @@ REGION_EU: Final = "eu"
 
 # WebMinePool entries: the site's secret key (it is part of every request's URL).
 CONF_SECRET_KEY: Final = "secret_key"
+
+# Bitcoin-network entries: a mempool.space-compatible API root (CONF_URL from
+# homeassistant.const); options: the currency of the BTC price and the pool fee taken
+# off the network's hashprice for miners without a pool entry of their own.
+CONF_CURRENCY: Final = "currency"
+CONF_POOL_FEE: Final = "pool_fee"
+DEFAULT_POOL_FEE: Final = 2.0  # percent
+# Blocks come every 10 minutes on average: the tip is checked this often (one
+# request while nothing changed); the BTC price at most this often.
+BITCOIN_NETWORK_SCAN_INTERVAL: Final = timedelta(minutes=3)
+BITCOIN_PRICE_INTERVAL: Final = timedelta(minutes=30)
 
 # Pool polls; see pool_coordinator.py for the requests each one makes.
 WHITEPOOL_SCAN_INTERVAL: Final = timedelta(minutes=5)

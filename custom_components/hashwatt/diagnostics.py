@@ -1,7 +1,9 @@
 """Diagnostics of a miner entry: what it is set up with and what the miner last said.
 
 Pool entries give their settings and last poll, keys and payout details redacted and
-account, worker and user names replaced by stand-ins.
+account, worker and user names replaced by stand-ins. A Bitcoin-network entry gives its
+options and last figures; the address of a self-hosted API is redacted (it names a host
+on the user's network), the public mempool.space's is not.
 """
 
 from __future__ import annotations
@@ -15,19 +17,22 @@ from enum import Enum
 from typing import Any
 
 from homeassistant.config_entries import ConfigEntry
-from homeassistant.const import CONF_API_KEY, CONF_HOST
+from homeassistant.const import CONF_API_KEY, CONF_HOST, CONF_URL
 from homeassistant.core import HomeAssistant
 from homeassistant.util import dt as dt_util
 
+from .clients.mempool import DEFAULT_BASE_URL as MEMPOOL_DEFAULT_URL
 from .clients.whatsminer.capture import capture_document
 from .const import (
     CONF_API_SECRET,
     CONF_ENTRY_TYPE,
     CONF_SECRET_KEY,
+    ENTRY_TYPE_BITCOIN_NETWORK,
     ENTRY_TYPE_WHATSMINER,
 )
 from .coordinator import HashwattConfigEntry
 from .helpers import without_url_credentials
+from .network_coordinator import BitcoinNetworkRuntimeData
 from .pool_coordinator import WebMinePoolData, WhitePoolData, WhitePoolRuntimeData
 
 REDACTED = "**REDACTED**"
@@ -67,6 +72,8 @@ async def async_get_config_entry_diagnostics(
     ``capture --redact`` does: MAC, serials, addresses, hostname and workers
     replaced by stand-ins.
     """
+    if entry.data[CONF_ENTRY_TYPE] == ENTRY_TYPE_BITCOIN_NETWORK:
+        return _network_diagnostics(entry)
     if entry.data[CONF_ENTRY_TYPE] != ENTRY_TYPE_WHATSMINER:
         return _pool_diagnostics(entry)
     runtime = entry.runtime_data
@@ -205,6 +212,37 @@ def _pool_diagnostics(entry: ConfigEntry[Any]) -> dict[str, Any]:
             "last_update_success": coordinator.last_update_success,
             "update_interval": str(coordinator.update_interval),
             "data": data,
+        }
+    )
+    return diagnostics
+
+
+def _network_diagnostics(entry: ConfigEntry[Any]) -> dict[str, Any]:
+    """Return a Bitcoin-network entry's settings and last figures."""
+    runtime: BitcoinNetworkRuntimeData = entry.runtime_data
+    coordinator = runtime.coordinator
+    public = entry.data[CONF_URL] == MEMPOOL_DEFAULT_URL
+    data = coordinator.data
+    diagnostics: dict[str, Any] = _jsonable(
+        {
+            "entry": {
+                "title": entry.title if public else REDACTED,
+                "data": {
+                    key: REDACTED if key == CONF_URL and not public else value
+                    for key, value in entry.data.items()
+                },
+                "options": dict(entry.options),
+            },
+            "last_update_success": coordinator.last_update_success,
+            "update_interval": str(coordinator.update_interval),
+            "data": None
+            if data is None
+            else {
+                **asdict(data),
+                "hashprice": data.hashprice,
+                "hashprice_in_currency": data.hashprice_in_currency,
+                "revenue": data.revenue,
+            },
         }
     )
     return diagnostics

@@ -30,6 +30,7 @@ from .coordinator import (
     WhatsminerFastCoordinator,
     WhatsminerSlowCoordinator,
 )
+from .network_coordinator import BitcoinNetworkCoordinator, network_identifier
 from .pool_coordinator import (
     WebMinePoolCoordinator,
     WhitePoolAccountData,
@@ -43,6 +44,7 @@ from .pools import (
 
 WHITEBIT: Final = "WhiteBIT"
 WEBMINEPOOL: Final = "WebMinePool"
+MEMPOOL: Final = "mempool.space"
 
 
 def miner_device_info(
@@ -266,3 +268,26 @@ def async_remove_gone_entities(
 
     async_remove_gone()
     entry.async_on_unload(coordinator.async_add_listener(async_remove_gone))
+
+
+class BitcoinNetworkEntity(CoordinatorEntity[BitcoinNetworkCoordinator]):
+    """An entity of a Bitcoin-network entry, on the entry's own service device."""
+
+    _attr_has_entity_name = True
+
+    def __init__(
+        self, coordinator: BitcoinNetworkCoordinator, description: EntityDescription
+    ) -> None:
+        """Describe the entity; its unique ID is the entry's and the description's key."""
+        super().__init__(coordinator)
+        entry = coordinator.config_entry
+        self.entity_description = description
+        self._attr_unique_id = f"bitcoin-network-{entry.entry_id}-{description.key}"
+        self._attr_device_info = DeviceInfo(
+            identifiers={network_identifier(entry)},
+            entry_type=DeviceEntryType.SERVICE,
+            manufacturer=MEMPOOL,
+            model="Bitcoin network",
+            name=entry.title,
+            configuration_url=coordinator.client.base_url.removesuffix("/api"),
+        )

@@ -45,7 +45,7 @@ from .break_even import (
 )
 from .clients.whatsminer.models import Board, FastData, PowerMode, SlowData
 from .clients.whitepool import PayoutDestination, hashrate_to_terahash
-from .const import CONF_ENTRY_TYPE, ENTRY_TYPE_WHATSMINER
+from .const import CONF_ENTRY_TYPE, ENTRY_TYPE_BITCOIN_NETWORK, ENTRY_TYPE_WHATSMINER
 from .coordinator import (
     HashwattConfigEntry,
     WhatsminerFastCoordinator,
@@ -61,6 +61,7 @@ from .entity import (
     whitepool_unique_id,
 )
 from .helpers import without_url_credentials
+from .network_sensor import async_setup_network_sensors
 from .pool_coordinator import (
     WebMinePoolCoordinator,
     WebMinePoolData,
@@ -459,6 +460,9 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Add a miner's sensors, and those of each hashboard as it shows up."""
+    if entry.data[CONF_ENTRY_TYPE] == ENTRY_TYPE_BITCOIN_NETWORK:
+        async_setup_network_sensors(entry, async_add_entities)
+        return
     if entry.data[CONF_ENTRY_TYPE] != ENTRY_TYPE_WHATSMINER:
         async_setup_pool_sensors(hass, entry, async_add_entities)
         return

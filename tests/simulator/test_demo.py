@@ -7,6 +7,7 @@ tests) and that the WhitePool mock's workers track the miners.
 
 from collections.abc import AsyncIterator
 
+import aiohttp
 import pytest
 
 from simulator.demo import WHITEPOOL_ACCOUNT, Demo
@@ -19,7 +20,11 @@ pytestmark = pytest.mark.usefixtures("loopback_network")
 @pytest.fixture
 async def demo() -> AsyncIterator[Demo]:
     demo = Demo.build(
-        miners=2, first_ip="127.0.78.1", whitepool_port=0, webminepool_port=0
+        miners=2,
+        first_ip="127.0.78.1",
+        whitepool_port=0,
+        webminepool_port=0,
+        mempool_port=0,
     )
     await demo.start()
     yield demo
@@ -73,3 +78,12 @@ async def test_sync_drops_the_request_logs(demo: Demo) -> None:
     assert not demo.fleet.miners[0].requests
     assert not demo.whitepool.requests
     assert not demo.webminepool.calls
+
+
+async def test_the_bitcoin_network_is_served(demo: Demo) -> None:
+    """The mempool.space mock runs with the demo, for its Bitcoin-network entry."""
+    assert demo.mempool is not None
+    assert demo.describe()["mempool"]["url"].endswith("/api")
+    url = f"{demo.mempool.url}/blocks/tip/height"
+    async with aiohttp.ClientSession() as session, session.get(url) as response:
+        assert int(await response.text()) == demo.mempool.height

@@ -1,1 +1,1 @@
-"""Protocol clients for Whatsminer miners and mining pools (no Home Assistant imports)."""
+"""Protocol clients: Whatsminer miners, mining pools, the Bitcoin network (no HA imports)."""

@@ -1,6 +1,6 @@
 """Command line for humans debugging a miner or a pool account; prints JSON.
 
-python -m custom_components.hashwatt.clients whatsminer|whitepool|webminepool --help
+python -m custom_components.hashwatt.clients whatsminer|whitepool|webminepool|mempool --help
 """
 
 from __future__ import annotations
@@ -31,6 +31,10 @@ _SUBCOMMANDS = {
     "webminepool": (
         "custom_components.hashwatt.clients.webminepool.cli",
         "a WebMinePool site account",
+    ),
+    "mempool": (
+        "custom_components.hashwatt.clients.mempool.cli",
+        "the Bitcoin network's figures from a mempool.space API",
     ),
 }
 
