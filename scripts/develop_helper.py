@@ -391,7 +391,7 @@ def network_entries(description: dict[str, Any]) -> list[WantedEntry]:
     # The network entry is younger still: a tree without it gets none.
     try:
         from custom_components.hashwatt.config_flow_pools import (  # noqa: PLC0415
-            network_title,
+            BITCOIN_NETWORK_TITLE,
             network_unique_id,
         )
         from custom_components.hashwatt.const import (  # noqa: PLC0415
@@ -405,7 +405,8 @@ def network_entries(description: dict[str, Any]) -> list[WantedEntry]:
     return [
         WantedEntry(
             unique_id=network_unique_id(url),
-            title=network_title(url),
+            # The mock stands in for mempool.space: the public instance's title.
+            title=BITCOIN_NETWORK_TITLE,
             data={CONF_ENTRY_TYPE: ENTRY_TYPE_BITCOIN_NETWORK, CONF_URL: url},
         )
     ]

@@ -8,6 +8,7 @@ from homeassistant.const import CONF_URL
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 
+from custom_components.hashwatt.config_flow_pools import network_title
 from custom_components.hashwatt.const import (
     CONF_CURRENCY,
     CONF_ENTRY_TYPE,
@@ -174,3 +175,12 @@ async def test_options(hass: HomeAssistant, mempool_mock: MempoolServer) -> None
         if state.attributes.get("unit_of_measurement") == "AUD/BTC"
     ]
     assert len(prices) == 1
+
+
+def test_titles() -> None:
+    """The public mempool.space is "Bitcoin network"; another API says its host."""
+    assert network_title("https://mempool.space/api") == "Bitcoin network"
+    assert (
+        network_title("http://umbrel.local:3006/api")
+        == "Bitcoin network (umbrel.local:3006)"
+    )

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
+import socket
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -49,6 +51,7 @@ from custom_components.hashwatt.clients.mining_economics import (
     net_of_fee,
     stratum_host,
 )
+from simulator import mempool as simulator_mempool
 from simulator.mempool import Fault, MempoolServer, parse_fault
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "mempool"
@@ -472,3 +475,31 @@ def test_retry_after_header(header: str | None, seconds: float | None) -> None:
     error = _error_from("/v1/prices", 429, "Too Many Requests", header)
     assert isinstance(error, MempoolRateLimitError)
     assert error.retry_after == seconds
+
+
+async def test_python_m_simulator_mempool_serves_until_cancelled(
+    socket_enabled: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``python -m simulator mempool --fault …``: says where it listens, injects, stops."""
+    parser = argparse.ArgumentParser()
+    simulator_mempool.add_arguments(parser)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    args = parser.parse_args(
+        ["--port", str(port), "--fault", "garbage:1@/api/v1/prices"]
+    )
+    task = asyncio.create_task(simulator_mempool.serve(args))
+    try:
+        async with asyncio.timeout(10):
+            while "listening" not in capsys.readouterr().out:  # noqa: ASYNC110
+                await asyncio.sleep(0.01)
+        async with aiohttp.ClientSession() as session:
+            client = MempoolClient(session, f"http://127.0.0.1:{port}/api")
+            with pytest.raises(MempoolInvalidReplyError):
+                await client.prices()
+            assert (await client.prices()).prices["USD"] > 0
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
