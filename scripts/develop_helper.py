@@ -349,7 +349,7 @@ def pool_entries(description: dict[str, Any]) -> list[WantedEntry]:
             ENTRY_TYPE_WHITEPOOL,
             REGION_COM,
         )
-        from custom_components.hashwatt.pool_coordinator import (  # noqa: PLC0415
+        from custom_components.hashwatt.coordinator import (  # noqa: PLC0415
             key_fingerprint,
         )
     except ImportError:

@@ -25,7 +25,7 @@ from custom_components.hashwatt.const import (
     ENTRY_TYPE_WEBMINEPOOL,
     ENTRY_TYPE_WHITEPOOL,
 )
-from custom_components.hashwatt.pool_coordinator import key_fingerprint
+from custom_components.hashwatt.coordinator import key_fingerprint
 from custom_components.hashwatt.pools import whitepool_account_identifier
 from simulator.webminepool import Fault as WebMineFault, WebMinePoolServer
 from simulator.whitepool import Fault, WhitePoolServer

@@ -28,7 +28,7 @@ from custom_components.hashwatt.const import (
     WHITEPOOL_SCAN_INTERVAL,
     WHITEPOOL_SLOW_INTERVAL,
 )
-from custom_components.hashwatt.pool_coordinator import (
+from custom_components.hashwatt.coordinator import (
     WhitePoolAccountData,
     reward_period,
     rewards_of_last_day,

@@ -20,8 +20,8 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry, MockUs
 
 from custom_components.hashwatt.clients.whitepool import WhitePoolError
 from custom_components.hashwatt.const import CONF_API_SECRET, CONF_REGION, DOMAIN
+from custom_components.hashwatt.coordinator import WHITEPOOL_URLS
 from custom_components.hashwatt.helpers import pool_command
-from custom_components.hashwatt.pool_coordinator import WHITEPOOL_URLS
 from custom_components.hashwatt.pools import (
     webminepool_identifier,
     whitepool_account_identifier,

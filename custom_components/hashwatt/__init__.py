@@ -32,11 +32,9 @@ from .coordinator import (
     MinerRuntimeData,
     WhatsminerFastCoordinator,
     WhatsminerSlowCoordinator,
-    write_disabled_issue_id,
-)
-from .network_coordinator import (
     async_setup_network_entry,
     async_unload_network_entry,
+    write_disabled_issue_id,
 )
 from .pools import (
     async_can_remove_pool_device,

@@ -24,9 +24,10 @@ from .coordinator import (
     HashwattConfigEntry,
     WhatsminerFastCoordinator,
     WhatsminerSlowCoordinator,
+    WhitePoolAccountData,
+    WhitePoolCoordinator,
 )
 from .entity import HashwattMinerEntity, WhitePoolEntity, async_add_pool_items
-from .pool_coordinator import WhitePoolAccountData, WhitePoolCoordinator
 
 # Read-only platform: the coordinators do the polling.
 PARALLEL_UPDATES = 0

@@ -102,18 +102,17 @@ from .const import (
     LOGGER,
 )
 from .coordinator import (
+    BitcoinNetworkCoordinator,
+    BitcoinNetworkRuntimeData,
     HashwattConfigEntry,
     MinerRuntimeData,
     WhatsminerFastCoordinator,
-)
-from .entity import BitcoinNetworkEntity, HashwattMinerEntity, WhitePoolEntity
-from .network_coordinator import BitcoinNetworkCoordinator, BitcoinNetworkRuntimeData
-from .pool_coordinator import (
     WhitePoolCoordinator,
     WhitePoolData,
     WhitePoolRuntimeData,
     reward_period,
 )
+from .entity import BitcoinNetworkEntity, HashwattMinerEntity, WhitePoolEntity
 
 # How far a reward's total may be from its rate × hashrate × period for the rate's
 # unit to count as confirmed (see the module docstring).

@@ -82,9 +82,9 @@ from .const import (
     REGION_COM,
     REGION_EU,
 )
-from .network_coordinator import default_currency
-from .pool_coordinator import (
+from .coordinator import (
     FALLBACK_QUOTE,
+    default_currency,
     key_fingerprint,
     webminepool_client,
     whitepool_client,

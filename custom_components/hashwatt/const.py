@@ -41,7 +41,7 @@ DEFAULT_POOL_FEE: Final = 2.0  # percent
 BITCOIN_NETWORK_SCAN_INTERVAL: Final = timedelta(minutes=3)
 BITCOIN_PRICE_INTERVAL: Final = timedelta(minutes=30)
 
-# Pool polls; see pool_coordinator.py for the requests each one makes.
+# Pool polls; see coordinator.py for the requests each one makes.
 WHITEPOOL_SCAN_INTERVAL: Final = timedelta(minutes=5)
 WHITEPOOL_SLOW_INTERVAL: Final = timedelta(minutes=15)
 WEBMINEPOOL_SCAN_INTERVAL: Final = timedelta(minutes=10)

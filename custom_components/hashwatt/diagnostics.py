@@ -30,10 +30,14 @@ from .const import (
     ENTRY_TYPE_BITCOIN_NETWORK,
     ENTRY_TYPE_WHATSMINER,
 )
-from .coordinator import HashwattConfigEntry
+from .coordinator import (
+    BitcoinNetworkRuntimeData,
+    HashwattConfigEntry,
+    WebMinePoolData,
+    WhitePoolData,
+    WhitePoolRuntimeData,
+)
 from .helpers import without_url_credentials
-from .network_coordinator import BitcoinNetworkRuntimeData
-from .pool_coordinator import WebMinePoolData, WhitePoolData, WhitePoolRuntimeData
 
 REDACTED = "**REDACTED**"
 

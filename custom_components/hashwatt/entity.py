@@ -26,15 +26,14 @@ from homeassistant.helpers.update_coordinator import (
 
 from .const import DOMAIN, MANUFACTURER
 from .coordinator import (
+    BitcoinNetworkCoordinator,
     MinerRuntimeData,
+    WebMinePoolCoordinator,
     WhatsminerFastCoordinator,
     WhatsminerSlowCoordinator,
-)
-from .network_coordinator import BitcoinNetworkCoordinator, network_identifier
-from .pool_coordinator import (
-    WebMinePoolCoordinator,
     WhitePoolAccountData,
     WhitePoolCoordinator,
+    network_identifier,
 )
 from .pools import (
     webminepool_identifier,

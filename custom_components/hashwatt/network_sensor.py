@@ -25,8 +25,8 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.typing import StateType
 
 from .break_even import NetworkFleetBreakEvenSensor
+from .coordinator import BitcoinNetworkData, BitcoinNetworkRuntimeData
 from .entity import BitcoinNetworkEntity
-from .network_coordinator import BitcoinNetworkData, BitcoinNetworkRuntimeData
 
 BITCOIN: Final = "BTC"
 EXAHASH_PER_SECOND: Final = "EH/s"

@@ -18,7 +18,7 @@ from homeassistant.helpers import device_registry as dr
 
 from .clients.webminepool import WebMinePoolValidationError
 from .const import CONF_ENTRY_TYPE, CONF_SECRET_KEY, DOMAIN, ENTRY_TYPE_WHITEPOOL
-from .pool_coordinator import (
+from .coordinator import (
     WebMinePoolConfigEntry,
     WebMinePoolCoordinator,
     WebMinePoolRuntimeData,

@@ -48,8 +48,14 @@ from .clients.whitepool import PayoutDestination, hashrate_to_terahash
 from .const import CONF_ENTRY_TYPE, ENTRY_TYPE_BITCOIN_NETWORK, ENTRY_TYPE_WHATSMINER
 from .coordinator import (
     HashwattConfigEntry,
+    WebMinePoolCoordinator,
+    WebMinePoolData,
     WhatsminerFastCoordinator,
     WhatsminerSlowCoordinator,
+    WhitePoolAccountData,
+    WhitePoolCoordinator,
+    WhitePoolData,
+    WhitePoolRuntimeData,
 )
 from .entity import (
     HashwattMinerEntity,
@@ -62,14 +68,6 @@ from .entity import (
 )
 from .helpers import without_url_credentials
 from .network_sensor import async_setup_network_sensors
-from .pool_coordinator import (
-    WebMinePoolCoordinator,
-    WebMinePoolData,
-    WhitePoolAccountData,
-    WhitePoolCoordinator,
-    WhitePoolData,
-    WhitePoolRuntimeData,
-)
 from .totals import async_starting_energy
 
 # Read-only platform: the coordinators do the polling.

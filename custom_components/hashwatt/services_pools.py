@@ -50,8 +50,8 @@ from .clients.whitepool import (
     is_valid_btc_address,
 )
 from .const import CONF_ENTRY_TYPE, DOMAIN, ENTRY_TYPE_WEBMINEPOOL, ENTRY_TYPE_WHITEPOOL
+from .coordinator import WebMinePoolConfigEntry, WhitePoolConfigEntry
 from .helpers import pool_command
-from .pool_coordinator import WebMinePoolConfigEntry, WhitePoolConfigEntry
 from .pools import account_of_device
 from .services import DEVICES, ONE_DEVICE, ActionSchema, whole_number
 
