@@ -33,8 +33,6 @@ from custom_components.hashwatt.break_even import (
     PoolRate,
     SteadyReading,
     break_even_price,
-    confirms_fpps_unit,
-    newest_confirmed_reward,
     steady_reading,
 )
 from custom_components.hashwatt.clients.whatsminer.models import FastData, Summary
@@ -42,6 +40,8 @@ from custom_components.hashwatt.clients.whitepool import (
     Reward,
     RewardStatus,
     WhitePoolClient,
+    confirms_fpps_unit,
+    newest_confirmed_reward,
 )
 from custom_components.hashwatt.const import (
     CONF_BTC_QUOTE,

@@ -82,41 +82,38 @@ from homeassistant.helpers.dispatcher import (
     async_dispatcher_send,
 )
 from homeassistant.helpers.restore_state import ExtraStoredData, RestoreEntity
-from homeassistant.helpers.update_coordinator import DataUpdateCoordinator
+from homeassistant.helpers.update_coordinator import (
+    CoordinatorEntity,
+    DataUpdateCoordinator,
+)
 from homeassistant.util import dt as dt_util
 from homeassistant.util.hass_dict import HassKey
 
 from .clients.mining_economics import (
-    SECONDS_PER_DAY,
     break_even_price,
     fleet_break_even_price,
     stratum_host,
 )
-from .clients.whatsminer.models import FastData, SlowData
-from .clients.whitepool import Reward, RewardStatus, hashrate_to_terahash
+from .clients.whatsminer import FastData, SlowData
+from .clients.whitepool import (
+    newest_confirmed_reward,
+)
 from .const import (
-    CONF_ENTRY_TYPE,
     DOMAIN,
-    ENTRY_TYPE_BITCOIN_NETWORK,
-    ENTRY_TYPE_WHITEPOOL,
     LOGGER,
 )
 from .coordinator import (
     BitcoinNetworkCoordinator,
-    BitcoinNetworkRuntimeData,
-    HashwattConfigEntry,
+    MinerConfigEntry,
     MinerRuntimeData,
     WhatsminerFastCoordinator,
     WhitePoolCoordinator,
     WhitePoolData,
-    WhitePoolRuntimeData,
-    reward_period,
+    is_network_entry,
+    is_whitepool_entry,
 )
 from .entity import BitcoinNetworkEntity, HashwattMinerEntity, WhitePoolEntity
 
-# How far a reward's total may be from its rate × hashrate × period for the rate's
-# unit to count as confirmed (see the module docstring).
-FPPS_TOLERANCE: Final = Decimal("0.1")
 # Mining this long since its (re)start, a miner's efficiency counts as steady: it
 # raises its frequency step by step after a start (10 minutes in the simulator at
 # the default up-frequency speed); the rest is margin.
@@ -130,33 +127,6 @@ FLEET_UPDATE_INTERVAL: Final = timedelta(seconds=30)
 
 
 # --- The computation ---------------------------------------------------------------------
-
-
-def confirms_fpps_unit(reward: Reward, period: timedelta) -> bool:
-    """Tell whether a reward's total is its FPPS rate (BTC/(TH/s)/day) × hashrate × period."""
-    rate = reward.fpps_rate
-    if (
-        reward.status is RewardStatus.CANCELED
-        or rate is None
-        or rate <= 0
-        or reward.total_reward <= 0
-        or reward.hashrate <= 0
-    ):
-        return False
-    days = Decimal(period.total_seconds()) / SECONDS_PER_DAY
-    expected = rate * hashrate_to_terahash(reward.hashrate) * days
-    return abs(reward.total_reward - expected) <= expected * FPPS_TOLERANCE
-
-
-def newest_confirmed_reward(rewards: Iterable[Reward]) -> Reward | None:
-    """Return the newest reward whose figures confirm its FPPS rate's unit."""
-    rewards = tuple(rewards)
-    period = reward_period(rewards)
-    return max(
-        (reward for reward in rewards if confirms_fpps_unit(reward, period)),
-        key=lambda reward: reward.date,
-        default=None,
-    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -425,9 +395,7 @@ def _async_acquire(hass: HomeAssistant) -> CALLBACK_TYPE:
     if data.stop_listening is None:
 
         @callback
-        def async_entry_changed(
-            _change: ConfigEntryChange, entry: ConfigEntry[Any]
-        ) -> None:
+        def async_entry_changed(_change: ConfigEntryChange, entry: ConfigEntry) -> None:
             if _is_source(entry):
                 data.sources = None
                 async_dispatcher_send(hass, SIGNAL_SOURCES_CHANGED)
@@ -455,9 +423,7 @@ def _async_acquire(hass: HomeAssistant) -> CALLBACK_TYPE:
 
 
 @callback
-def async_track_miner(
-    hass: HomeAssistant, entry: HashwattConfigEntry
-) -> MinerEfficiency:
+def async_track_miner(hass: HomeAssistant, entry: MinerConfigEntry) -> MinerEfficiency:
     """Follow a loaded miner's efficiency until its entry unloads."""
     entry.async_on_unload(_async_acquire(hass))
     tracker = MinerEfficiency(entry.runtime_data)
@@ -480,11 +446,8 @@ def async_track_miner(
     return tracker
 
 
-def _is_source(entry: ConfigEntry[Any]) -> bool:
-    return entry.domain == DOMAIN and entry.data.get(CONF_ENTRY_TYPE) in (
-        ENTRY_TYPE_WHITEPOOL,
-        ENTRY_TYPE_BITCOIN_NETWORK,
-    )
+def _is_source[T](entry: ConfigEntry[T]) -> bool:
+    return is_whitepool_entry(entry) or is_network_entry(entry)
 
 
 @callback
@@ -496,14 +459,11 @@ def _loaded_sources(hass: HomeAssistant) -> list[RevenueCoordinator]:
     """
     data = _data(hass)
     if data.sources is None:
-        sources: list[RevenueCoordinator] = []
-        for entry in hass.config_entries.async_loaded_entries(DOMAIN):
-            if not _is_source(entry):
-                continue
-            runtime = entry.runtime_data
-            if isinstance(runtime, WhitePoolRuntimeData | BitcoinNetworkRuntimeData):
-                sources.append(runtime.coordinator)
-        data.sources = sources
+        data.sources = [
+            entry.runtime_data.coordinator
+            for entry in hass.config_entries.async_loaded_entries(DOMAIN)
+            if is_whitepool_entry(entry) or is_network_entry(entry)
+        ]
     return data.sources
 
 
@@ -811,11 +771,13 @@ def async_fleet_price(hass: HomeAssistant, btc_price: Decimal) -> FleetPrice | N
     return None if value is None else FleetPrice(value=value, sources=sources)
 
 
-class _FleetBreakEven(SensorEntity):
+class _FleetBreakEven[CoordinatorT: WhitePoolCoordinator | BitcoinNetworkCoordinator](
+    CoordinatorEntity[CoordinatorT], SensorEntity
+):
     """The break-even electricity price of every loaded miner together.
 
-    On a WhitePool or Bitcoin-network entry's own device, in that entry's currency;
-    subclasses say which BTC price and currency that is.
+    On a WhitePool or Bitcoin-network entry's own device, at that entry's BTC price
+    and in its currency. Subclasses put it first, before the entry's entity base.
     """
 
     _has_inputs = False
@@ -835,9 +797,18 @@ class _FleetBreakEven(SensorEntity):
         )
         self._async_update()
 
+    @property
+    @override
+    def available(self) -> bool:
+        """Whether the entry's source answers and some miner has a price."""
+        return super().available and self._has_inputs
+
     def _btc_price(self) -> tuple[Decimal, str] | None:
         """The entry's BTC price and its currency, if it has one now."""
-        raise NotImplementedError
+        data = self.coordinator.data
+        if not self.coordinator.last_update_success or data.btc_price is None:
+            return None
+        return data.btc_price, data.currency
 
     @callback
     def _async_update(self) -> None:
@@ -869,56 +840,26 @@ class _FleetBreakEven(SensorEntity):
         ):
             self._async_update_and_write()
 
+    @callback
+    @override
+    def _handle_coordinator_update(self) -> None:
+        self._async_update()
+        super()._handle_coordinator_update()
 
-class FleetBreakEvenSensor(WhitePoolEntity, _FleetBreakEven):
+
+class FleetBreakEvenSensor(_FleetBreakEven[WhitePoolCoordinator], WhitePoolEntity):
     """The fleet's break-even price at a WhitePool entry's BTC price."""
 
     def __init__(self, coordinator: WhitePoolCoordinator) -> None:
         """Price the fleet in ``coordinator``'s entry's currency."""
         super().__init__(coordinator, FLEET_BREAK_EVEN)
 
-    @property
-    @override
-    def available(self) -> bool:
-        """Whether the pool answers and some miner has a price."""
-        return super().available and self._has_inputs
 
-    @override
-    def _btc_price(self) -> tuple[Decimal, str] | None:
-        data = self.coordinator.data
-        if not self.coordinator.last_update_success or data.btc_price is None:
-            return None
-        return data.btc_price, data.btc_quote
-
-    @callback
-    @override
-    def _handle_coordinator_update(self) -> None:
-        self._async_update()
-        super()._handle_coordinator_update()
-
-
-class NetworkFleetBreakEvenSensor(BitcoinNetworkEntity, _FleetBreakEven):
+class NetworkFleetBreakEvenSensor(
+    _FleetBreakEven[BitcoinNetworkCoordinator], BitcoinNetworkEntity
+):
     """The fleet's break-even price at a Bitcoin-network entry's BTC price."""
 
     def __init__(self, coordinator: BitcoinNetworkCoordinator) -> None:
         """Price the fleet in ``coordinator``'s entry's currency."""
         super().__init__(coordinator, FLEET_BREAK_EVEN)
-
-    @property
-    @override
-    def available(self) -> bool:
-        """Whether the API answers and some miner has a price."""
-        return super().available and self._has_inputs
-
-    @override
-    def _btc_price(self) -> tuple[Decimal, str] | None:
-        data = self.coordinator.data
-        if not self.coordinator.last_update_success or data.btc_price is None:
-            return None
-        return data.btc_price, data.currency
-
-    @callback
-    @override
-    def _handle_coordinator_update(self) -> None:
-        self._async_update()
-        super()._handle_coordinator_update()

@@ -15,11 +15,9 @@ from homeassistant.core import CALLBACK_TYPE, Event, HassJob, HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.event import async_call_later
 
-from .clients.whatsminer.client import Whatsminer
-from .clients.whatsminer.errors import WhatsminerError
-from .clients.whatsminer.models import LedColor
+from .clients.whatsminer import LedColor, Whatsminer, WhatsminerError
 from .const import LOGGER
-from .coordinator import HashwattConfigEntry, WhatsminerFastCoordinator
+from .coordinator import MinerConfigEntry, WhatsminerFastCoordinator
 from .entity import HashwattMinerEntity
 from .helpers import miner_command
 
@@ -79,7 +77,7 @@ BUTTONS: tuple[HashwattButtonEntityDescription, ...] = (
 
 async def async_setup_entry(
     hass: HomeAssistant,
-    entry: HashwattConfigEntry,
+    entry: MinerConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Set up a miner's buttons."""

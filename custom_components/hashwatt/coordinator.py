@@ -1,16 +1,9 @@
 """Polling, for every kind of entry: the coordinators and what a loaded entry holds.
 
-The layers of Hashwatt, each behaviour in one file:
-
-- ``clients/``: the protocols (Whatsminer API v2/v3, WhitePool, WebMinePool, mempool)
-  and the arithmetic on their figures; nothing of Home Assistant.
-- ``coordinator.py`` (this file): one coordinator per thing polled, the runtime data
-  of each entry type and the typed config-entry alias over them.
-- ``helpers.py``: which client error means which translated message, for polls,
-  config flows and actions alike.
-- ``entity.py``: the base entities, identifiers and device info.
-- one file per platform (``sensor.py``, ``switch.py``, ...): description tables.
-- ``services.py`` and ``config_flow.py``: the actions and the flows of every entry type.
+One coordinator per thing polled; the pool accounts' and the Bitcoin network's
+share ``ApiCoordinator``. Client errors become ``UpdateFailed`` (or
+``ConfigEntryAuthFailed``) through the tables in errors.py; Home Assistant logs an
+outage once, and once more when it ends. The layers: see ``__init__.py``.
 
 Miners
 ------
@@ -90,13 +83,12 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
-from itertools import pairwise
-from typing import Any, Final, override
+from typing import Any, ClassVar, Final, TypeGuard, override
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import (
@@ -117,10 +109,7 @@ from homeassistant.util import dt as dt_util
 from .clients.mempool import (
     PRICE_CURRENCIES,
     MempoolClient,
-    MempoolConnectionError,
     MempoolError,
-    MempoolInvalidReplyError,
-    MempoolNotFoundError,
     MempoolRateLimitError,
     MempoolValidationError,
     NetworkFigures,
@@ -128,23 +117,20 @@ from .clients.mempool import (
 from .clients.mining_economics import net_of_fee
 from .clients.webminepool import (
     DEFAULT_BASE_URL as WEBMINEPOOL_DEFAULT_URL,
-    WebMinePoolAuthError,
     WebMinePoolClient,
-    WebMinePoolConnectionError,
     WebMinePoolError,
-    WebMinePoolInvalidReplyError,
     WebMineUser,
 )
-from .clients.whatsminer.client import Whatsminer
-from .clients.whatsminer.errors import (
+from .clients.whatsminer import (
+    FastData,
+    SlowData,
+    Whatsminer,
     WhatsminerAuthError,
     WhatsminerCommandError,
-    WhatsminerConnectionError,
     WhatsminerError,
     WhatsminerTokenLimitError,
     WhatsminerWriteDisabledError,
 )
-from .clients.whatsminer.models import FastData, SlowData
 from .clients.whitepool import (
     HashrateInterval,
     HashratePoint,
@@ -156,13 +142,11 @@ from .clients.whitepool import (
     RewardStatus,
     WhitePoolAuthError,
     WhitePoolClient,
-    WhitePoolClockError,
-    WhitePoolConnectionError,
     WhitePoolError,
-    WhitePoolInvalidReplyError,
     WhitePoolRateLimitError,
     WhitePoolRegion,
     WhitePoolValidationError,
+    rewards_of_last_day,
 )
 from .const import (
     BITCOIN_NETWORK_SCAN_INTERVAL,
@@ -184,9 +168,84 @@ from .const import (
     WEBMINEPOOL_SCAN_INTERVAL,
     WHITEPOOL_SCAN_INTERVAL,
     WHITEPOOL_SLOW_INTERVAL,
+    EntryType,
+    entry_type,
+)
+from .errors import (
+    MEMPOOL_ERRORS,
+    WEBMINEPOOL_ERRORS,
+    WHATSMINER_ERRORS,
+    WHITEPOOL_ERRORS,
+    poll_error,
 )
 
-type HashwattConfigEntry = ConfigEntry[MinerRuntimeData]
+
+@dataclass
+class WhitePoolRuntimeData:
+    """What a loaded WhitePool entry holds."""
+
+    client: WhitePoolClient
+    coordinator: WhitePoolCoordinator
+
+
+@dataclass
+class WebMinePoolRuntimeData:
+    """What a loaded WebMinePool entry holds."""
+
+    client: WebMinePoolClient
+    coordinator: WebMinePoolCoordinator
+
+
+@dataclass
+class BitcoinNetworkRuntimeData:
+    """What a loaded Bitcoin-network entry holds."""
+
+    client: MempoolClient
+    coordinator: BitcoinNetworkCoordinator
+
+
+# The entry model: every entry's runtime data is one of four kinds, told apart by
+# the entry type stored in its data (``is_*_entry``), never by the runtime data.
+type RuntimeData = (
+    MinerRuntimeData
+    | WhitePoolRuntimeData
+    | WebMinePoolRuntimeData
+    | BitcoinNetworkRuntimeData
+)
+type HashwattConfigEntry = ConfigEntry[RuntimeData]
+type MinerConfigEntry = ConfigEntry[MinerRuntimeData]
+type WhitePoolConfigEntry = ConfigEntry[WhitePoolRuntimeData]
+type WebMinePoolConfigEntry = ConfigEntry[WebMinePoolRuntimeData]
+type PoolAccountConfigEntry = ConfigEntry[WhitePoolRuntimeData | WebMinePoolRuntimeData]
+type BitcoinNetworkConfigEntry = ConfigEntry[BitcoinNetworkRuntimeData]
+
+
+def is_miner_entry[T](entry: ConfigEntry[T]) -> TypeGuard[MinerConfigEntry]:
+    """Whether ``entry`` is a Whatsminer's."""
+    return entry_type(entry) is EntryType.WHATSMINER
+
+
+def is_whitepool_entry[T](entry: ConfigEntry[T]) -> TypeGuard[WhitePoolConfigEntry]:
+    """Whether ``entry`` is a WhitePool API key's."""
+    return entry_type(entry) is EntryType.WHITEPOOL
+
+
+def is_webminepool_entry[T](entry: ConfigEntry[T]) -> TypeGuard[WebMinePoolConfigEntry]:
+    """Whether ``entry`` is a WebMinePool site's."""
+    return entry_type(entry) is EntryType.WEBMINEPOOL
+
+
+def is_pool_account_entry[T](
+    entry: ConfigEntry[T],
+) -> TypeGuard[PoolAccountConfigEntry]:
+    """Whether ``entry`` is a pool account's (WhitePool or WebMinePool)."""
+    return entry_type(entry) in (EntryType.WHITEPOOL, EntryType.WEBMINEPOOL)
+
+
+def is_network_entry[T](entry: ConfigEntry[T]) -> TypeGuard[BitcoinNetworkConfigEntry]:
+    """Whether ``entry`` is the Bitcoin network's."""
+    return entry_type(entry) is EntryType.BITCOIN_NETWORK
+
 
 # How far a miner's uptime may stray from the clock between two polls before the
 # MAC is read again (polls take seconds; uptime is counted in whole seconds).
@@ -234,25 +293,13 @@ def write_disabled_issue_id(entry: ConfigEntry) -> str:
     return f"write_disabled_{entry.entry_id}"
 
 
-def _miner_update_failed(err: WhatsminerError, host: str) -> UpdateFailed:
-    if isinstance(err, WhatsminerConnectionError):
-        key = "cannot_connect"
-    else:
-        key = "invalid_reply"
-    return UpdateFailed(
-        translation_domain=DOMAIN,
-        translation_key=key,
-        translation_placeholders={"host": host, "error": str(err)},
-    )
-
-
 class WhatsminerFastCoordinator(DataUpdateCoordinator[FastData]):
     """Hashrate, power, temperatures, fans and mining state, every scan interval."""
 
-    config_entry: HashwattConfigEntry
+    config_entry: MinerConfigEntry
 
     def __init__(
-        self, hass: HomeAssistant, config_entry: HashwattConfigEntry, client: Whatsminer
+        self, hass: HomeAssistant, config_entry: MinerConfigEntry, client: Whatsminer
     ) -> None:
         """Poll ``client`` at the entry's scan interval."""
         interval = config_entry.options.get(CONF_SCAN_INTERVAL, DEFAULT_SCAN_INTERVAL)
@@ -300,7 +347,9 @@ class WhatsminerFastCoordinator(DataUpdateCoordinator[FastData]):
             self.identity_confirmed = False
             self.other_miner_mac = None
             self._last_uptime = None
-            raise _miner_update_failed(err, self.config_entry.data[CONF_HOST]) from err
+            raise poll_error(
+                WHATSMINER_ERRORS, err, host=self.config_entry.data[CONF_HOST]
+            ) from err
         return data
 
     def _uptime_follows_clock(self, data: FastData) -> bool:
@@ -323,12 +372,12 @@ class WhatsminerSlowCoordinator(DataUpdateCoordinator[SlowData]):
     or a failed slow poll.
     """
 
-    config_entry: HashwattConfigEntry
+    config_entry: MinerConfigEntry
 
     def __init__(
         self,
         hass: HomeAssistant,
-        config_entry: HashwattConfigEntry,
+        config_entry: MinerConfigEntry,
         client: Whatsminer,
         fast: WhatsminerFastCoordinator,
     ) -> None:
@@ -377,7 +426,7 @@ class WhatsminerSlowCoordinator(DataUpdateCoordinator[SlowData]):
         try:
             data = await self.client.fetch_slow()
         except WhatsminerError as err:
-            raise _miner_update_failed(err, host) from err
+            raise poll_error(WHATSMINER_ERRORS, err, host=host) from err
         if not self._fast.async_set_identity(data.identity.mac):
             # After an address change another miner may answer here: its figures
             # must not be shown as this miner's.
@@ -419,7 +468,7 @@ class WhatsminerSlowCoordinator(DataUpdateCoordinator[SlowData]):
             # and the data the reads brought.
             LOGGER.debug("%s: could not verify the password: %s", host, err)
         except WhatsminerError as err:
-            raise _miner_update_failed(err, host) from err
+            raise poll_error(WHATSMINER_ERRORS, err, host=host) from err
         else:
             self._async_set_writable(writable=True)
 
@@ -463,8 +512,6 @@ REWARDS_WINDOW: Final = timedelta(days=7)
 REWARDS_PAGE_SIZE: Final = 100
 # BTC is priced in Home Assistant's currency when WhiteBIT has that market.
 FALLBACK_QUOTE: Final = "USDT"
-# Rewards are daily FPPS payouts; a shorter gap between reward dates means shorter ones.
-DEFAULT_REWARD_PERIOD: Final = timedelta(days=1)
 FINGERPRINT_LENGTH: Final = 16
 
 
@@ -496,35 +543,6 @@ def webminepool_client(hass: HomeAssistant, secret_key: str) -> WebMinePoolClien
 
 
 # --- WhitePool data --------------------------------------------------------------------
-
-
-def reward_period(rewards: Iterable[Reward]) -> timedelta:
-    """The time one reward is for: the smallest gap between reward dates (a day if unknown)."""
-    dates = sorted({reward.date for reward in rewards})
-    return min(
-        (later - earlier for earlier, later in pairwise(dates)),
-        default=DEFAULT_REWARD_PERIOD,
-    )
-
-
-def rewards_of_last_day(rewards: tuple[Reward, ...], now: datetime) -> Decimal:
-    """Sum the net rewards for mining that ended within the last 24 hours.
-
-    A reward is dated at the start of the period it pays for (a daily FPPS reward at
-    00:00 UTC of its day), so it counts once that period has ended: summing rewards
-    *dated* within 24 hours would give nothing most of the time.
-    """
-    period = reward_period(rewards)
-    day_ago = now - timedelta(days=1)
-    return sum(
-        (
-            reward.reward
-            for reward in rewards
-            if reward.status is not RewardStatus.CANCELED
-            and day_ago < reward.date + period <= now
-        ),
-        Decimal(0),
-    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -576,6 +594,11 @@ class WhitePoolData:
     btc_price: Decimal | None  # None while the public ticker fails
     btc_quote: str  # the currency BTC is priced in
 
+    @property
+    def currency(self) -> str:
+        """The currency BTC is priced in (as a Bitcoin-network entry's data says)."""
+        return self.btc_quote
+
 
 @dataclass(frozen=True, slots=True)
 class _SlowAccountData:
@@ -620,44 +643,46 @@ async def _requests_together() -> AsyncIterator[asyncio.TaskGroup]:
         raise failure
 
 
-def _whitepool_update_failed(err: WhitePoolError) -> UpdateFailed:
-    if isinstance(err, WhitePoolRateLimitError):
-        key = "whitepool_rate_limited"
-    elif isinstance(err, WhitePoolClockError):
-        key = "whitepool_clock"
-    elif isinstance(err, WhitePoolConnectionError):
-        key = "whitepool_cannot_connect"
-    elif isinstance(err, WhitePoolInvalidReplyError):
-        key = "whitepool_invalid_reply"
-    else:
-        key = "whitepool_error"
-    return UpdateFailed(
-        translation_domain=DOMAIN,
-        translation_key=key,
-        translation_placeholders={"error": str(err)},
-    )
+class ApiCoordinator[DataT, ClientT, RuntimeT](DataUpdateCoordinator[DataT]):
+    """A coordinator of one web API client: a pool account or the Bitcoin network.
 
+    Polls every ``UPDATE_INTERVAL``. Subclasses turn the client's errors into
+    translated failures with their client's table in errors.py (``poll_error``);
+    Home Assistant logs an outage once, and once more when it ends.
+    """
 
-class WhitePoolCoordinator(DataUpdateCoordinator[WhitePoolData]):
-    """Every mining account of one WhiteBIT API key, and the BTC price."""
-
-    config_entry: WhitePoolConfigEntry
+    config_entry: ConfigEntry[RuntimeT]
+    UPDATE_INTERVAL: ClassVar[timedelta]
 
     def __init__(
-        self,
-        hass: HomeAssistant,
-        config_entry: WhitePoolConfigEntry,
-        client: WhitePoolClient,
+        self, hass: HomeAssistant, config_entry: ConfigEntry[RuntimeT], client: ClientT
     ) -> None:
-        """Poll ``client`` every ``WHITEPOOL_SCAN_INTERVAL``."""
+        """Poll ``client`` every ``UPDATE_INTERVAL``."""
         super().__init__(
             hass,
             LOGGER,
             config_entry=config_entry,
             name=config_entry.title,
-            update_interval=WHITEPOOL_SCAN_INTERVAL,
+            update_interval=self.UPDATE_INTERVAL,
         )
         self.client = client
+
+
+class WhitePoolCoordinator(
+    ApiCoordinator[WhitePoolData, WhitePoolClient, WhitePoolRuntimeData]
+):
+    """Every mining account of one WhiteBIT API key, and the BTC price."""
+
+    UPDATE_INTERVAL = WHITEPOOL_SCAN_INTERVAL
+
+    def __init__(
+        self,
+        hass: HomeAssistant,
+        config_entry: ConfigEntry[WhitePoolRuntimeData],
+        client: WhitePoolClient,
+    ) -> None:
+        """Poll ``client`` every ``WHITEPOOL_SCAN_INTERVAL``."""
+        super().__init__(hass, config_entry, client)
         self._slots = asyncio.Semaphore(MAX_CONCURRENT_REQUESTS)
         self._slow: dict[str, _SlowAccountData] = {}
         self._slow_polled_at: datetime | None = None
@@ -676,12 +701,6 @@ class WhitePoolCoordinator(DataUpdateCoordinator[WhitePoolData]):
     async def _async_update_data(self) -> WhitePoolData:
         try:
             data = await self._async_poll()
-        except WhitePoolAuthError as err:
-            raise ConfigEntryAuthFailed(
-                translation_domain=DOMAIN,
-                translation_key="whitepool_auth_failed",
-                translation_placeholders={"error": str(err)},
-            ) from err
         except WhitePoolRateLimitError as err:
             if self.data is not None and not self._rate_limited:
                 self._rate_limited = True
@@ -692,9 +711,9 @@ class WhitePoolCoordinator(DataUpdateCoordinator[WhitePoolData]):
                     err,
                 )
                 return self.data
-            raise _whitepool_update_failed(err) from err
+            raise poll_error(WHITEPOOL_ERRORS, err) from err
         except WhitePoolError as err:
-            raise _whitepool_update_failed(err) from err
+            raise poll_error(WHITEPOOL_ERRORS, err) from err
         self._rate_limited = False
         return data
 
@@ -875,54 +894,29 @@ class WebMinePoolData:
     rates: WebMinePoolRates
 
 
-def _webminepool_update_failed(err: WebMinePoolError) -> UpdateFailed:
-    if isinstance(err, WebMinePoolConnectionError):
-        key = "webminepool_cannot_connect"
-    elif isinstance(err, WebMinePoolInvalidReplyError):
-        key = "webminepool_invalid_reply"
-    else:
-        key = "webminepool_error"
-    return UpdateFailed(
-        translation_domain=DOMAIN,
-        translation_key=key,
-        translation_placeholders={"error": str(err)},
-    )
-
-
-class WebMinePoolCoordinator(DataUpdateCoordinator[WebMinePoolData]):
+class WebMinePoolCoordinator(
+    ApiCoordinator[WebMinePoolData, WebMinePoolClient, WebMinePoolRuntimeData]
+):
     """The balance, hashes, users and rates of one WebMinePool site."""
 
-    config_entry: WebMinePoolConfigEntry
+    UPDATE_INTERVAL = WEBMINEPOOL_SCAN_INTERVAL
 
     def __init__(
         self,
         hass: HomeAssistant,
-        config_entry: WebMinePoolConfigEntry,
+        config_entry: ConfigEntry[WebMinePoolRuntimeData],
         client: WebMinePoolClient,
     ) -> None:
         """Poll ``client`` every ``WEBMINEPOOL_SCAN_INTERVAL``."""
-        super().__init__(
-            hass,
-            LOGGER,
-            config_entry=config_entry,
-            name=config_entry.title,
-            update_interval=WEBMINEPOOL_SCAN_INTERVAL,
-        )
-        self.client = client
+        super().__init__(hass, config_entry, client)
         self._rates: tuple[datetime, WebMinePoolRates] | None = None
 
     @override
     async def _async_update_data(self) -> WebMinePoolData:
         try:
             return await self._async_poll()
-        except WebMinePoolAuthError as err:
-            raise ConfigEntryAuthFailed(
-                translation_domain=DOMAIN,
-                translation_key="webminepool_auth_failed",
-                translation_placeholders={"error": str(err)},
-            ) from err
         except WebMinePoolError as err:
-            raise _webminepool_update_failed(err) from err
+            raise poll_error(WEBMINEPOOL_ERRORS, err) from err
 
     async def _async_poll(self) -> WebMinePoolData:
         now = dt_util.utcnow()
@@ -956,27 +950,6 @@ class WebMinePoolCoordinator(DataUpdateCoordinator[WebMinePoolData]):
 # --- Runtime data ----------------------------------------------------------------------
 
 
-@dataclass
-class WhitePoolRuntimeData:
-    """What a loaded WhitePool entry holds."""
-
-    client: WhitePoolClient
-    coordinator: WhitePoolCoordinator
-
-
-@dataclass
-class WebMinePoolRuntimeData:
-    """What a loaded WebMinePool entry holds."""
-
-    client: WebMinePoolClient
-    coordinator: WebMinePoolCoordinator
-
-
-type WhitePoolConfigEntry = ConfigEntry[WhitePoolRuntimeData]
-type WebMinePoolConfigEntry = ConfigEntry[WebMinePoolRuntimeData]
-type PoolConfigEntry = ConfigEntry[WhitePoolRuntimeData | WebMinePoolRuntimeData]
-
-
 BITCOIN_NETWORK_PLATFORMS: Final = [Platform.SENSOR]
 # Without a Home Assistant currency mempool quotes, BTC is priced in this.
 FALLBACK_CURRENCY: Final = "USD"
@@ -996,11 +969,6 @@ def default_currency(hass: HomeAssistant) -> str:
     """Home Assistant's currency where mempool quotes BTC in it, else USD."""
     currency = hass.config.currency
     return currency if currency in PRICE_CURRENCIES else FALLBACK_CURRENCY
-
-
-def network_identifier(entry: ConfigEntry[Any]) -> tuple[str, str]:
-    """Identify a Bitcoin-network entry's device (one per entry)."""
-    return DOMAIN, f"bitcoin-network-{entry.entry_id}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -1030,44 +998,21 @@ class BitcoinNetworkData:
         return net_of_fee(self.hashprice, self.pool_fee)
 
 
-def _network_update_failed(err: MempoolError) -> UpdateFailed:
-    if isinstance(err, MempoolRateLimitError):
-        key = "bitcoin_network_rate_limited"
-    elif isinstance(err, MempoolNotFoundError):
-        key = "bitcoin_network_not_found"
-    elif isinstance(err, MempoolConnectionError):
-        key = "bitcoin_network_cannot_connect"
-    elif isinstance(err, MempoolInvalidReplyError):
-        key = "bitcoin_network_invalid_reply"
-    else:
-        key = "bitcoin_network_error"
-    return UpdateFailed(
-        translation_domain=DOMAIN,
-        translation_key=key,
-        translation_placeholders={"error": str(err)},
-    )
-
-
-class BitcoinNetworkCoordinator(DataUpdateCoordinator[BitcoinNetworkData]):
+class BitcoinNetworkCoordinator(
+    ApiCoordinator[BitcoinNetworkData, MempoolClient, BitcoinNetworkRuntimeData]
+):
     """Hashprice, hashrate, difficulty and the BTC price of one mempool API."""
 
-    config_entry: BitcoinNetworkConfigEntry
+    UPDATE_INTERVAL = BITCOIN_NETWORK_SCAN_INTERVAL
 
     def __init__(
         self,
         hass: HomeAssistant,
-        config_entry: BitcoinNetworkConfigEntry,
+        config_entry: ConfigEntry[BitcoinNetworkRuntimeData],
         client: MempoolClient,
     ) -> None:
         """Poll ``client`` every ``BITCOIN_NETWORK_SCAN_INTERVAL``."""
-        super().__init__(
-            hass,
-            LOGGER,
-            config_entry=config_entry,
-            name=config_entry.title,
-            update_interval=BITCOIN_NETWORK_SCAN_INTERVAL,
-        )
-        self.client = client
+        super().__init__(hass, config_entry, client)
         self._retry_at: datetime | None = None
         self._price: tuple[datetime, Decimal | None] | None = None
         self._price_failing = False
@@ -1101,7 +1046,7 @@ class BitcoinNetworkCoordinator(DataUpdateCoordinator[BitcoinNetworkData]):
             )
             return self._keep_while_rate_limited(now, err)
         except MempoolError as err:
-            raise _network_update_failed(err) from err
+            raise poll_error(MEMPOOL_ERRORS, err) from err
         self._retry_at = None
         return data
 
@@ -1111,8 +1056,9 @@ class BitcoinNetworkCoordinator(DataUpdateCoordinator[BitcoinNetworkData]):
         """The figures read last, while they are recent enough; else fail."""
         if self.data is not None and now - self.data.confirmed_at <= MAX_FIGURES_AGE:
             return self.data
-        raise _network_update_failed(
-            err or MempoolRateLimitError("waiting for Retry-After to pass")
+        raise poll_error(
+            MEMPOOL_ERRORS,
+            err or MempoolRateLimitError("waiting for Retry-After to pass"),
         )
 
     async def _async_poll(self, now: datetime) -> BitcoinNetworkData:
@@ -1158,19 +1104,8 @@ class BitcoinNetworkCoordinator(DataUpdateCoordinator[BitcoinNetworkData]):
         return price
 
 
-@dataclass
-class BitcoinNetworkRuntimeData:
-    """What a loaded Bitcoin-network entry holds."""
-
-    client: MempoolClient
-    coordinator: BitcoinNetworkCoordinator
-
-
-type BitcoinNetworkConfigEntry = ConfigEntry[BitcoinNetworkRuntimeData]
-
-
 async def async_setup_network_entry(
-    hass: HomeAssistant, entry: ConfigEntry[Any]
+    hass: HomeAssistant, entry: BitcoinNetworkConfigEntry
 ) -> bool:
     """Set up a Bitcoin-network entry: first poll, then its sensors."""
     try:
@@ -1193,7 +1128,7 @@ async def async_setup_network_entry(
 
 
 async def async_unload_network_entry(
-    hass: HomeAssistant, entry: ConfigEntry[Any]
+    hass: HomeAssistant, entry: BitcoinNetworkConfigEntry
 ) -> bool:
     """Unload a Bitcoin-network entry's sensors."""
     return await hass.config_entries.async_unload_platforms(
