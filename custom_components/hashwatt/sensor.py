@@ -43,7 +43,7 @@ from .break_even import (
     MinerBreakEvenSensor,
     async_track_miner,
 )
-from .clients.whatsminer.models import Board, FastData, PowerMode, SlowData
+from .clients.whatsminer.models import Board, FastData, SlowData
 from .clients.whitepool import PayoutDestination, hashrate_to_terahash
 from .const import CONF_ENTRY_TYPE, ENTRY_TYPE_WHATSMINER
 from .coordinator import (
@@ -172,15 +172,6 @@ FAST_SENSORS: tuple[HashwattSensorEntityDescription[FastData], ...] = (
         value_fn=lambda data: data.summary.power,
     ),
     HashwattSensorEntityDescription[FastData](
-        key="power_limit",
-        translation_key="power_limit",
-        device_class=SensorDeviceClass.POWER,
-        native_unit_of_measurement=UnitOfPower.WATT,
-        entity_category=EntityCategory.DIAGNOSTIC,
-        suggested_display_precision=0,
-        value_fn=lambda data: data.summary.power_limit,
-    ),
-    HashwattSensorEntityDescription[FastData](
         key="efficiency",
         translation_key="efficiency",
         native_unit_of_measurement=JOULE_PER_TERAHASH,
@@ -267,13 +258,6 @@ FAST_SENSORS: tuple[HashwattSensorEntityDescription[FastData], ...] = (
         state_class=SensorStateClass.MEASUREMENT,
         suggested_display_precision=2,
         value_fn=lambda data: data.summary.pool_rejected_percent,
-    ),
-    HashwattSensorEntityDescription[FastData](
-        key="power_mode",
-        translation_key="power_mode",
-        device_class=SensorDeviceClass.ENUM,
-        options=[mode.value for mode in PowerMode],
-        value_fn=lambda data: data.summary.power_mode,
     ),
     HashwattSensorEntityDescription[FastData](
         key="frequency_average",
