@@ -42,6 +42,7 @@ from .break_even import (
     FleetBreakEvenSensor,
     MinerBreakEvenSensor,
     async_track_miner,
+    steady_reading,
 )
 from .clients.whatsminer.models import Board, FastData, SlowData
 from .clients.whitepool import PayoutDestination, hashrate_to_terahash
@@ -177,7 +178,12 @@ FAST_SENSORS: tuple[HashwattSensorEntityDescription[FastData], ...] = (
         native_unit_of_measurement=JOULE_PER_TERAHASH,
         state_class=SensorStateClass.MEASUREMENT,
         suggested_display_precision=1,
-        value_fn=lambda data: data.summary.efficiency,
+        # Unknown until the miner hashes steadily, whatever its API: while it warms
+        # up, power over a rising hashrate is no efficiency (the break-even prices
+        # go by the same rule).
+        value_fn=lambda data: (
+            data.summary.efficiency if steady_reading(data) is not None else None
+        ),
     ),
     HashwattSensorEntityDescription[FastData](
         key="environment_temperature",
