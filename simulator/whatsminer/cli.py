@@ -7,7 +7,7 @@ import asyncio
 import sys
 
 from .faults import Fault
-from .fleet import FLEET_APIS, MinerFleet
+from .fleet import FLEET_APIS, MinerFleet, run_mac_key
 from .hardware import MODELS
 from .miner import SimulatedMiner
 
@@ -58,7 +58,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="arm a fault on every miner (kinds below)",
     )
     parser.add_argument(
-        "--seed", type=int, default=1, help="seed for serials, MACs, noise"
+        "--seed", type=int, default=1, help="seed for serials, models, noise"
+    )
+    parser.add_argument(
+        "--mac-key",
+        type=int,
+        default=None,
+        help="number the MACs are made from, with each miner's address and port "
+        "(default: random, so every run has MACs of its own)",
     )
     parser.add_argument(
         "--model",
@@ -115,6 +122,7 @@ async def serve(args: argparse.Namespace) -> None:
         write_enabled=not args.read_only,
         v2_port=4028 if args.port is None else args.port,
         v3_port=4433 if args.v3_port is None else args.v3_port,
+        mac_key=run_mac_key() if args.mac_key is None else args.mac_key,
     )
     for miner in fleet:
         for kind in args.fault:

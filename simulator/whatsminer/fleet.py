@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import ipaddress
 import resource
+import secrets
 from collections.abc import Iterator
 
-from .hardware import MODELS
+from .hardware import MAC_PREFIXES, MODELS
 from .miner import Clock, SimulatedMiner, wall_clock
 
 FLEET_APIS = ("v2", "v3", "mixed")
@@ -37,9 +39,25 @@ def fleet_addresses(first_ip: str, count: int) -> Iterator[str]:
         address += 1
 
 
-def fleet_mac(seed: int, index: int) -> str:
-    """Return a locally administered MAC, unique per index and stable for a seed."""
-    return f"C6:07:{seed % 256:02X}:{(index >> 16) & 0xFF:02X}:{(index >> 8) & 0xFF:02X}:{index & 0xFF:02X}"
+def fleet_mac(address: str, port: int, mac_key: int) -> str:
+    """Return a locally administered MAC for a miner at ``address``:``port``.
+
+    The last three octets are the address's low 24 bits mixed with ``mac_key`` and
+    the port: distinct for every address of a fleet (XOR with a constant is a
+    bijection), and different between runs with different keys, so miners added to
+    Home Assistant from two runs never share a name (which ends with the MAC).
+    """
+    mixer = int.from_bytes(
+        hashlib.blake2b(f"{mac_key}:{port}".encode(), digest_size=3).digest(), "big"
+    )
+    tail = (int(ipaddress.IPv4Address(address)) & 0xFFFFFF) ^ mixer
+    prefix = MAC_PREFIXES[mac_key % len(MAC_PREFIXES)]
+    return f"{prefix}:{tail >> 16:02X}:{(tail >> 8) & 0xFF:02X}:{tail & 0xFF:02X}"
+
+
+def run_mac_key() -> int:
+    """Return a fresh random MAC key, for a run whose MACs no earlier run used."""
+    return secrets.randbits(32)
 
 
 def _raise_file_limit(needed: int) -> None:
@@ -56,7 +74,9 @@ class MinerFleet:
 
     ``api="mixed"`` alternates old-firmware (v2) and new-firmware (v3) miners; without
     ``model`` the models are drawn from :data:`MODELS` by the seed. Each miner gets its
-    own seed (``seed * 100_000 + index``) and a MAC unique within the fleet.
+    own seed (``seed * 100_000 + index``) and a MAC unique within the fleet, made from
+    its address and ``mac_key`` (default: the seed, so a seed gives the same MACs; pass
+    :func:`run_mac_key` for MACs no other run has).
     """
 
     def __init__(  # noqa: PLR0913
@@ -72,6 +92,7 @@ class MinerFleet:
         write_enabled: bool = True,
         v2_port: int = 4028,
         v3_port: int = 4433,
+        mac_key: int | None = None,
     ) -> None:
         if count < 1:
             msg = "a fleet needs at least one miner"
@@ -101,7 +122,11 @@ class MinerFleet:
                     seed=miner_seed,
                     write_enabled=write_enabled,
                     clock=clock,
-                    mac=fleet_mac(seed, index),
+                    mac=fleet_mac(
+                        self.addresses[index],
+                        v2_port,
+                        seed if mac_key is None else mac_key,
+                    ),
                 )
             )
 

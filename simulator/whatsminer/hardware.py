@@ -95,3 +95,6 @@ MODELS: Mapping[str, MinerModel] = MappingProxyType(
 )
 
 DEFAULT_MODEL = "M50"
+
+# The first three octets of real units' MACs: locally administered, so no vendor OUI.
+MAC_PREFIXES = ("C6:07:20", "CE:02:01")
