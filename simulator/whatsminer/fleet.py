@@ -14,7 +14,7 @@ import resource
 import secrets
 from collections.abc import Iterator
 
-from .hardware import MAC_PREFIXES, MODELS
+from .hardware import FLEET_MODELS, MAC_PREFIXES, MODELS
 from .miner import Clock, SimulatedMiner, wall_clock
 
 FLEET_APIS = ("v2", "v3", "mixed")
@@ -106,7 +106,7 @@ class MinerFleet:
         self.addresses = list(fleet_addresses(first_ip, count))
         self.v2_port = v2_port
         self.v3_port = v3_port
-        names = sorted(MODELS)
+        names = sorted(FLEET_MODELS)
         self.miners: list[SimulatedMiner] = []
         for index in range(count):
             miner_seed = seed * 100_000 + index

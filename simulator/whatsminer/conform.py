@@ -1,0 +1,143 @@
+"""Bring a reply the simulator built into the shape of a reply captured from a real miner.
+
+The handlers build a superset of every field any firmware sends (live figures from
+``physics``, under every name a firmware family uses). :func:`conform` then keeps the
+captured reply's keys, in its order, with its value types, and nothing else:
+
+- a key of the capture the simulator also built: the built value, converted to the
+  captured type (``"3600"`` where the capture has a string, ``625.0`` where a float);
+- a key of the capture the simulator did not build: the captured value, as it was
+  (recorded in ``fills``, so a test can keep these to fields that do not move);
+- a key the simulator built that the capture lacks: dropped, unless it matches one of
+  the ``passthrough`` patterns (fields real firmware sends only sometimes, such as
+  ``Error Code 3`` or ``error-code`` while errors exist);
+- indexed keys (``pcbsn0``, ``chipdata1``): the capture's first one stands for all, so a
+  miner with four boards sends ``pcbsn0`` .. ``pcbsn3``;
+- lists: every built item takes the shape of the capture's first item.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from collections.abc import Iterable
+from typing import Any
+
+_INDEXED = re.compile(r"^(.*?[A-Za-z_-])(\d+)$")
+
+
+def _stem(key: str) -> str | None:
+    match = _INDEXED.match(key)
+    return match.group(1) if match else None
+
+
+def convert(value: Any, like: Any) -> Any:  # noqa: ANN401, PLR0911
+    """Return ``value`` with the JSON type of ``like`` where a faithful conversion exists."""
+    if isinstance(like, bool):
+        if isinstance(value, str):
+            return value.lower() == "true"
+        return bool(value) if isinstance(value, int | float) else value
+    if isinstance(like, int):
+        if isinstance(value, bool):
+            return int(value)
+        if isinstance(value, float):
+            return round(value)
+        if isinstance(value, str):
+            try:
+                return round(float(value))
+            except ValueError:
+                return value
+        return value
+    if isinstance(like, float):
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, int):
+            return float(value)
+        if isinstance(value, str):
+            try:
+                return float(value)
+            except ValueError:
+                return value
+        return value
+    if isinstance(like, str):
+        if isinstance(value, bool):
+            return "true" if value else "false"
+        if isinstance(value, float) and value.is_integer():
+            return str(int(value))
+        if isinstance(value, int | float):
+            return str(value)
+        return value
+    return value
+
+
+def conform(
+    built: Any,  # noqa: ANN401
+    template: Any,  # noqa: ANN401
+    *,
+    passthrough: Iterable[str] = (),
+    fills: list[str] | None = None,
+    path: str = "",
+) -> Any:  # noqa: ANN401
+    """Return ``built`` in the shape of ``template`` (see the module docstring)."""
+    patterns = [re.compile(p) for p in passthrough]
+    return _conform(built, template, patterns, fills, path)
+
+
+def _conform(
+    built: Any,  # noqa: ANN401
+    template: Any,  # noqa: ANN401
+    patterns: list[re.Pattern[str]],
+    fills: list[str] | None,
+    path: str,
+) -> Any:  # noqa: ANN401
+    if isinstance(template, dict):
+        if not isinstance(built, dict):
+            return built
+        return _conform_object(built, template, patterns, fills, path)
+    if isinstance(template, list):
+        if not isinstance(built, list) or not template:
+            return built
+        return [
+            _conform(item, template[0], patterns, fills, f"{path}[]") for item in built
+        ]
+    return convert(built, template)
+
+
+def _conform_object(
+    built: dict[str, Any],
+    template: dict[str, Any],
+    patterns: list[re.Pattern[str]],
+    fills: list[str] | None,
+    path: str,
+) -> dict[str, Any]:
+    result: dict[str, Any] = {}
+    done_stems: set[str] = set()
+    for key, like in template.items():
+        stem = _stem(key)
+        if stem is not None and _is_series(template, stem):
+            if stem in done_stems:
+                continue
+            done_stems.add(stem)
+            built_keys = [k for k in built if _stem(k) == stem]
+            if built_keys:
+                for built_key in built_keys:
+                    result[built_key] = _conform(
+                        built[built_key], like, patterns, fills, f"{path}.{built_key}"
+                    )
+                continue
+        if key in built:
+            result[key] = _conform(built[key], like, patterns, fills, f"{path}.{key}")
+        else:
+            result[key] = copy.deepcopy(like)
+            filled = f"{path}.{key}".lstrip(".")
+            if fills is not None and filled not in fills:
+                fills.append(filled)
+    for key, value in built.items():
+        if key not in result and any(p.fullmatch(key) for p in patterns):
+            result[key] = value
+    return result
+
+
+def _is_series(template: dict[str, Any], stem: str) -> bool:
+    """Tell whether the capture numbers this key (``pcbsn0``, ``pcbsn1``, ...)."""
+    return f"{stem}0" in template

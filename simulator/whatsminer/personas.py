@@ -1,0 +1,237 @@
+"""Firmware families the simulator can play, each following replies captured from real miners.
+
+A persona fixes what a miner's firmware sends: which ports answer, the envelope and
+keys of every reply, the types of the values (``"3600"`` or ``3600``), the units
+(MH/s or TH/s), the commands it refuses and how. The handlers build every field any
+firmware sends; the persona then brings each reply into the shape of the capture it
+follows (see ``conform``), so a reply can never carry a key, a type or an envelope
+that the real firmware does not.
+
+The captures are stored in ``captures/`` (raw reply text as published, with
+``captures/index.json`` saying where each one comes from). A reply with no capture
+behind it keeps the shape of the vendor document (``shared/seeds``).
+
+=============  ===================================  ==============================================
+persona        firmware                             follows (captures/…)
+=============  ===================================  ==============================================
+v1             2020-2021, API "whatsminer v1.4.0",  v1x/asic-rs__M20S-class__{summary,devs,pools,
+               20210322.22.REL (M20S-class), 4028   status,get_version,get_psu}.raw
+               only; no get_miner_info /
+               get_error_code (14 "invalid cmd");
+               ``btmineroff`` stays "true" while
+               the miner hashes
+v2             2022-2024, API 2.0.x, 4028 only      v2/asic-rs__unknown__status.raw; other
+                                                    replies: the vendor document
+compat         2024-11 onward: API v3 on 4433 and   4433: v3/asic-rs__M60S_VK40__*.raw;
+               the compatibility layer on 4028      4028: the reference's "New firmware"
+               (summary in Msg, MH/s; edevs TH/s;   paragraph (captured M60S-class replies)
+               devdetails 132, stats 14)
+v3             2025 native API v3 3.0.2             v3/asic-rs__M60S_VK40__get.device.info.raw,
+               (20251209.16.Rel2, M60S_VK40),       …get.miner.status.{summary,pools,edevs}.raw
+               compatibility layer on 4028 as
+               ``compat``
+v3-2026        2026 API v3 3.0.5 (20260312.16.REL3  the reference's "2026 firmware" paragraph
+               hydro): edevs without hash-realtime  (checked against captures of a hydro unit)
+               / status, pools without counters,
+               device info without board-num /
+               fast-boot / pcbsn*, ledstatus as a
+               blink pattern, coolant temperature,
+               PSU iin/vin/pin, fans 0 rpm
+=============  ===================================  ==============================================
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+CAPTURES = Path(__file__).parent / "captures"
+
+
+@dataclass(frozen=True, slots=True)
+class Refusal:
+    """How a firmware turns a command down on 4028 (a btminer-native envelope)."""
+
+    code: int
+    message: str
+    status: str = "E"
+
+
+@dataclass(frozen=True, slots=True)
+class Persona:
+    """One firmware family: its ports, versions and the captured replies it follows."""
+
+    name: str
+    title: str
+    api: (
+        str  # "v2": 4028 only; "v3": API v3 on 4433 and the compatibility layer on 4028
+    )
+    v2_dialect: str  # "v1", "v2" or "compat": how 4028 answers
+    v3_dialect: str | None  # "2025" or "2026": how 4433 answers
+    firmware_version: str
+    api_version: str  # get_version's api_ver on 4028
+    v3_api_version: str | None
+    model: str  # the hardware the captures come from (any model can be played)
+    native_description: str = ""  # "Description" of btminer-native replies
+    # request ("summary", "get.miner.status summary") -> capture file under captures/
+    follows: Mapping[str, str] = field(default_factory=dict)
+    refusals: Mapping[str, Refusal] = field(default_factory=dict)
+    # keys the firmware sends only sometimes, kept when the simulator builds them
+    passthrough: tuple[str, ...] = ()
+
+    def template(self, request: str) -> Any | None:  # noqa: ANN401
+        """Return the captured reply this persona follows for a request, or None."""
+        file = self.follows.get(request)
+        return None if file is None else load_capture(file)
+
+
+@cache
+def capture_index() -> Mapping[str, Mapping[str, Any]]:
+    """Return the provenance of every stored capture, by file."""
+    entries = json.loads((CAPTURES / "index.json").read_text(encoding="utf-8"))
+    return MappingProxyType({entry["file"]: entry for entry in entries})
+
+
+@cache
+def load_capture(file: str) -> Any:  # noqa: ANN401
+    """Parse a stored capture (text as published: NUL bytes and spaces stripped)."""
+    text = (CAPTURES / file).read_bytes().decode("utf-8", errors="replace")
+    return json.loads(text.strip().rstrip("\x00"))
+
+
+_V1 = "v1x/asic-rs__M20S-class__"
+_V3 = "v3/asic-rs__M60S_VK40__"
+_PULSE = "compat/pulse__M60S__"
+_TETHER = "compat/tether__M7BS_VM30__"
+_V3_FOLLOWS = {
+    "get.device.info": f"{_V3}get.device.info.raw",
+    "get.miner.status summary": f"{_V3}get.miner.status.summary.raw",
+    "get.miner.status pools": f"{_V3}get.miner.status.pools.raw",
+    "get.miner.status edevs": f"{_V3}get.miner.status.edevs.raw",
+}
+_COMPAT_FOLLOWS = {
+    "summary": f"{_PULSE}summary.raw",
+    "edevs": f"{_PULSE}edevs.raw",
+    "get_miner_info": f"{_PULSE}get_miner_info.raw",
+}
+# Captured on 4028 of new firmware: compat/pulse__M60S__devdetails.raw and
+# compat/pulse__M60S-class__stats.raw.
+_COMPAT_REFUSALS = {
+    "devdetails": Refusal(132, "This command is deprecated."),
+    "stats": Refusal(14, "invalid cmd"),
+}
+
+PERSONAS: Mapping[str, Persona] = MappingProxyType(
+    {
+        persona.name: persona
+        for persona in (
+            Persona(
+                name="v1",
+                title="2020-2021 firmware, API whatsminer v1.4.0 (4028 only)",
+                api="v2",
+                v2_dialect="v1",
+                v3_dialect=None,
+                firmware_version="20210322.22.REL",
+                api_version="whatsminer v1.4.0",
+                v3_api_version=None,
+                model="M20S",
+                native_description="whatsminer v1.4.0",
+                follows={
+                    "summary": f"{_V1}summary.raw",
+                    "devs": f"{_V1}devs.raw",
+                    "edevs": f"{_V1}devs.raw",
+                    "pools": f"{_V1}pools.raw",
+                    "status": f"{_V1}status.raw",
+                    "get_version": f"{_V1}get_version.raw",
+                    "get_psu": f"{_V1}get_psu.raw",
+                },
+                # The reference's "Old firmware" paragraph; stats as captured on API
+                # whatsminer v1.3 (v1x/libbtctools__unknown__stats.raw).
+                refusals={
+                    "get_miner_info": Refusal(14, "invalid cmd"),
+                    "get_error_code": Refusal(14, "invalid cmd"),
+                    "stats": Refusal(14, "invalid cmd"),
+                },
+                passthrough=(r"Error Code \d+",),
+            ),
+            Persona(
+                name="v2",
+                title="2022-2024 firmware, API 2.0.x (4028 only)",
+                api="v2",
+                v2_dialect="v2",
+                v3_dialect=None,
+                firmware_version="20230911.12.Rel",
+                api_version="2.0.5",
+                v3_api_version=None,
+                model="M50",
+                follows={
+                    "summary": "v2/pyasic__M30S-class__summary.raw",
+                    "status": "v2/asic-rs__unknown__status.raw",
+                },
+            ),
+            Persona(
+                name="compat",
+                title="2024-11+ firmware: API v3 on 4433, compatibility layer on 4028",
+                api="v3",
+                v2_dialect="compat",
+                v3_dialect="2025",
+                firmware_version="20241128.16.Rel1",
+                api_version="2.0.5",
+                v3_api_version="3.0.1",
+                model="M60S",
+                follows={**_COMPAT_FOLLOWS, **_V3_FOLLOWS},
+                refusals=_COMPAT_REFUSALS,
+                passthrough=("error-code",),
+            ),
+            Persona(
+                name="v3",
+                title="2025 firmware, native API v3 3.0.2 (compatibility layer on 4028)",
+                api="v3",
+                v2_dialect="compat",
+                v3_dialect="2025",
+                # The capture's is 20251209.16.Rel2; this one, of the same API, is what
+                # the project's snapshots were taken with.
+                firmware_version="20250214.16.Rel2",
+                api_version="2.0.5",
+                v3_api_version="3.0.2",
+                model="M60S",
+                follows={**_COMPAT_FOLLOWS, **_V3_FOLLOWS},
+                refusals=_COMPAT_REFUSALS,
+                passthrough=("error-code",),
+            ),
+            Persona(
+                name="v3-2026",
+                title="2026 firmware, API v3 3.0.5, hydro (compatibility layer on 4028)",
+                api="v3",
+                v2_dialect="compat",
+                v3_dialect="2026",
+                firmware_version="20260312.16.REL3",
+                api_version="2.2.2",
+                v3_api_version="3.0.5",
+                model="M7BS",
+                follows={
+                    "summary": f"{_TETHER}summary.raw",
+                    "edevs": f"{_TETHER}edevs.raw",
+                    "pools": f"{_TETHER}pools.raw",
+                    "status": f"{_TETHER}status.raw",
+                    "get_version": f"{_TETHER}get_version.raw",
+                    "get_miner_info": f"{_TETHER}get_miner_info.raw",
+                    "get_error_code": f"{_TETHER}get_error_code.raw",
+                    "get.miner.status edevs": (
+                        "v3/tether__M7BS_VM30__get.miner.status.edevs.raw"
+                    ),
+                },
+                refusals=_COMPAT_REFUSALS,
+                passthrough=("error-code",),
+            ),
+        )
+    }
+)
+
+# What SimulatedMiner(api=...) plays when no persona is named.
+DEFAULT_PERSONAS: Mapping[str, str] = MappingProxyType({"v2": "v2", "v3": "v3"})
