@@ -12,10 +12,11 @@ import hashlib
 import ipaddress
 import resource
 import secrets
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 from .hardware import FLEET_MODELS, MAC_PREFIXES, MODELS
 from .miner import Clock, SimulatedMiner, wall_clock
+from .personas import PERSONAS
 
 FLEET_APIS = ("v2", "v3", "mixed")
 START_BATCH = 200  # miners started concurrently
@@ -72,7 +73,9 @@ def _raise_file_limit(needed: int) -> None:
 class MinerFleet:
     """``count`` simulated miners on consecutive loopback addresses.
 
-    ``api="mixed"`` alternates old-firmware (v2) and new-firmware (v3) miners; without
+    ``personas`` (names of ``personas.PERSONAS``) gives the miners those firmware
+    families in turn, overriding ``api``. ``api="mixed"`` alternates old-firmware (v2)
+    and new-firmware (v3) miners; without
     ``model`` the models are drawn from :data:`MODELS` by the seed. Each miner gets its
     own seed (``seed * 100_000 + index``) and a MAC unique within the fleet, made from
     its address and ``mac_key`` (default: the seed, so a seed gives the same MACs; pass
@@ -93,12 +96,17 @@ class MinerFleet:
         v2_port: int = 4028,
         v3_port: int = 4433,
         mac_key: int | None = None,
+        personas: Sequence[str] = (),
     ) -> None:
         if count < 1:
             msg = "a fleet needs at least one miner"
             raise ValueError(msg)
         if api not in FLEET_APIS:
             msg = f"api must be one of {', '.join(FLEET_APIS)}, not {api!r}"
+            raise ValueError(msg)
+        unknown = [name for name in personas if name not in PERSONAS]
+        if unknown:
+            msg = f"unknown persona {unknown[0]!r}; known: {', '.join(PERSONAS)}"
             raise ValueError(msg)
         if model is not None and model not in MODELS:
             msg = f"unknown model {model!r}; known: {', '.join(MODELS)}"
@@ -110,14 +118,22 @@ class MinerFleet:
         self.miners: list[SimulatedMiner] = []
         for index in range(count):
             miner_seed = seed * 100_000 + index
-            if api == "mixed":
-                miner_api = "v2" if index % 2 == 0 else "v3"
+            persona: str | None = None
+            miner_api: str | None
+            if personas:
+                # Firmware families in turn; each brings its own model unless one is given.
+                persona, miner_api = personas[index % len(personas)], None
+                miner_model = model
             else:
-                miner_api = api
+                miner_api = (
+                    ("v2" if index % 2 == 0 else "v3") if api == "mixed" else api
+                )
+                miner_model = model or names[(miner_seed * 7919) % len(names)]
             self.miners.append(
                 SimulatedMiner(
-                    model=model or names[(miner_seed * 7919) % len(names)],
+                    model=miner_model,
                     api=miner_api,
+                    persona=persona,
                     password=password,
                     seed=miner_seed,
                     write_enabled=write_enabled,
