@@ -63,9 +63,15 @@ REPLIES = st.dictionaries(KEY, VALUES, max_size=8)
 
 PARSERS: list[Callable[[dict[str, Any]], object]] = [
     parse_v2.parse_summary,
-    lambda reply: parse_v2.parse_summary(reply, compat=True),
+    lambda reply: parse_v2.parse_summary(reply, divisor=1.0),
     parse_v2.parse_boards,
-    lambda reply: parse_v2.parse_boards(reply, compat=True),
+    lambda reply: parse_v2.parse_boards(reply, divisor=1.0),
+        parse_v2.summary_hashrate,
+        parse_v2.boards_hashrate,
+        parse_v2.summary_errors,
+        parse_v2.summary_mac,
+        parse_v2.summary_psu_fan,
+        parse_v2.summary_liquid_cooled,
     parse_v2.parse_status,
     parse_v2.parse_pools,
     parse_v2.parse_model,

@@ -123,21 +123,31 @@ def test_summary_unknown_power_and_missing_efficiency() -> None:
 
 
 def test_summary_of_the_compatibility_layer() -> None:
-    """New firmware on 4028: summary in Msg, "MHS av" in TH/s."""
+    """New firmware on 4028: summary in Msg, its hashrates still MH/s.
+
+    (A captured M60S-class reply: "HS RT":140544208 is 140.5 TH/s, the sum of
+    its three boards; see tests/fixtures/whatsminer/compat.)
+    """
     reply = {
         "STATUS": "S",
-        "When": 1733000000,
+        "When": 1772042752,
         "Code": 131,
-        "Msg": {"MHS av": 118.95, "HS RT": 119.2, "Factory GHS": 120000, "Power": 3300},
+        "Msg": {
+            "MHS av": 111337976,
+            "HS RT": 140544208,
+            "Factory GHS": 165848,
+            "Power": 3173.45,
+        },
         "Description": "",
     }
     assert parse_v2.is_compat_summary(reply)
     assert not parse_v2.is_compat_summary(VENDOR_SUMMARY)
-    summary = parse_v2.parse_summary(reply, compat=True)
-    assert summary.hashrate_average == 118.95
-    assert summary.hashrate_realtime == 119.2
-    assert summary.hashrate_factory == 120.0
-    assert summary.power == 3300
+    assert parse_v2.summary_hashrate(reply) == 140544208
+    summary = parse_v2.parse_summary(reply)
+    assert summary.hashrate_average == 111.337976
+    assert summary.hashrate_realtime == 140.544208
+    assert summary.hashrate_factory == 165.848
+    assert summary.power == 3173.45
 
 
 def test_boards() -> None:
@@ -156,7 +166,7 @@ def test_boards() -> None:
     assert (first.chip_temperature_min, first.chip_temperature_max) == (80.56, 97.0)
     assert boards[1].hashrate_factory is None
     compat = parse_v2.parse_boards(
-        {"STATUS": [{"STATUS": "S"}], "DEVS": [{"ASC": 0, "MHS av": 39.9}]}, compat=True
+        {"STATUS": [{"STATUS": "S"}], "DEVS": [{"ASC": 0, "MHS av": 39.9}]}, divisor=1.0
     )
     assert compat[0].hashrate_average == 39.9
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
+from .exchanges import Exchange
 from .models import (
     ApiVersion,
     FastData,
@@ -46,6 +47,9 @@ class WhatsminerBackend(Protocol):
 
     async def close(self) -> None:
         """Close any connection kept open."""
+
+    def exchanges(self) -> tuple[Exchange, ...]:
+        """Return the last raw reply to each read request sent."""
 
     async def power_on(self) -> None:
         """Start mining."""

@@ -2,12 +2,15 @@
 
 Nothing above this facade knows whether a miner is driven through API v2 or v3:
 it detects the API once, remembers it, and detects again only after the miner
-stopped answering the way it used to (a firmware upgrade changes the API).
-Every argument is validated here, before any backend sends anything.
+stopped answering the way it used to (a firmware upgrade changes the API), or
+when its API v2 replies show the compatibility layer of firmware that API v3
+should drive (an API remembered from setup is no proof). Every argument is
+validated here, before any backend sends anything.
 """
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import re
 from collections.abc import Awaitable, Callable, Sequence
@@ -16,6 +19,7 @@ from typing import Final
 from .backend import WhatsminerBackend
 from .detect import detect_api
 from .errors import WhatsminerConnectionError, WhatsminerValidationError
+from .exchanges import Exchange
 from .models import (
     ApiVersion,
     FastData,
@@ -115,6 +119,10 @@ class Whatsminer:
         self._reply_timeout = reply_timeout
         self._backend: WhatsminerBackend | None = None
         self._redetect = False
+        # Whether detection ran since the v2 backend found the compatibility layer.
+        self._compat_checked = False
+        # Exchanges of backends replaced since (for diagnostics).
+        self._earlier_exchanges: tuple[Exchange, ...] = ()
         if api is not None:
             self._backend = self._make_backend(api)
 
@@ -149,6 +157,7 @@ class Whatsminer:
         )
         if self._backend is None or self._backend.api is not api:
             if self._backend is not None:
+                self._earlier_exchanges = self._backend.exchanges()
                 await self._backend.close()
             self._backend = self._make_backend(api)
         self._redetect = False
@@ -163,12 +172,13 @@ class Whatsminer:
     async def _read[T](self, read: Callable[[WhatsminerBackend], Awaitable[T]]) -> T:
         backend = await self._ready()
         try:
-            return await read(backend)
+            result = await read(backend)
         except WhatsminerConnectionError:
             # Gone quiet: maybe rebooting, maybe upgraded to another API. When
             # another API answers now, read through it at once: a client made
             # with a remembered API must not fail for good after an upgrade.
             self._redetect = True
+            self._compat_checked = False
             try:
                 api = await self.detect()
             except WhatsminerConnectionError:
@@ -176,6 +186,28 @@ class Whatsminer:
             if api is backend.api:
                 raise
             return await read(await self._ready())
+        if (
+            isinstance(backend, WhatsminerV2)
+            and backend.compat_layer
+            and not self._compat_checked
+        ):
+            # The replies came from the compatibility layer: this firmware has
+            # API v3, which reads more and controls what the layer cannot.
+            # Asked once; again only after an outage.
+            self._compat_checked = True
+            # A failure here: 4028 answered a moment ago; the next poll will tell.
+            with contextlib.suppress(WhatsminerConnectionError):
+                await self.detect()
+        return result
+
+    def exchanges(self) -> tuple[Exchange, ...]:
+        """Return the last raw reply to each read request sent, on either API."""
+        current = self._backend.exchanges() if self._backend is not None else ()
+        keys = {exchange.key for exchange in current}
+        earlier = tuple(
+            exchange for exchange in self._earlier_exchanges if exchange.key not in keys
+        )
+        return earlier + current
 
     async def identify(self) -> MinerIdentity:
         """Read who the miner is (no password needed)."""

@@ -1,7 +1,7 @@
 """Typed, API-version-independent models of what a Whatsminer reports.
 
 Units are normalised here once: hashrate TH/s, power W, temperature °C, fan RPM,
-efficiency J/TH, durations in seconds, PSU voltage V and current A. A value the
+efficiency J/TH, durations in seconds, PSU voltage V, current A and power W. A value the
 miner does not report, or reports as unknown (e.g. ``Power: -1``), is ``None``.
 Every model keeps the raw reply it came from for diagnostics.
 """
@@ -86,6 +86,8 @@ class Summary:
     pool_rejected_percent: float | None
     frequency_avg: float | None
     fast_boot: bool | None
+    # Coolant temperature of a liquid-cooled (hydro) miner, °C.
+    liquid_temperature: float | None = None
     raw: RawReply = field(default_factory=dict, repr=False, compare=False)
 
 
@@ -108,7 +110,11 @@ class Pool:
 
 @dataclass(frozen=True, slots=True)
 class Board:
-    """One hashboard; ``index`` counts from 0 as the miner does."""
+    """One hashboard; ``index`` counts from 0 as the miner does.
+
+    ``hashrate_realtime`` is the freshest figure the board reports: firmware
+    that reports only an average (API 3.0.5 edevs) gives that.
+    """
 
     index: int
     status: str | None
@@ -137,17 +143,19 @@ class Psu:
     temperature: float | None
     input_voltage: float | None
     input_current: float | None
+    input_power: float | None = None
     raw: RawReply = field(default_factory=dict, repr=False, compare=False)
 
 
 @dataclass(frozen=True, slots=True)
 class Version:
-    """API and firmware versions."""
+    """API and firmware versions (and the model, where the version reply names it)."""
 
     api_version: str | None
     firmware_version: str | None
     platform: str | None
     chip: str | None
+    model: str | None = None
     raw: RawReply = field(default_factory=dict, repr=False, compare=False)
 
     @property
@@ -170,6 +178,9 @@ class MinerStatus:
     firmware_version: str | None
     power_mode: PowerMode | None
     hash_percent: int | None
+    power_limit: float | None = None
+    # Coolant temperature (°C): the compatibility layer reports it here.
+    liquid_temperature: float | None = None
     raw: RawReply = field(default_factory=dict, repr=False, compare=False)
 
 
@@ -191,7 +202,22 @@ class MinerInfo:
     led_status: str | None
     miner_serial: str | None
     power_serial: str | None
+    # A manual blink pattern, when the LED is not under automatic control.
+    led_pattern: tuple[LedBlink, ...] = ()
     raw: RawReply = field(default_factory=dict, repr=False, compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class LedBlink:
+    """One step of a manual LED pattern, as ``ledstatus`` reports it (``1,200,100,0``).
+
+    ``led`` is the firmware's number for the LED (or its colour); times in ms.
+    """
+
+    led: int
+    period_ms: int
+    duration_ms: int
+    start_ms: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -221,6 +247,8 @@ class FastData:
     summary: Summary
     boards: tuple[Board, ...]
     mining: bool
+    # Cooled by liquid (hydro or immersion): its fans are absent or read 0.
+    liquid_cooled: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,8 +2,9 @@
 
 Units are normalised here: the cgminer-style hashrates (``MHS …``) are MH/s,
 ``Factory GHS`` and ``HS Factory`` GH/s; models want TH/s. The compatibility
-layer of 2024-11+ firmware reports ``MHS av`` in TH/s despite the name; callers
-say so with ``compat=True``.
+layer of 2024-11+ firmware reports its edevs in TH/s despite the name (its
+summary stays MH/s); which unit a reply is in is decided by the caller from
+the replies (:mod:`.units`) and passed as ``divisor``.
 
 PSU input: ``vin`` is hundredths of a volt and ``iin`` thousandths of an ampere.
 Neither the vendor text nor pyasic (which never reads them) states the scale;
@@ -20,6 +21,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from typing import Any, Final
 
 from .errors import WhatsminerInvalidReplyError
@@ -35,9 +37,11 @@ from .models import (
     Summary,
     Version,
 )
+from .units import MHS_PER_THS
 from .values import (
     as_count,
     as_flag,
+    as_led_pattern,
     as_mapping,
     as_measure,
     as_model,
@@ -52,7 +56,6 @@ from .values import (
     parse_local_time,
 )
 
-MHS_PER_THS: Final = 1_000_000.0
 GHS_PER_THS: Final = 1_000.0
 PSU_VOLTAGE_SCALE: Final = 100.0  # vin: V x 100
 PSU_CURRENT_SCALE: Final = 1000.0  # iin: A x 1000
@@ -61,6 +64,9 @@ PSU_CURRENT_SCALE: Final = 1000.0  # iin: A x 1000
 _ERROR_CODES: Final = frozenset({14, 23, 45, 132, 135, 136, 137})
 _ERROR_STATUSES: Final = frozenset({"E", "F"})
 _COLON_IPV4: Final = re.compile(r"\d{1,3}(?::\d{1,3}){3}")
+# Old firmware lists its errors in summary: "Error Code 0": 2010, "Error Code 1": …
+_SUMMARY_ERROR_KEY: Final = re.compile(r"Error Code \d+")
+_REALTIME_KEYS: Final = ("HS RT", "MHS 5s", "MHS 1m")
 _API_VERSION_PREFIX: Final = "whatsminer v"
 # The list each cgminer-forwarded command answers in.
 _SECTIONS: Final = {
@@ -158,7 +164,7 @@ def is_compat_summary(reply: Mapping[str, Any]) -> bool:
     """Return whether a summary comes from the compatibility layer of new firmware.
 
     It answers ``{"STATUS":"S","Code":131,"Msg":{..."MHS av"...}}`` with no
-    SUMMARY list, and then reports hashrates in TH/s.
+    SUMMARY list: btminer's own envelope around cgminer's fields.
     """
     return not as_records(reply.get("SUMMARY")) and bool(message_body(reply))
 
@@ -179,12 +185,75 @@ def _hashrate(
     return None
 
 
-def parse_summary(reply: Mapping[str, Any], *, compat: bool = False) -> Summary:
-    """Parse ``summary`` (the cgminer envelope, or the compat layer's ``Msg``)."""
+def _raw_hashrate(record: Mapping[str, Any], keys: Sequence[str]) -> float | None:
+    for key in keys:
+        if (value := as_measure(record.get(key))) is not None:
+            return value
+    return None
+
+
+def summary_hashrate(reply: Mapping[str, Any]) -> float | None:
+    """Return the summary's hashrate as sent, in whatever unit it is."""
     record = _summary_record(reply)
-    hash_divisor = 1.0 if compat else MHS_PER_THS
-    realtime = _hashrate(record, ("HS RT", "MHS 5s", "MHS 1m"), hash_divisor)
-    average = _hashrate(record, ("MHS av",), hash_divisor)
+    return _raw_hashrate(record, _REALTIME_KEYS) or _raw_hashrate(record, ("MHS av",))
+
+
+def summary_liquid_cooled(reply: Mapping[str, Any]) -> bool | None:
+    """Return the summary's ``Liquid Cooling`` flag (``None`` when not reported)."""
+    return as_flag(_summary_record(reply).get("Liquid Cooling"))
+
+
+def summary_mac(reply: Mapping[str, Any]) -> str | None:
+    """Return the MAC old firmware reports in its summary (it has no get_miner_info)."""
+    return normalise_mac(_summary_record(reply).get("MAC"))
+
+
+def summary_errors(reply: Mapping[str, Any]) -> tuple[MinerError, ...]:
+    """Return the ``Error Code N`` entries old firmware reports in its summary."""
+    record = _summary_record(reply)
+    errors = []
+    for key, value in record.items():
+        if _SUMMARY_ERROR_KEY.fullmatch(key) and (code := as_count(value)):
+            errors.append(MinerError(code=code, reported_at=None))
+    return tuple(errors)
+
+
+def summary_psu_fan(reply: Mapping[str, Any]) -> int | None:
+    """Return the PSU fan speed old firmware reports in its summary."""
+    return as_count(_summary_record(reply).get("Power Fanspeed"))
+
+
+def with_summary_psu(psu: Psu | None, summary_reply: Mapping[str, Any]) -> Psu | None:
+    """Fill in what old firmware's ``get_psu`` lacks from its summary.
+
+    Its get_psu has only names and versions; its summary has ``Power Fanspeed``
+    (RPM), ``Power Voltage Input`` (V) and ``Power Current Input`` (A).
+    (``Power Current`` has no fixed unit across firmware: not read.)
+    """
+    record = _summary_record(summary_reply)
+    fan = summary_psu_fan(summary_reply)
+    voltage = as_measure(record.get("Power Voltage Input"))
+    current = as_measure(record.get("Power Current Input"))
+    if psu is None:
+        if fan is None and voltage is None and current is None:
+            return None
+        psu = Psu(None, None, None, None, None, None, None, None)
+    return replace(
+        psu,
+        fan_speed=psu.fan_speed if psu.fan_speed is not None else fan,
+        input_voltage=psu.input_voltage if psu.input_voltage is not None else voltage,
+        input_current=psu.input_current if psu.input_current is not None else current,
+    )
+
+
+def parse_summary(reply: Mapping[str, Any], *, divisor: float = MHS_PER_THS) -> Summary:
+    """Parse ``summary`` (the cgminer envelope, or the compat layer's ``Msg``).
+
+    ``divisor`` turns its hashrates into TH/s (:mod:`.units` decides it).
+    """
+    record = _summary_record(reply)
+    realtime = _hashrate(record, _REALTIME_KEYS, divisor)
+    average = _hashrate(record, ("MHS av",), divisor)
     factory = _hashrate(record, ("Factory GHS",), GHS_PER_THS)
     power = as_measure(record.get("Power"))
     # A realtime 0 means not hashing now, whatever the average since start says.
@@ -228,11 +297,24 @@ def _device_records(reply: Mapping[str, Any]) -> list[Mapping[str, Any]]:
     return as_records(body)
 
 
+def boards_hashrate(reply: Mapping[str, Any]) -> float | None:
+    """Return the boards' hashrates added up as sent, in whatever unit they are."""
+    values = [
+        _raw_hashrate(record, _REALTIME_KEYS) or _raw_hashrate(record, ("MHS av",))
+        for record in _device_records(reply)
+    ]
+    known = [value for value in values if value is not None]
+    return sum(known) if known else None
+
+
 def parse_boards(
-    reply: Mapping[str, Any], *, compat: bool = False
+    reply: Mapping[str, Any], *, divisor: float = MHS_PER_THS
 ) -> tuple[Board, ...]:
-    """Parse ``edevs``/``devs`` into hashboards, ordered by index."""
-    hash_divisor = 1.0 if compat else MHS_PER_THS
+    """Parse ``edevs``/``devs`` into hashboards, ordered by index.
+
+    ``divisor`` turns their hashrates into TH/s (:mod:`.units` decides it).
+    """
+    hash_divisor = divisor
     boards: dict[int, Board] = {}
     for position, record in enumerate(_device_records(reply)):
         index = as_count(record.get("ASC"))
@@ -282,6 +364,8 @@ def parse_status(reply: Mapping[str, Any]) -> MinerStatus | None:
         firmware_version=as_text(firmware),
         power_mode=as_power_mode(body.get("power_mode")),
         hash_percent=as_whole(body.get("hash_percent")),
+        power_limit=as_measure(body.get("power_limit_set")),
+        liquid_temperature=as_number(body.get("liquid_temp")),
         raw=body,
     )
 
@@ -354,6 +438,8 @@ def parse_version(reply: Mapping[str, Any]) -> Version:
         firmware_version=as_text(body.get("fw_ver")),
         platform=as_text(body.get("platform")),
         chip=as_text(body.get("chip")),
+        # The compatibility layer names the model here (its devdetails is gone).
+        model=as_model(body.get("miner_type")),
         raw=body,
     )
 
@@ -379,6 +465,7 @@ def parse_miner_info(reply: Mapping[str, Any]) -> MinerInfo:
         led_status=as_text(body.get("ledstat")),
         miner_serial=as_text(body.get("minersn")),
         power_serial=as_text(body.get("powersn")),
+        led_pattern=as_led_pattern(body.get("ledstat")),
         raw=body,
     )
 

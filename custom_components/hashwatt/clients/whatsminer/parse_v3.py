@@ -5,8 +5,14 @@ value, or raises :class:`.errors.WhatsminerError`: whatever the bytes, nothing
 else escapes (the tests fuzz this). A field the miner leaves out, or reports in
 a shape we cannot read, becomes ``None`` rather than failing the whole reply.
 
-Units: API v3 already reports hashrates in TH/s, power in W, temperatures in °C
-and fans in RPM, so values pass through unchanged.
+Units: API v3 already reports hashrates in TH/s, power in W, temperatures in °C,
+fans in RPM and the PSU's input in V, A and W, so values pass through unchanged.
+
+Firmware differs in what it sends: API 3.0.5 (2026) leaves ``hash-realtime``
+and ``status`` out of edevs, accepted/rejected out of pools, and ``board-num``,
+``fast-boot`` and ``pcbsn*`` out of device info, and its ``ledstatus`` can be a
+blink pattern. Hydro models report ``power.liquid-temperature`` (coolant) and
+the PSU's ``iin``/``vin``/``pin``.
 """
 
 from __future__ import annotations
@@ -44,6 +50,7 @@ from .values import (
     as_count,
     as_flag,
     as_heat_mode,
+    as_led_pattern,
     as_mapping,
     as_measure,
     as_model,
@@ -53,6 +60,7 @@ from .values import (
     as_share_time,
     as_text,
     as_whole,
+    is_liquid_cooled_model,
     mining_efficiency,
     normalise_mac,
     parse_local_time,
@@ -201,31 +209,35 @@ def _share_total(pools: tuple[Pool, ...], attribute: str) -> int | None:
     return sum(known) if known else None
 
 
-def parse_summary(
+def parse_summary(  # noqa: PLR0913
     summary: object,
     pools: tuple[Pool, ...],
     miner: Json,
     power_mode: PowerMode | None,
+    power: Json | None = None,
 ) -> Summary:
     """Read ``msg.summary``; shares add up over the pools, fast boot is ``miner``'s."""
     values = as_mapping(summary)
     hashrate = as_measure(values.get("hash-realtime"))
     factory = as_measure(values.get("factory-hash"))
-    power = as_measure(values.get("power-realtime"))
+    watts = as_measure(values.get("power-realtime"))
     efficiency = mining_efficiency(
-        as_measure(values.get("power-rate")), power, hashrate, factory
+        as_measure(values.get("power-rate")), watts, hashrate, factory
     )
     accepted = _share_total(pools, "accepted")
     rejected = _share_total(pools, "rejected")
     rejected_percent = None
     if accepted is not None and rejected is not None and accepted + rejected:
         rejected_percent = rejected * 100 / (accepted + rejected)
+    elif active := next((pool for pool in pools if pool.stratum_active), None):
+        # API 3.0.5 counts no shares; its pools report their reject rate.
+        rejected_percent = active.rejected_percent
     fast_boot = as_flag(miner.get("fast-boot"))
     return Summary(
         hashrate_realtime=hashrate,
         hashrate_average=as_measure(values.get("hash-average")),
         hashrate_factory=factory,
-        power=power,
+        power=watts,
         power_limit=as_measure(values.get("power-limit")),
         efficiency=efficiency,
         power_mode=power_mode,
@@ -242,6 +254,7 @@ def parse_summary(
         pool_rejected_percent=rejected_percent,
         frequency_avg=as_measure(values.get("freq-avg")),
         fast_boot=fast_boot,
+        liquid_temperature=as_number((power or {}).get("liquid-temperature")),
         raw=values,
     )
 
@@ -249,16 +262,28 @@ def parse_summary(
 def parse_boards(
     edevs: object, board_temperatures: object, miner: Json
 ) -> tuple[Board, ...]:
-    """Read ``msg.edevs``; PCB temperatures come from the summary, serials from ``miner``."""
+    """Read ``msg.edevs``; PCB temperatures come from the summary, serials from ``miner``.
+
+    ``board-temperature`` has one entry per board, or (hydro M7BS, API 3.0.5:
+    ``[57, 57, 48.5, 48.5]`` for two boards) several: then each board's are
+    together, and the hottest counts.
+    """
     temperatures = board_temperatures if isinstance(board_temperatures, list) else []
+    records = as_records(edevs)
+    per_board = 1
+    if records and len(temperatures) > len(records):
+        per_board = max(1, len(temperatures) // len(records))
     result = []
-    for position, board in enumerate(as_records(edevs)):
+    for position, board in enumerate(records):
         index = as_count(board.get("id"))
         if index is None:
             index = position
-        temperature = (
-            as_number(temperatures[index]) if index < len(temperatures) else None
-        )
+        readings = [
+            number
+            for value in temperatures[index * per_board : (index + 1) * per_board]
+            if (number := as_number(value)) is not None
+        ]
+        temperature = max(readings) if readings else None
         result.append(
             Board(
                 index=index,
@@ -267,7 +292,10 @@ def parse_boards(
                 chip_temperature_min=as_number(board.get("chip-temp-min")),
                 chip_temperature_max=as_number(board.get("chip-temp-max")),
                 chip_temperature_avg=as_number(board.get("chip-temp-avg")),
-                hashrate_realtime=as_measure(board.get("hash-realtime")),
+                # API 3.0.5 sends only the average.
+                hashrate_realtime=as_measure(
+                    _either(board, "hash-realtime", "hash-average")
+                ),
                 hashrate_average=as_measure(board.get("hash-average")),
                 hashrate_factory=as_measure(board.get("factory-hash")),
                 chip_frequency=as_measure(board.get("freq")),
@@ -296,26 +324,63 @@ def is_mining(summary: Summary, miner: Json) -> bool:
     return bool(summary.hashrate_realtime)
 
 
+def is_liquid_cooled(device: object) -> bool | None:
+    """Tell from ``get.device.info`` whether liquid cools the miner.
+
+    ``True`` when it reports a coolant temperature or is a hydro/immersion
+    model; ``None`` when the reply has neither the model nor the power section.
+    """
+    power = as_mapping(as_mapping(device).get("power"))
+    if as_number(power.get("liquid-temperature")) is not None:
+        return True
+    model = as_text(_section(device, "miner").get("type"))
+    if model is None and not power:
+        return None
+    return is_liquid_cooled_model(model)
+
+
 def parse_fast(
-    status: object, device: object, power_mode: PowerMode | None
+    status: object,
+    device: object,
+    power_mode: PowerMode | None,
+    *,
+    liquid_cooled: bool = False,
 ) -> FastData:
-    """Build the fast poll from ``get.miner.status`` (summary+pools+edevs) and ``miner`` info."""
+    """Build the fast poll from ``get.miner.status`` (summary+pools+edevs) and device info.
+
+    ``device`` is the ``miner`` section, or all of device info (hydro miners:
+    the coolant temperature is in its ``power`` section).
+    """
     body = as_mapping(status)
     miner = _section(device, "miner")
     summary_values = as_mapping(body.get("summary"))
     pools = parse_pools(body.get("pools"))
-    summary = parse_summary(summary_values, pools, miner, power_mode)
+    power = as_mapping(as_mapping(device).get("power"))
+    summary = parse_summary(summary_values, pools, miner, power_mode, power)
     boards = parse_boards(
         body.get("edevs"), _either(summary_values, *_BOARD_TEMPERATURE), miner
     )
-    return FastData(summary=summary, boards=boards, mining=is_mining(summary, miner))
+    return FastData(
+        summary=summary,
+        boards=boards,
+        mining=is_mining(summary, miner),
+        liquid_cooled=liquid_cooled or bool(is_liquid_cooled(device)),
+    )
 
 
-def idle_fast(device: object, power_mode: PowerMode | None) -> FastData:
+def idle_fast(
+    device: object, power_mode: PowerMode | None, *, liquid_cooled: bool = False
+) -> FastData:
     """Build the fast poll of a stopped miner that refused ``get.miner.status``."""
     miner = _section(device, "miner")
-    summary = parse_summary({}, (), miner, power_mode)
-    return FastData(summary=summary, boards=(), mining=is_mining(summary, miner))
+    power = as_mapping(as_mapping(device).get("power"))
+    summary = parse_summary({}, (), miner, power_mode, power)
+    return FastData(
+        summary=summary,
+        boards=(),
+        mining=is_mining(summary, miner),
+        liquid_cooled=liquid_cooled or bool(is_liquid_cooled(device)),
+    )
 
 
 # get.device.info
@@ -402,6 +467,7 @@ def parse_info(message: object) -> MinerInfo:
         led_status=as_text(system.get("ledstatus")),
         miner_serial=as_text(miner.get("miner-sn")),
         power_serial=as_text(power.get("sn")),
+        led_pattern=as_led_pattern(system.get("ledstatus")),
         raw=network,
     )
 
@@ -420,6 +486,7 @@ def parse_psu(message: object) -> Psu | None:
         temperature=as_number(power.get("temp0")),
         input_voltage=as_measure(power.get("vin")),
         input_current=as_measure(power.get("iin")),
+        input_power=as_measure(power.get("pin")),
         raw=power,
     )
 

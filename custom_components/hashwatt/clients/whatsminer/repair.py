@@ -75,12 +75,14 @@ def _tokenize(text: str) -> list[_Token]:
 
 
 def _decode_string(token: _Token) -> str:
+    # 2020 firmware escapes single quotes (\'20200917.22.REL\'); JSON has no such escape.
+    text = token.text.replace("\\'", "'")
     try:
-        value = json.loads(token.text, strict=False)
+        value = json.loads(text, strict=False)
     except ValueError:
         # An invalid escape: keep the characters rather than lose the value.
-        return token.text[1:-1]
-    return value if isinstance(value, str) else token.text[1:-1]
+        return text[1:-1]
+    return value if isinstance(value, str) else text[1:-1]
 
 
 def _decode_word(word: str) -> Any:  # noqa: ANN401

@@ -16,35 +16,42 @@ import struct
 import time
 from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any, Final
 
-from . import crypto, transport
+from . import crypto, transport, units
 from .errors import (
     WhatsminerAuthError,
     WhatsminerCommandError,
+    WhatsminerConnectionError,
     WhatsminerError,
     WhatsminerInvalidReplyError,
     WhatsminerTokenLimitError,
     WhatsminerUnsupportedError,
     WhatsminerWriteDisabledError,
 )
+from .exchanges import Exchange, ExchangeLog
 from .models import (
     ApiVersion,
+    Board,
     FastData,
     HeatMode,
     LedColor,
     LogServer,
     MinerIdentity,
+    MinerStatus,
     NetworkConfig,
     PoolConfig,
     PowerMode,
     PowerPercentMode,
     PrePowerOnState,
     SlowData,
+    Summary,
+    Version,
 )
 from .parse_v2 import (
+    boards_hashrate,
     is_compat_summary,
     is_error,
     log_file_length,
@@ -62,9 +69,14 @@ from .parse_v2 import (
     parse_version,
     reply_status,
     split_joined,
+    summary_errors,
+    summary_hashrate,
+    summary_liquid_cooled,
+    summary_mac,
+    with_summary_psu,
 )
 from .repair import parse_reply
-from .values import as_text
+from .values import as_text, is_hashing, is_liquid_cooled_model
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -85,6 +97,7 @@ COMPAT_FIRMWARE_FROM: Final = date(2024, 11, 1)
 # second: parse it off the event loop.
 PARSE_IN_THREAD_FROM: Final = 64 * 1024
 
+CGMINER_READS: Final = frozenset({"summary", "pools", "edevs", "devs", "devdetails"})
 _FAST_JOIN: Final = ("summary", "edevs")
 _SLOW_JOIN: Final = ("pools", "devdetails")
 _MAX_MESSAGE_CHARS: Final = 200
@@ -116,8 +129,55 @@ class _Token:
     obtained_at: float
 
 
+@dataclass(slots=True)
+class _Learned:
+    """What the replies taught about this miner's firmware, until it may change."""
+
+    unsupported: set[str] = field(default_factory=set)
+    firmware: str | None = None
+    model: str | None = None
+    # Divisors to TH/s that evidence decided (see :mod:`.units`).
+    summary_divisor: float | None = None
+    board_divisor: float | None = None
+
+
+def boards_total(boards: tuple[Board, ...]) -> float | None:
+    """Return the boards' hashrates (TH/s) added up; ``None`` when none is known."""
+    return units.total(
+        board.hashrate_realtime
+        if board.hashrate_realtime is not None
+        else board.hashrate_average
+        for board in boards
+    )
+
+
+def is_mining(status: MinerStatus | None, summary: Summary) -> bool:
+    """Tell whether btminer mines: what ``status`` says, unless the hashrate denies it.
+
+    Old firmware's ``btmineroff`` has been seen saying "true" in the same second
+    its summary reported 67 TH/s: a miner that hashes at a real rate is mining.
+    Without a usable status, a miner that hashes is mining.
+    """
+    if status is None:
+        return bool(summary.hashrate_realtime or summary.hashrate_average)
+    return status.mining or is_hashing(
+        summary.hashrate_realtime, summary.hashrate_factory
+    )
+
+
 class _TokenRejectedError(WhatsminerError):
     """The miner rejected the token (code 135): fetch a new one and retry once."""
+
+
+def _request_key(command: str) -> str:
+    """Return the key a read is sent under: cgminer's reads want ``command``.
+
+    2020 firmware answers ``{"cmd": "summary"}`` with code 24 "Missing JSON
+    'command'"; every firmware since reads ``command`` too (captured). btminer's
+    own commands are sent as ``cmd``, as the vendor documents them.
+    """
+    parts = command.split("+")
+    return "command" if all(part in CGMINER_READS for part in parts) else "cmd"
 
 
 def _flag(enabled: bool) -> str:  # noqa: FBT001
@@ -176,6 +236,12 @@ class WhatsminerV2:
         self._token: _Token | None = None
         self._token_request: asyncio.Future[_Token] | None = None
         self._refused_joins: set[tuple[str, ...]] = set()
+        self._learned = _Learned()
+        self._log = ExchangeLog()
+        self._last_summary: Reply = {}
+        # Whether 4028 answers as the compatibility layer of 2024-11+ firmware
+        # (which API v3 should drive), as its replies show.
+        self.compat_layer = False
 
     def __repr__(self) -> str:
         """Describe the miner without its password or token."""
@@ -217,9 +283,15 @@ class WhatsminerV2:
     async def _read_raw(self, command: str, **params: str) -> Reply:
         """Send a plaintext read; return the reply without judging its status."""
         _LOGGER.debug("%s: reading %s", self.host, command)
-        return await _parse(
-            await self._exchange(json.dumps({"cmd": command, **params}).encode())
-        )
+        request = {_request_key(command): command, **params}
+        try:
+            raw = await self._exchange(json.dumps(request).encode())
+        except WhatsminerConnectionError:
+            # An outage: the miner may come back with other firmware.
+            self._forget()
+            raise
+        self._log.record(Exchange(ApiVersion.V2, request, raw))
+        return await _parse(raw)
 
     def _command_error(
         self, command: str, reply: Reply, secrets: Sequence[str] = ()
@@ -242,16 +314,25 @@ class WhatsminerV2:
     async def _read(self, command: str, **params: str) -> Reply:
         return self._checked(command, await self._read_raw(command, **params))
 
-    async def _read_or_empty(self, command: str) -> Reply:
-        """Read a command some models refuse or garble; that reads as ``{}``.
+    async def _read_optional(self, command: str, **params: str) -> Reply:
+        """Read a command some firmware lacks, refuses or garbles; that reads as ``{}``.
 
-        Connection failures still raise: they mean the miner is gone.
+        A command the firmware does not have (14 "invalid cmd", 132
+        "deprecated") is not asked again until the next outage or firmware
+        change. Connection failures still raise: they mean the miner is gone.
         """
+        if command in self._learned.unsupported:
+            return {}
         try:
-            return await self._read(command)
+            return await self._read(command, **params)
+        except WhatsminerUnsupportedError as err:
+            _LOGGER.debug(
+                "%s: has no %s (%s); not asking again", self.host, command, err
+            )
+            self._learned.unsupported.add(command)
         except (WhatsminerCommandError, WhatsminerInvalidReplyError) as err:
             _LOGGER.debug("%s: no usable %s reply: %s", self.host, command, err)
-            return {}
+        return {}
 
     async def _read_joined(self, commands: tuple[str, ...]) -> Reply:
         """Read several cgminer commands in one request; ``{command: reply}``.
@@ -273,18 +354,26 @@ class WhatsminerV2:
     # Reads.
 
     async def identify(self) -> MinerIdentity:
-        """Read MAC, hostname, serial, model and firmware (3 connections, no password)."""
-        info_reply, version_reply, details_reply = await _concurrently(
-            self._read("get_miner_info", info=MINER_INFO_FIELDS),
+        """Read MAC, hostname, serial, model and firmware (3-4 connections, no password).
+
+        Old firmware has no ``get_miner_info``: its MAC is in ``summary``. New
+        firmware's compatibility layer refuses ``devdetails``: its model is in
+        ``get_version``.
+        """
+        version_reply, info_reply, details_reply = await _concurrently(
             self._read("get_version"),
-            self._read_or_empty("devdetails"),
+            self._read_optional("get_miner_info", info=MINER_INFO_FIELDS),
+            self._read_optional("devdetails"),
         )
-        version = parse_version(version_reply)
+        version = self._learn_version(version_reply)
         info = parse_miner_info(info_reply)
+        mac = info.mac
+        if mac is None:
+            mac = summary_mac(await self._read_optional("summary"))
         return MinerIdentity(
-            mac=info.mac,
+            mac=mac,
             hostname=info.hostname,
-            model=parse_model(details_reply),
+            model=self._learn_model(details_reply, version),
             serial_number=info.miner_serial,
             firmware_version=version.firmware_version,
             api=ApiVersion.V2,
@@ -293,27 +382,77 @@ class WhatsminerV2:
     async def fetch_fast(self) -> FastData:
         """Read summary, boards and mining state (2 connections)."""
         joined, status_reply = await _concurrently(
-            self._read_joined(_FAST_JOIN), self._read_or_empty("status")
+            self._read_joined(_FAST_JOIN), self._read_optional("status")
         )
         summary_reply = self._checked("summary", joined["summary"])
-        # The compatibility layer of new firmware answers summary in "Msg" and
-        # reports TH/s there and in edevs; old firmware reports MH/s.
-        compat = is_compat_summary(summary_reply)
-        summary = parse_summary(summary_reply, compat=compat)
+        self._last_summary = summary_reply
         edevs_reply = joined["edevs"]
+        if is_compat_summary(summary_reply):
+            self.compat_layer = True
+        board_divisor = self._board_divisor(edevs_reply)
         boards = (
-            () if is_error(edevs_reply) else parse_boards(edevs_reply, compat=compat)
+            ()
+            if is_error(edevs_reply)
+            else parse_boards(edevs_reply, divisor=board_divisor)
+        )
+        summary = parse_summary(
+            summary_reply, divisor=self._summary_divisor(summary_reply, boards)
         )
         status = parse_status(status_reply)
         if status is not None:
-            mining = status.mining
-        else:
-            # No usable status (refused or garbled): a miner that hashes is mining.
-            mining = bool(summary.hashrate_realtime or summary.hashrate_average)
-        return FastData(summary=summary, boards=boards, mining=mining)
+            summary = replace(
+                summary,
+                power_limit=summary.power_limit
+                if summary.power_limit is not None
+                else status.power_limit,
+                liquid_temperature=status.liquid_temperature,
+            )
+        return FastData(
+            summary=summary,
+            boards=boards,
+            mining=is_mining(status, summary),
+            liquid_cooled=summary.liquid_temperature is not None
+            or self._is_liquid_cooled(summary_reply),
+        )
+
+    def _board_divisor(self, edevs_reply: Reply) -> float:
+        """Decide the unit of the boards' hashrates (see :mod:`.units`)."""
+        learned = self._learned
+        divisor, decided = units.board_divisor(
+            boards_hashrate(edevs_reply),
+            compat=self.compat_layer,
+            remembered=learned.board_divisor,
+        )
+        if decided is not None:
+            learned.board_divisor = decided
+        return divisor
+
+    def _summary_divisor(
+        self, summary_reply: Reply, boards: tuple[Board, ...]
+    ) -> float:
+        """Decide the unit of the summary's hashrates: the one its boards agree with."""
+        learned = self._learned
+        divisor, decided = units.summary_divisor(
+            summary_hashrate(summary_reply),
+            boards_total(boards),
+            remembered=learned.summary_divisor,
+        )
+        if decided is not None:
+            learned.summary_divisor = decided
+        return divisor
+
+    def _is_liquid_cooled(self, summary_reply: Reply) -> bool:
+        flag = summary_liquid_cooled(summary_reply)
+        if flag is not None:
+            return flag
+        return is_liquid_cooled_model(self._learned.model)
 
     async def fetch_slow(self) -> SlowData:
-        """Read identity, firmware, PSU, errors and pools (5 connections)."""
+        """Read identity, firmware, PSU, errors and pools (5 connections).
+
+        Commands this firmware lacks are asked once (until the next outage or
+        firmware change); what they would tell comes from ``summary`` then.
+        """
         (
             version_reply,
             info_reply,
@@ -322,17 +461,26 @@ class WhatsminerV2:
             joined,
         ) = await _concurrently(
             self._read("get_version"),
-            self._read("get_miner_info", info=MINER_INFO_FIELDS),
-            self._read_or_empty("get_psu"),
-            self._read_or_empty("get_error_code"),
+            self._read_optional("get_miner_info", info=MINER_INFO_FIELDS),
+            self._read_optional("get_psu"),
+            self._read_optional("get_error_code"),
             self._read_joined(_SLOW_JOIN),
         )
         pools_reply = self._checked("pools", joined["pools"])
-        details_reply = joined["devdetails"]
-        # New firmware answers devdetails with 132 "deprecated": no model then.
-        model = None if is_error(details_reply) else parse_model(details_reply)
-        version = parse_version(version_reply)
+        version = self._learn_version(version_reply)
+        model = self._learn_model(joined["devdetails"], version)
         info = parse_miner_info(info_reply)
+        psu = parse_psu(psu_reply)
+        errors = parse_errors(errors_reply)
+        if not info_reply or not errors_reply:
+            # Old firmware: MAC, error codes and the PSU fan are in summary,
+            # which the fast poll has just read.
+            summary_reply = self._last_summary or await self._read_optional("summary")
+            if info.mac is None:
+                info = replace(info, mac=summary_mac(summary_reply))
+            if not errors_reply:
+                errors = summary_errors(summary_reply)
+            psu = with_summary_psu(psu, summary_reply)
         identity = MinerIdentity(
             mac=info.mac,
             hostname=info.hostname,
@@ -345,11 +493,44 @@ class WhatsminerV2:
             identity=identity,
             version=version,
             info=info,
-            psu=parse_psu(psu_reply),
-            errors=parse_errors(errors_reply),
+            psu=psu,
+            errors=errors,
             pools=parse_pools(pools_reply),
             settings=parse_settings(info_reply),
         )
+
+    def _learn_version(self, version_reply: Reply) -> Version:
+        """Parse ``get_version``; other firmware than before starts learning anew."""
+        version = parse_version(version_reply)
+        firmware = version.firmware_version
+        if firmware is not None:
+            if self._learned.firmware not in (None, firmware):
+                _LOGGER.debug("%s: firmware changed to %s", self.host, firmware)
+                self._forget()
+            self._learned.firmware = firmware
+        firmware_date = version.firmware_date
+        if firmware_date is not None and firmware_date >= COMPAT_FIRMWARE_FROM:
+            self.compat_layer = True
+        return version
+
+    def _learn_model(self, details_reply: Reply, version: Version) -> str | None:
+        """Return the model from ``devdetails``, or from ``get_version`` where it is gone."""
+        model = None if is_error(details_reply) else parse_model(details_reply)
+        model = model or version.model
+        if model is not None:
+            self._learned.model = model
+        return model
+
+    def _forget(self) -> None:
+        """Forget what was learned about the firmware: it may have changed."""
+        self._learned = _Learned()
+        self._refused_joins.clear()
+        self._last_summary = {}
+        self.compat_layer = False
+
+    def exchanges(self) -> tuple[Exchange, ...]:
+        """Return the last raw reply to each read request sent (for diagnostics)."""
+        return self._log.exchanges()
 
     # Tokens.
 

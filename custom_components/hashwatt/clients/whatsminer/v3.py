@@ -9,7 +9,9 @@ Polls, all on the one kept connection:
 
 - fast: ``get.miner.status`` (summary+pools+edevs in one request) and
   ``get.device.info`` ``miner`` (whether btminer works, fast boot, board
-  serials);
+  serials); all of device info instead while the cooling is unknown (the
+  first poll) and for liquid-cooled miners, whose coolant temperature is in
+  its ``power`` section;
 - slow: ``get.device.info`` (identity, firmware, PSU, error codes and the
   salt), ``get.miner.status`` (pools), ``get.miner.setting`` and
   ``get.fan.setting`` (settings; firmware without them reports none).
@@ -32,8 +34,10 @@ from . import crypto
 from .errors import (
     WhatsminerAuthError,
     WhatsminerCommandError,
+    WhatsminerConnectionError,
     WhatsminerUnsupportedError,
 )
+from .exchanges import Exchange, ExchangeLog
 from .models import (
     ApiVersion,
     FastData,
@@ -52,6 +56,7 @@ from .parse_v3 import (
     CODE_FAILED,
     fast_boot_of,
     idle_fast,
+    is_liquid_cooled,
     parse_envelope,
     parse_fast,
     parse_identity,
@@ -124,6 +129,9 @@ class WhatsminerV3:
         self._power_mode: PowerMode | None = None
         self._settings_read = False
         self._unsupported: set[str] = set()
+        # Learned from device info; None until it has said (see fetch_fast).
+        self._liquid_cooled: bool | None = None
+        self._log = ExchangeLog()
 
     def __repr__(self) -> str:
         return f"WhatsminerV3(host={self.host!r}, port={self.port})"
@@ -145,8 +153,33 @@ class WhatsminerV3:
         payload: dict[str, Any] = {"cmd": command}
         if param is not None:
             payload["param"] = param
-        body = await self._connection.request(payload, may_resend=True)
+        try:
+            body = await self._connection.request(payload, may_resend=True)
+        except WhatsminerConnectionError:
+            # An outage: the miner may come back with other firmware.
+            self._forget()
+            raise
+        self._log.record(Exchange(ApiVersion.V3, payload, body))
         return self._message(command, body, write=False)
+
+    def _forget(self) -> None:
+        """Forget what was learned about the firmware: it may have changed."""
+        self._unsupported.clear()
+        self._settings_read = False
+        self._liquid_cooled = None
+
+    def exchanges(self) -> tuple[Exchange, ...]:
+        """Return the last raw reply to each read request sent (for diagnostics)."""
+        return self._log.exchanges()
+
+    def _learn_cooling(self, device: object) -> None:
+        if (liquid := is_liquid_cooled(device)) is not None:
+            self._liquid_cooled = liquid
+
+    @property
+    def _device_param(self) -> str | None:
+        """What the fast poll asks of device info: all of it unless air-cooled."""
+        return "miner" if self._liquid_cooled is False else None
 
     async def _read_optional(self, command: str) -> Any:  # noqa: ANN401
         """Read a command that some firmware lacks or refuses; ``None`` then."""
@@ -255,6 +288,7 @@ class WhatsminerV3:
         """Read who the miner is (``get.device.info``, no password needed)."""
         device = await self._read("get.device.info")
         self._remember_salt(device)
+        self._learn_cooling(device)
         return parse_identity(device)
 
     async def fetch_fast(self) -> FastData:
@@ -265,16 +299,27 @@ class WhatsminerV3:
             raise
         except WhatsminerCommandError:
             # Stopped firmware may refuse the status; device info still says so.
-            device = await self._read("get.device.info", "miner")
-            idle = idle_fast(device, self._power_mode)
+            device = await self._read_device_for_fast_poll()
+            idle = idle_fast(
+                device, self._power_mode, liquid_cooled=bool(self._liquid_cooled)
+            )
             if idle.mining:
                 raise
             return idle
-        device = await self._read("get.device.info", "miner")
+        device = await self._read_device_for_fast_poll()
         if not self._settings_read:
             # Once, so the power mode is known from the first poll on.
             await self._read_miner_setting()
-        return parse_fast(status, device, self._power_mode)
+        return parse_fast(
+            status, device, self._power_mode, liquid_cooled=bool(self._liquid_cooled)
+        )
+
+    async def _read_device_for_fast_poll(self) -> Any:  # noqa: ANN401
+        device = await self._read("get.device.info", self._device_param)
+        if self._device_param is None:
+            self._remember_salt(device)
+            self._learn_cooling(device)
+        return device
 
     async def _read_miner_setting(self) -> Any:  # noqa: ANN401
         miner_setting = await self._read_optional("get.miner.setting")
@@ -287,6 +332,7 @@ class WhatsminerV3:
         """Read identity, firmware, PSU, error codes, pools and settings."""
         device = await self._read("get.device.info")
         self._remember_salt(device)
+        self._learn_cooling(device)
         # Idle firmware may refuse pools alone but answers them with the summary.
         status = await self._read_optional_status()
         miner_setting = await self._read_miner_setting()

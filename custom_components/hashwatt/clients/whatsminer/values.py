@@ -26,7 +26,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, Final
 
-from .models import HeatMode, PowerMode
+from .models import HeatMode, LedBlink, PowerMode
 
 LOCAL_TIME_FORMAT: Final = "%Y-%m-%d %H:%M:%S"
 # Below this share of the factory hashrate a miner is starting, stopping or
@@ -179,6 +179,22 @@ def normalise_mac(value: object) -> str | None:
     return ":".join(digits[i : i + 2] for i in range(0, 12, 2))
 
 
+def is_hashing(hashrate: float | None, factory_hashrate: float | None) -> bool:
+    """Tell whether a hashrate (TH/s) is a real one, not a starting or idle miner's.
+
+    At least :data:`MIN_HASHING_FRACTION` of the factory hashrate, or
+    :data:`MIN_HASHING_RATE` when that is unknown.
+    """
+    if not hashrate or hashrate < 0:
+        return False
+    floor = (
+        factory_hashrate * MIN_HASHING_FRACTION
+        if factory_hashrate
+        else MIN_HASHING_RATE
+    )
+    return hashrate >= floor
+
+
 def mining_efficiency(
     reported: float | None,
     power: float | None,
@@ -194,14 +210,12 @@ def mining_efficiency(
     is none; above it the miner's figure wins when it agrees with power over
     hashrate, which is used otherwise.
     """
-    if not power or not hashrate or power < 0 or hashrate < 0:
-        return None
-    floor = (
-        factory_hashrate * MIN_HASHING_FRACTION
-        if factory_hashrate
-        else MIN_HASHING_RATE
-    )
-    if hashrate < floor:
+    if (
+        not power
+        or power < 0
+        or hashrate is None
+        or not is_hashing(hashrate, factory_hashrate)
+    ):
         return None
     computed = power / hashrate
     if (
@@ -212,3 +226,35 @@ def mining_efficiency(
     ):
         return reported
     return computed
+
+
+_LED_STEP: Final = re.compile(r"(\d+),(\d+),(\d+),(\d+)")
+# Whatsminer model numbers: the second digit tells the cooling. M30/M50/M60 are
+# air-cooled, M33/M53/M63 hydro (water blocks), M36/M56/M66 immersion: the last
+# two have no fans of their own.
+_LIQUID_COOLED_MODEL: Final = re.compile(r"M\d[36]", re.IGNORECASE)
+
+
+def as_led_pattern(value: object) -> tuple[LedBlink, ...]:
+    """Read a blink pattern such as ``"1,200,100,0 0,200,100,0 "``; ``()`` if none.
+
+    API 3.0.5 firmware reports a manual pattern in ``ledstatus`` instead of
+    ``"manual"``: space-separated steps of four numbers (LED, period,
+    duration, start; ms). Anything else in the text means it is no pattern.
+    """
+    text = as_text(value)
+    if text is None:
+        return ()
+    steps = []
+    for word in text.split():
+        match = _LED_STEP.fullmatch(word)
+        if match is None:
+            return ()
+        led, period, duration, start = (int(group) for group in match.groups())
+        steps.append(LedBlink(led, period, duration, start))
+    return tuple(steps)
+
+
+def is_liquid_cooled_model(model: str | None) -> bool:
+    """Tell from a model name (``M53S``, ``M63S_VK30``) whether liquid cools it."""
+    return model is not None and _LIQUID_COOLED_MODEL.match(model) is not None
