@@ -144,7 +144,10 @@ async def test_first_poll_shows_right_values_in_right_units(
 
     _, efficiency = entity(hass, miner, "sensor", "efficiency")
     assert efficiency.attributes[ATTR_UNIT_OF_MEASUREMENT] == "J/TH"
-    assert 10 <= number(efficiency) <= 40
+    # Plausible for the hardware: 10-40 J/TH for 2022 and later models; the M20S-class
+    # unit of the old-firmware captures draws 3417 W for 67.75 TH/s (50.4 J/TH).
+    low, high = (45, 55) if miner.persona.name == "v1" else (10, 40)
+    assert low <= number(efficiency) <= high
     assert number(efficiency) == pytest.approx(
         reading.power / reading.target_hashrate, rel=0.15
     )

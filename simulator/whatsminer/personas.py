@@ -7,37 +7,42 @@ firmware sends; the persona then brings each reply into the shape of the capture
 follows (see ``conform``), so a reply can never carry a key, a type or an envelope
 that the real firmware does not.
 
-The captures are stored in ``captures/`` (raw reply text as published, with
-``captures/index.json`` saying where each one comes from). A reply with no capture
-behind it keeps the shape of the vendor document (``shared/seeds``).
+The captures are the project's corpus, ``tests/fixtures/whatsminer/`` (raw reply text
+as published, with ``index.json`` saying where each one comes from); the client's
+tests read the same files. A reply with no capture behind it keeps the shape of the
+vendor document.
 
-=============  ===================================  ==============================================
-persona        firmware                             follows (captures/…)
-=============  ===================================  ==============================================
-v1             2020-2021, API "whatsminer v1.4.0",  v1x/asic-rs__M20S-class__{summary,devs,pools,
-               20210322.22.REL (M20S-class), 4028   status,get_version,get_psu}.raw
-               only; no get_miner_info /
-               get_error_code (14 "invalid cmd");
-               ``btmineroff`` stays "true" while
-               the miner hashes
-v2             2022-2024, API 2.0.x, 4028 only      v2/asic-rs__unknown__status.raw; other
-                                                    replies: the vendor document
-compat         2024-11 onward: API v3 on 4433 and   4433: v3/asic-rs__M60S_VK40__*.raw;
-               the compatibility layer on 4028      4028: the reference's "New firmware"
-               (summary in Msg, MH/s; edevs TH/s;   paragraph (captured M60S-class replies)
-               devdetails 132, stats 14)
-v3             2025 native API v3 3.0.2             v3/asic-rs__M60S_VK40__get.device.info.raw,
-               (20251209.16.Rel2, M60S_VK40),       …get.miner.status.{summary,pools,edevs}.raw
-               compatibility layer on 4028 as
-               ``compat``
-v3-2026        2026 API v3 3.0.5 (20260312.16.REL3  the reference's "2026 firmware" paragraph
-               hydro): edevs without hash-realtime  (checked against captures of a hydro unit)
-               / status, pools without counters,
-               device info without board-num /
-               fast-boot / pcbsn*, ledstatus as a
-               blink pattern, coolant temperature,
-               PSU iin/vin/pin, fans 0 rpm
-=============  ===================================  ==============================================
+=========  ==========================================  ===========================================
+persona    firmware                                    follows (tests/fixtures/whatsminer/…)
+=========  ==========================================  ===========================================
+v1         2020-2021, API "whatsminer v1.4.0",         v1x/asic-rs__M20S-class__{summary,devs,
+           20210322.22.REL (M20S-class), 4028 only.    pools,status,get_version,get_psu}.raw
+           cgminer reads asked as {"cmd"} get code     (devs also for edevs); code 24:
+           24; get_miner_info, get_error_code, stats   v1x/foreman__M30S__pools+summary+edevs.raw;
+           refused (14 "invalid cmd"); btmineroff      stats: v1x/libbtctools__unknown__stats.raw;
+           "true" while hashing; MAC, Power Fanspeed,  the others: the reference's "Old firmware"
+           Error Code N in summary                     paragraph
+v2         2022-2024, API 2.0.x, 4028 only             v2/pyasic__M30S-class__summary.raw,
+                                                       v2/asic-rs__unknown__status.raw; the other
+                                                       replies: the vendor document
+compat     2024-11 onward (API 3.0.1 on 4433), the     4028: compat/pulse__M60S__{summary,edevs,
+           compatibility layer on 4028: summary in     get_miner_info}.raw, refusals
+           Msg in MH/s, edevs TH/s, devdetails 132,    compat/pulse__M60S__devdetails.raw,
+           stats 14, get_version with miner_type       compat/pulse__M60S-class__stats.raw;
+                                                       4433: v3/asic-rs__M60S_VK40__{get.device.
+                                                       info,get.miner.status.{summary,pools,
+                                                       edevs}}.raw
+v3         2025, native API v3 3.0.2 (M60S_VK40),      as compat (the v3 captures are of
+           compatibility layer on 4028 as compat       20251209.16.Rel2)
+v3-2026    2026, API v3 3.0.5, 20260312.16.REL3,       4028: compat/tether__M7BS_VM30__{summary,
+           hydro M7BS_VM30: edevs without              edevs,pools,status,get_version,
+           hash-realtime/status, pools without         get_miner_info,get_error_code}.raw;
+           counters, device info without board-num/    4433: v3/tether__M7BS_VM30__get.miner.
+           fast-boot/pcbsn*, ledstatus a blink         status.edevs.raw (a fragment); the rest of
+           pattern, coolant temperature, PSU iin/vin/  4433: the reference's "2026 firmware"
+           pin, fans 0 rpm; 4028 status with           paragraph
+           liquid_temp and power_pct
+=========  ==========================================  ===========================================
 """
 
 from __future__ import annotations
@@ -50,7 +55,9 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-CAPTURES = Path(__file__).parent / "captures"
+# The project's corpus of replies captured from real miners (the client's tests read the
+# same files): one truth for both.
+CAPTURES = Path(__file__).resolve().parents[2] / "tests" / "fixtures" / "whatsminer"
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,11 +85,13 @@ class Persona:
     v3_api_version: str | None
     model: str  # the hardware the captures come from (any model can be played)
     native_description: str = ""  # "Description" of btminer-native replies
-    # request ("summary", "get.miner.status summary") -> capture file under captures/
+    # request ("summary", "get.miner.status summary") -> capture file in CAPTURES
     follows: Mapping[str, str] = field(default_factory=dict)
     refusals: Mapping[str, Refusal] = field(default_factory=dict)
     # keys the firmware sends only sometimes, kept when the simulator builds them
     passthrough: tuple[str, ...] = ()
+    # 2020 firmware answers cgminer reads asked as {"cmd": ...} with code 24
+    cgminer_reads_need_command: bool = False
 
     def template(self, request: str) -> Any | None:  # noqa: ANN401
         """Return the captured reply this persona follows for a request, or None."""
@@ -158,6 +167,8 @@ PERSONAS: Mapping[str, Persona] = MappingProxyType(
                     "stats": Refusal(14, "invalid cmd"),
                 },
                 passthrough=(r"Error Code \d+",),
+                # v1x/foreman__M30S__pools+summary+edevs.raw (20200512.13.REL).
+                cgminer_reads_need_command=True,
             ),
             Persona(
                 name="v2",

@@ -219,6 +219,19 @@ class V2Handler:
                 dumps(self.native(14, "invalid API command or data", now, "E"))
             )
         self._record(command, params, client_ip, now, authenticated=False)
+        if (
+            self.miner.persona.cgminer_reads_need_command
+            and "command" not in request
+            and all(part in CGMINER_READS for part in command.split("+"))
+        ):
+            status = {
+                "STATUS": "E",
+                "When": int(now),
+                "Code": 24,
+                "Msg": "Missing JSON 'command'",
+                "Description": CGMINER_DESCRIPTION,
+            }
+            return Outcome(dumps({"STATUS": [status], "id": 1}), command)
         if command in WRITES:
             return Outcome(
                 dumps(self.native(45, "Permission denied", now, "E")), command

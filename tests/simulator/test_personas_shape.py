@@ -22,6 +22,7 @@ from simulator.whatsminer.personas import (
     capture_index,
     load_capture,
 )
+from simulator.whatsminer.v2 import CGMINER_READS
 
 from .conftest import MinerFactory, V3Connection, v2_call
 
@@ -85,7 +86,8 @@ def _request(name: str) -> tuple[str, dict[str, Any]]:
     if name.startswith(("get.", "set.")):
         command, _, param = name.partition(" ")
         return "v3", {"cmd": command, **({"param": param} if param else {})}
-    return "v2", {"cmd": name}
+    # cgminer's reads go as "command", which every firmware reads (2020's only that).
+    return "v2", {"command" if name in CGMINER_READS else "cmd": name}
 
 
 async def fetch(miner: SimulatedMiner, name: str) -> Any:
@@ -163,6 +165,17 @@ async def test_refusals_are_those_captured(
     )
 
 
+async def test_old_firmware_wants_command_for_cgminer_reads(make_miner: MinerFactory):
+    miner = await make_miner(persona="v1")
+    reply = await v2_call(miner.v2_port, {"cmd": "pools+summary+edevs"})
+    captured = load_capture("v1x/foreman__M30S__pools+summary+edevs.raw")
+    assert shape(reply) == shape(captured)
+    assert reply["STATUS"][0]["Code"] == captured["STATUS"][0]["Code"] == 24
+    # btminer's own commands still go as "cmd".
+    version = await v2_call(miner.v2_port, {"cmd": "get_version"})
+    assert version["Code"] == 131
+
+
 @pytest.mark.parametrize("command", ["get_miner_info", "get_error_code"])
 async def test_old_firmware_lacks_commands(make_miner: MinerFactory, command: str):
     miner = await make_miner(persona="v1")
@@ -213,7 +226,7 @@ async def test_old_firmware_says_btmineroff_while_hashing(make_miner: MinerFacto
     """Captured (v1x/asic-rs__M20S-class__status.raw with its summary): do not trust it."""
     miner = await make_miner(persona="v1")
     status = (await v2_call(miner.v2_port, {"cmd": "status"}))["Msg"]
-    summary = (await v2_call(miner.v2_port, {"cmd": "summary"}))["SUMMARY"][0]
+    summary = (await v2_call(miner.v2_port, {"command": "summary"}))["SUMMARY"][0]
     assert status["btmineroff"] == "true"
     assert summary["MHS av"] > 30e6  # MH/s: tens of TH/s
     assert summary["MAC"] == miner.state.mac
@@ -224,7 +237,7 @@ async def test_old_firmware_reports_errors_in_summary(make_miner: MinerFactory):
     miner = await make_miner(persona="v1")
     miner.add_error(531)
     miner.add_error(2010)
-    summary = (await v2_call(miner.v2_port, {"cmd": "summary"}))["SUMMARY"][0]
+    summary = (await v2_call(miner.v2_port, {"command": "summary"}))["SUMMARY"][0]
     assert summary["Error Code Count"] == 2
     assert (summary["Error Code 0"], summary["Error Code 1"]) == (531, 2010)
 
