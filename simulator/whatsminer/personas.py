@@ -22,18 +22,23 @@ v1         2020-2021, API "whatsminer v1.4.0",         v1x/asic-rs__M20S-class__
            refused (14 "invalid cmd"); btmineroff      stats: v1x/libbtctools__unknown__stats.raw;
            "true" while hashing; MAC, Power Fanspeed,  the others: the reference's "Old firmware"
            Error Code N in summary                     paragraph
-v2         2022-2024, API 2.0.x, 4028 only             v2/pyasic__M30S-class__summary.raw,
-                                                       v2/asic-rs__unknown__status.raw; the other
-                                                       replies: the vendor document
+v2         2022-2024, API 2.0.x, 20230911.12.Rel,      v2/pyasic__M30S-class__summary.raw,
+           4028 only; status with power_mode and       v2/pyasic__unknown__status.raw (this
+           hash_percent empty                          firmware); the other replies: the vendor
+                                                       document
 compat     2024-11 onward (API 3.0.1 on 4433), the     4028: compat/pulse__M60S__{summary,edevs,
            compatibility layer on 4028: summary in     get_miner_info}.raw, refusals
            Msg in MH/s, edevs TH/s, devdetails 132,    compat/pulse__M60S__devdetails.raw,
-           stats 14, get_version with miner_type       compat/pulse__M60S-class__stats.raw;
+           stats 14, get_version with miner_type;      compat/pulse__M60S-class__stats.raw;
+           status as 2024 firmware                     status: v2/asic-rs__unknown__status.raw;
                                                        4433: v3/asic-rs__M60S_VK40__{get.device.
                                                        info,get.miner.status.{summary,pools,
                                                        edevs}}.raw
 v3         2025, native API v3 3.0.2 (M60S_VK40),      as compat (the v3 captures are of
-           compatibility layer on 4028 as compat       20251209.16.Rel2)
+           20250214.16.Rel2, compatibility layer on    20251209.16.Rel2); status:
+           4028 as compat, but its status leaves       compat/asic-rs-pr187__unknown__status.raw
+           power_mode / hash_percent empty and says    (20250214.16.1)
+           power_limit_set "2147483647"
 v3-2026    2026, API v3 3.0.5, 20260312.16.REL3,       4028: compat/tether__M7BS_VM30__{summary,
            hydro M7BS_VM30: edevs without              edevs,pools,status,get_version,
            hash-realtime/status, pools without         get_miner_info,get_error_code}.raw;
@@ -92,6 +97,9 @@ class Persona:
     passthrough: tuple[str, ...] = ()
     # 2020 firmware answers cgminer reads asked as {"cmd": ...} with code 24
     cgminer_reads_need_command: bool = False
+    # status values the firmware was captured sending whatever the settings ("" for
+    # power_mode, 2147483647 for power_limit_set)
+    status_values: Mapping[str, str] = field(default_factory=dict)
 
     def template(self, request: str) -> Any | None:  # noqa: ANN401
         """Return the captured reply this persona follows for a request, or None."""
@@ -182,8 +190,10 @@ PERSONAS: Mapping[str, Persona] = MappingProxyType(
                 model="M50",
                 follows={
                     "summary": "v2/pyasic__M30S-class__summary.raw",
-                    "status": "v2/asic-rs__unknown__status.raw",
+                    # Captured from this very firmware (20230911.12.Rel).
+                    "status": "v2/pyasic__unknown__status.raw",
                 },
+                status_values={"power_mode": "", "hash_percent": ""},
             ),
             Persona(
                 name="compat",
@@ -195,7 +205,11 @@ PERSONAS: Mapping[str, Persona] = MappingProxyType(
                 api_version="2.0.5",
                 v3_api_version="3.0.1",
                 model="M60S",
-                follows={**_COMPAT_FOLLOWS, **_V3_FOLLOWS},
+                follows={
+                    **_COMPAT_FOLLOWS,
+                    **_V3_FOLLOWS,
+                    "status": "v2/asic-rs__unknown__status.raw",
+                },
                 refusals=_COMPAT_REFUSALS,
                 passthrough=("error-code",),
             ),
@@ -211,9 +225,19 @@ PERSONAS: Mapping[str, Persona] = MappingProxyType(
                 api_version="2.0.5",
                 v3_api_version="3.0.2",
                 model="M60S",
-                follows={**_COMPAT_FOLLOWS, **_V3_FOLLOWS},
+                follows={
+                    **_COMPAT_FOLLOWS,
+                    **_V3_FOLLOWS,
+                    # 4028 status of 20250214.16.1 (a v3 miner), values as captured.
+                    "status": "compat/asic-rs-pr187__unknown__status.raw",
+                },
                 refusals=_COMPAT_REFUSALS,
                 passthrough=("error-code",),
+                status_values={
+                    "power_mode": "",
+                    "power_limit_set": "2147483647",
+                    "hash_percent": "",
+                },
             ),
             Persona(
                 name="v3-2026",

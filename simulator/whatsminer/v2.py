@@ -697,6 +697,9 @@ class V2Handler:
                 "power_limit_set": str(state.power_limit),
                 "hash_percent": str(state.target_freq),
             }
+        for key, value in self.miner.persona.status_values.items():
+            if key in message:
+                message[key] = value
         if self.miner.persona.v3_dialect == "2026":
             reading = self.miner.reading(now)
             message |= {  # captured on 20260312.16.REL3 (numbers, not strings)

@@ -283,3 +283,24 @@ async def test_personas_do_not_leak_into_each_other(make_miner: MinerFactory):
     assert set(old_version) == {"api_ver", "fw_ver"}
     assert new_version["miner_type"] == "M7BS_VM30"
     assert json.dumps(old_version).find("miner_type") < 0
+
+
+@pytest.mark.parametrize(
+    ("persona", "capture"),
+    [
+        ("v2", "v2/pyasic__unknown__status.raw"),
+        ("v3", "compat/asic-rs-pr187__unknown__status.raw"),
+    ],
+)
+async def test_status_leaves_settings_blank_as_captured(
+    make_miner: MinerFactory, persona: str, capture: str
+):
+    """Some firmware reports no power mode (and an INT_MAX power limit) in status."""
+    miner = await make_miner(persona=persona)
+    status = (await v2_call(miner.v2_port, {"cmd": "status"}))["Msg"]
+    captured = load_capture(capture)["Msg"]
+    for key in ("power_mode", "hash_percent", "power_limit_set"):
+        assert status.get(key) == captured.get(key)
+    summary = await v2_call(miner.v2_port, {"command": "summary"})
+    section = summary["Msg"] if persona == "v3" else summary["SUMMARY"][0]
+    assert section["Power Mode"] == "Normal"  # the mode is still in summary

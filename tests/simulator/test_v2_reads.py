@@ -169,16 +169,16 @@ async def test_get_version_and_status(miner: SimulatedMiner):
     assert re.fullmatch(r"\d{8}\.\d+\.Rel", version["fw_ver"])
     assert version["fw_ver"] < "20241101"
     status = (await v2_call(miner.v2_port, {"cmd": "status"}))["Msg"]
-    # As captured from 2024 firmware (v2/asic-rs__unknown__status.raw): every value a
-    # string, "FirmwareVersion" without a space, the mode in lower case.
+    # As captured from this firmware (v2/pyasic__unknown__status.raw, 20230911.12.Rel):
+    # every value a string, "FirmwareVersion" without a space, the mode and the
+    # frequency percentage left empty, no power limit.
     assert status == {
         "mineroff": "false",
         "mineroff_reason": "",
         "mineroff_time": "",
         "FirmwareVersion": miner.state.firmware_version,
-        "power_mode": "normal",
-        "power_limit_set": str(MODELS["M50"].power_limit),
-        "hash_percent": "0",
+        "power_mode": "",
+        "hash_percent": "",
     }
 
 
