@@ -6,8 +6,10 @@ captured reply's keys, in its order, with its value types, and nothing else:
 
 - a key of the capture the simulator also built: the built value, converted to the
   captured type (``"3600"`` where the capture has a string, ``625.0`` where a float);
-- a key of the capture the simulator did not build: the captured value, as it was
-  (recorded in ``fills``, so a test can keep these to fields that do not move);
+- a key of the capture the simulator did not build: left out, unless it is one of
+  ``fillable`` (counters and labels the simulator does not model), which keep the
+  captured value (recorded in ``fills``); so a live figure is never frozen at a
+  captured value, and a field a handler leaves out on purpose stays out;
 - a key the simulator built that the capture lacks: dropped, unless it matches one of
   the ``passthrough`` patterns (fields real firmware sends only sometimes, such as
   ``Error Code 3`` or ``error-code`` while errors exist);
@@ -75,39 +77,50 @@ def conform(
     template: Any,  # noqa: ANN401
     *,
     passthrough: Iterable[str] = (),
+    fillable: Iterable[str] = (),
     fills: list[str] | None = None,
     path: str = "",
 ) -> Any:  # noqa: ANN401
     """Return ``built`` in the shape of ``template`` (see the module docstring)."""
-    patterns = [re.compile(p) for p in passthrough]
-    return _conform(built, template, patterns, fills, path)
+    rules = _Rules([re.compile(p) for p in passthrough], frozenset(fillable), fills)
+    return _conform(built, template, rules, path)
+
+
+class _Rules:
+    __slots__ = ("fillable", "fills", "patterns")
+
+    def __init__(
+        self,
+        patterns: list[re.Pattern[str]],
+        fillable: frozenset[str],
+        fills: list[str] | None,
+    ) -> None:
+        self.patterns = patterns
+        self.fillable = fillable
+        self.fills = fills
 
 
 def _conform(
     built: Any,  # noqa: ANN401
     template: Any,  # noqa: ANN401
-    patterns: list[re.Pattern[str]],
-    fills: list[str] | None,
+    rules: _Rules,
     path: str,
 ) -> Any:  # noqa: ANN401
     if isinstance(template, dict):
         if not isinstance(built, dict):
             return built
-        return _conform_object(built, template, patterns, fills, path)
+        return _conform_object(built, template, rules, path)
     if isinstance(template, list):
         if not isinstance(built, list) or not template:
             return built
-        return [
-            _conform(item, template[0], patterns, fills, f"{path}[]") for item in built
-        ]
+        return [_conform(item, template[0], rules, f"{path}[]") for item in built]
     return convert(built, template)
 
 
 def _conform_object(
     built: dict[str, Any],
     template: dict[str, Any],
-    patterns: list[re.Pattern[str]],
-    fills: list[str] | None,
+    rules: _Rules,
     path: str,
 ) -> dict[str, Any]:
     result: dict[str, Any] = {}
@@ -122,18 +135,18 @@ def _conform_object(
             if built_keys:
                 for built_key in built_keys:
                     result[built_key] = _conform(
-                        built[built_key], like, patterns, fills, f"{path}.{built_key}"
+                        built[built_key], like, rules, f"{path}.{built_key}"
                     )
                 continue
         if key in built:
-            result[key] = _conform(built[key], like, patterns, fills, f"{path}.{key}")
-        else:
+            result[key] = _conform(built[key], like, rules, f"{path}.{key}")
+        elif key in rules.fillable:
             result[key] = copy.deepcopy(like)
             filled = f"{path}.{key}".lstrip(".")
-            if fills is not None and filled not in fills:
-                fills.append(filled)
+            if rules.fills is not None and filled not in rules.fills:
+                rules.fills.append(filled)
     for key, value in built.items():
-        if key not in result and any(p.fullmatch(key) for p in patterns):
+        if key not in result and any(p.fullmatch(key) for p in rules.patterns):
             result[key] = value
     return result
 

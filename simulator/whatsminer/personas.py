@@ -65,6 +65,38 @@ from typing import Any
 CAPTURES = Path(__file__).resolve().parents[2] / "tests" / "fixtures" / "whatsminer"
 
 
+# Fields a reply may carry at the captured value: counters and labels the simulator
+# does not model. A live figure (hashrate, power, temperature, fan, time) never is one.
+STATIC_FIELDS = frozenset(
+    {
+        "Best Share",
+        "CB Platform",
+        "CB Version",
+        "Debug",
+        "Device Hardware%",
+        "Device Rejected%",
+        "Difficulty Rejected",
+        "Difficulty Stale",
+        "Discarded",
+        "Factory Error Code Count",
+        "Found Blocks",
+        "Get Failures",
+        "Has GBT",
+        "Last Share Difficulty",
+        "Last Share Pool",
+        "Local Work",
+        "Network Blocks",
+        "Remote Failures",
+        "Stale",
+        "Work Utility",
+    }
+)
+# PSU input figures in get.device.info's power section: captured on 4433 of a
+# 20241108.22.Rel unit (v3/mining-stack__M30S++_VH95__get.device.info.power.raw); the
+# M60S capture the v3 personas follow was re-dumped from a parsed reply without them.
+_PSU_INPUT = ("iin", "vin", "vout", "pin", "temp0")
+
+
 @dataclass(frozen=True, slots=True)
 class Refusal:
     """How a firmware turns a command down on 4028 (a btminer-native envelope)."""
@@ -211,7 +243,7 @@ PERSONAS: Mapping[str, Persona] = MappingProxyType(
                     "status": "v2/asic-rs__unknown__status.raw",
                 },
                 refusals=_COMPAT_REFUSALS,
-                passthrough=("error-code",),
+                passthrough=("error-code", *_PSU_INPUT),
             ),
             Persona(
                 name="v3",
@@ -232,7 +264,7 @@ PERSONAS: Mapping[str, Persona] = MappingProxyType(
                     "status": "compat/asic-rs-pr187__unknown__status.raw",
                 },
                 refusals=_COMPAT_REFUSALS,
-                passthrough=("error-code",),
+                passthrough=("error-code", *_PSU_INPUT),
                 status_values={
                     "power_mode": "",
                     "power_limit_set": "2147483647",
@@ -262,7 +294,7 @@ PERSONAS: Mapping[str, Persona] = MappingProxyType(
                     ),
                 },
                 refusals=_COMPAT_REFUSALS,
-                passthrough=("error-code",),
+                passthrough=("error-code", *_PSU_INPUT),
             ),
         )
     }

@@ -30,6 +30,7 @@ from .common import (
 )
 from .conform import conform
 from .faults import Fault
+from .personas import STATIC_FIELDS
 from .state import LedPattern, LogServer, NetworkSetting, PoolSetting
 
 if TYPE_CHECKING:
@@ -283,7 +284,11 @@ class V2Handler:
             return reply
         fills: list[str] = []
         shaped: dict[str, Any] = conform(
-            reply, template, passthrough=persona.passthrough, fills=fills
+            reply,
+            template,
+            passthrough=persona.passthrough,
+            fillable=STATIC_FIELDS,
+            fills=fills,
         )
         self.miner.persona_fills[command] = fills
         return shaped

@@ -71,6 +71,7 @@ from .common import (
 )
 from .conform import conform
 from .faults import Fault
+from .personas import STATIC_FIELDS
 from .state import LedPattern, LogServer, NetworkSetting, PoolSetting
 
 if TYPE_CHECKING:
@@ -220,7 +221,11 @@ class V3Handler:
     def _conform(self, request: str, value: object, shape: object) -> Any:  # noqa: ANN401
         fills: list[str] = []
         shaped = conform(
-            value, shape, passthrough=self.miner.persona.passthrough, fills=fills
+            value,
+            shape,
+            passthrough=self.miner.persona.passthrough,
+            fillable=STATIC_FIELDS,
+            fills=fills,
         )
         self.miner.persona_fills[request] = fills
         return shaped

@@ -30,8 +30,9 @@ def test_convert_takes_the_captured_type(value, like, expected):
 def test_keys_order_and_fills_follow_the_capture():
     fills: list[str] = []
     built = {"b": 2, "a": 1, "extra": 9}
-    template = {"a": 0.0, "b": "", "static": "captured"}
-    result = conform(built, template, fills=fills)
+    template = {"a": 0.0, "b": "", "static": "captured", "live": 1.0}
+    result = conform(built, template, fillable={"static"}, fills=fills)
+    # "live" was not built and is no static field: left out, never frozen.
     assert list(result.items()) == [("a", 1.0), ("b", "2"), ("static", "captured")]
     assert fills == ["static"]
 

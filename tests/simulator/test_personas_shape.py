@@ -81,6 +81,19 @@ def shape(value: Any) -> Any:
     return "null" if value is None else type(value).__name__
 
 
+def without(value: Any, patterns: tuple[str, ...]) -> Any:
+    """Drop the keys a persona may send beyond its capture (``passthrough``)."""
+    if isinstance(value, dict):
+        return {
+            key: without(item, patterns)
+            for key, item in value.items()
+            if not any(re.fullmatch(pattern, key) for pattern in patterns)
+        }
+    if isinstance(value, list):
+        return [without(item, patterns) for item in value]
+    return value
+
+
 def _request(name: str) -> tuple[str, dict[str, Any]]:
     """Return (api, request) for a persona's request name."""
     if name.startswith(("get.", "set.")):
@@ -115,6 +128,10 @@ async def test_reply_has_the_shape_of_its_capture(
     miner = await make_miner(persona=persona.name, seed=11)
     reply = await fetch(miner, name)
     capture = load_capture(persona.follows[name])
+    # Keys real firmware sends beyond this capture (named, with their evidence, in
+    # personas.py) are compared by the tests below, not here.
+    reply = without(reply, persona.passthrough)
+    capture = without(capture, persona.passthrough)
     if isinstance(capture, list):
         # A fragment: the capture holds one section of msg (e.g. msg.edevs) alone.
         assert reply["code"] == 0

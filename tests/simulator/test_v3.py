@@ -133,8 +133,9 @@ async def test_device_info(v3_miner: SimulatedMiner, connection: V3Connection):
     assert message["system"]["fwversion"] >= "20241101"
     assert message["system"]["api"].startswith("3.")
     assert message["power"]["sn"] == v3_miner.state.psu_sn
-    # 2025 firmware reports no PSU input figures here (captured); 2026 firmware does.
-    assert not {"vin", "iin", "pin"} & set(message["power"])
+    assert message["power"]["vin"] * message["power"]["iin"] == pytest.approx(
+        message["power"]["pin"] / 0.96, rel=0.02
+    )
     assert message["salt"] == v3_miner.state.v3_salt
 
 
