@@ -32,7 +32,15 @@ async def test_diagnostics(
     )
 
     # The simulator's ports are picked by the system anew for every test.
-    assert diagnostics == snapshot(exclude=props("v2_port", "v3_port"))
+    assert diagnostics == snapshot(exclude=props("v2_port", "v3_port", "ports"))
+    # The raw replies are the capture format, redacted: no MAC, no address.
+    raw_replies = diagnostics["raw_replies"]
+    assert raw_replies["format"] == "hashwatt-whatsminer-capture"
+    assert raw_replies["redacted"] is True
+    assert raw_replies["exchanges"]
+    raw_text = json.dumps(raw_replies)
+    assert simulated_miner.state.mac.upper() not in raw_text.upper()
+    assert simulated_miner.host not in raw_text
     text = json.dumps(diagnostics)
     for secret in (
         PASSWORD,

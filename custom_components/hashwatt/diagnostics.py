@@ -15,9 +15,11 @@ from enum import Enum
 from typing import Any
 
 from homeassistant.config_entries import ConfigEntry
-from homeassistant.const import CONF_API_KEY
+from homeassistant.const import CONF_API_KEY, CONF_HOST
 from homeassistant.core import HomeAssistant
+from homeassistant.util import dt as dt_util
 
+from .clients.whatsminer.capture import capture_document
 from .const import (
     CONF_API_SECRET,
     CONF_ENTRY_TYPE,
@@ -59,11 +61,25 @@ def _redact_value(value: Any) -> Any:  # noqa: ANN401  # any JSON-like value
 async def async_get_config_entry_diagnostics(
     hass: HomeAssistant, entry: HashwattConfigEntry
 ) -> dict[str, Any]:
-    """Return the entry's settings and both polls' last data, secrets redacted."""
+    """Return the entry's settings, both polls' last data and the miner's last raw replies.
+
+    The raw replies are in the capture format (docs/firmware.md), redacted as
+    ``capture --redact`` does: MAC, serials, addresses, hostname and workers
+    replaced by stand-ins.
+    """
     if entry.data[CONF_ENTRY_TYPE] != ENTRY_TYPE_WHATSMINER:
         return _pool_diagnostics(entry)
     runtime = entry.runtime_data
-    return _redact(
+    client = runtime.client
+    raw_replies = capture_document(
+        entry.data[CONF_HOST],
+        client.exchanges(),
+        v2_port=client.v2_port,
+        v3_port=client.v3_port,
+        redacted=True,
+        captured_at=dt_util.utcnow(),
+    )
+    diagnostics = _redact(
         {
             "entry": {
                 "title": entry.title,
@@ -82,6 +98,9 @@ async def async_get_config_entry_diagnostics(
             },
         }
     )
+    # Already redacted with stand-ins that keep the replies consistent.
+    diagnostics["raw_replies"] = raw_replies
+    return diagnostics
 
 
 # --- Mining pools ------------------------------------------------------------------------

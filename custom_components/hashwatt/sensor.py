@@ -230,6 +230,8 @@ FAST_SENSORS: tuple[HashwattSensorEntityDescription[FastData], ...] = (
         translation_key="fan_speed_in",
         native_unit_of_measurement=REVOLUTIONS_PER_MINUTE,
         state_class=SensorStateClass.MEASUREMENT,
+        # A liquid-cooled miner has no fans of its own: they would read 0 forever.
+        exists_fn=lambda data: not data.liquid_cooled,
         value_fn=lambda data: data.summary.fan_speed_in,
     ),
     HashwattSensorEntityDescription[FastData](
@@ -237,7 +239,20 @@ FAST_SENSORS: tuple[HashwattSensorEntityDescription[FastData], ...] = (
         translation_key="fan_speed_out",
         native_unit_of_measurement=REVOLUTIONS_PER_MINUTE,
         state_class=SensorStateClass.MEASUREMENT,
+        exists_fn=lambda data: not data.liquid_cooled,
         value_fn=lambda data: data.summary.fan_speed_out,
+    ),
+    HashwattSensorEntityDescription[FastData](
+        key="coolant_temperature",
+        translation_key="coolant_temperature",
+        device_class=SensorDeviceClass.TEMPERATURE,
+        native_unit_of_measurement=UnitOfTemperature.CELSIUS,
+        state_class=SensorStateClass.MEASUREMENT,
+        suggested_display_precision=1,
+        exists_fn=lambda data: (
+            data.liquid_cooled or data.summary.liquid_temperature is not None
+        ),
+        value_fn=lambda data: data.summary.liquid_temperature,
     ),
     HashwattSensorEntityDescription[FastData](
         key="last_boot",
@@ -332,6 +347,21 @@ SLOW_SENSORS: tuple[HashwattSensorEntityDescription[SlowData], ...] = (
         suggested_display_precision=2,
         exists_fn=lambda data: data.psu is not None,
         value_fn=lambda data: data.psu.input_current if data.psu else None,
+    ),
+    HashwattSensorEntityDescription[SlowData](
+        key="psu_input_power",
+        translation_key="psu_input_power",
+        device_class=SensorDeviceClass.POWER,
+        native_unit_of_measurement=UnitOfPower.WATT,
+        state_class=SensorStateClass.MEASUREMENT,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        entity_registry_enabled_default=False,  # as the PSU's other electrics
+        suggested_display_precision=0,
+        # Hydro PSUs report it (pin); others do not, and get no such sensor.
+        exists_fn=lambda data: (
+            data.psu is not None and data.psu.input_power is not None
+        ),
+        value_fn=lambda data: data.psu.input_power if data.psu else None,
     ),
     HashwattSensorEntityDescription[SlowData](
         key="active_pool",

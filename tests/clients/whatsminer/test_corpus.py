@@ -21,6 +21,10 @@ from typing import Any
 import pytest
 
 from custom_components.hashwatt.clients.whatsminer import parse_v2, parse_v3, units
+from custom_components.hashwatt.clients.whatsminer.client import Whatsminer
+from custom_components.hashwatt.clients.whatsminer.errors import (
+    WhatsminerConnectionError,
+)
 from custom_components.hashwatt.clients.whatsminer.exchanges import Exchange
 from custom_components.hashwatt.clients.whatsminer.models import (
     ApiVersion,
@@ -45,6 +49,7 @@ from custom_components.hashwatt.clients.whatsminer.values import (
     normalise_mac,
 )
 
+from .conftest import MinerFactory
 from .replay import Replay, ServerFactory
 
 FIXTURES = Path(__file__).parents[2] / "fixtures" / "whatsminer"
@@ -662,3 +667,58 @@ async def test_old_firmware_wants_command_not_cmd(raw_server: ServerFactory) -> 
     assert len(fast.boards) == len(
         read(BY_FILE["v1x/foreman__M31S__edevs.raw"]).boards or ()
     )
+
+
+async def test_what_was_learned_is_relearned_after_an_outage(
+    raw_server: ServerFactory,
+) -> None:
+    """A missing command is asked once; after the miner was gone, once more."""
+    files = [
+        "v1x/asic-rs__M20S-class__summary.raw",
+        "v1x/asic-rs__M20S-class__devs.raw",
+        "v1x/asic-rs__M20S-class__pools.raw",
+        "v1x/asic-rs__M20S-class__get_version.raw",
+    ]
+    replay = Replay(_exchanges(*files))
+    v2_port, _ = await replay.start(raw_server)
+    client = WhatsminerV2("127.0.0.1", port=v2_port, reply_timeout=2.0)
+
+    def asked(command: str) -> int:
+        return sum(
+            request.get("cmd", request.get("command")) == command
+            for _, request in replay.requests
+        )
+
+    await client.fetch_slow()
+    await client.fetch_slow()
+    assert asked("get_miner_info") == 1
+    client.port = 1  # the miner goes away (nothing listens there)
+    with pytest.raises(WhatsminerConnectionError):
+        await client.fetch_slow()
+    client.port = v2_port  # and comes back, maybe with other firmware
+    await client.fetch_slow()
+    assert asked("get_miner_info") == 2
+
+
+async def test_facade_moves_from_the_compat_layer_to_api_v3(
+    make_miner: MinerFactory,
+) -> None:
+    """Setup stored API v2 for a new-firmware miner: its replies show the layer, v3 is used."""
+    miner = await make_miner(api="v3")
+    client = Whatsminer(
+        miner.host,
+        api=ApiVersion.V2,
+        v2_port=miner.v2_port or 0,
+        v3_port=miner.v3_port or 0,
+        reply_timeout=2.0,
+    )
+    try:
+        await client.fetch_fast()
+        assert client.api is ApiVersion.V3
+        slow = await client.fetch_slow()
+        assert slow.identity.api is ApiVersion.V3
+        # The diagnostics keep what both APIs answered.
+        apis = {exchange.api for exchange in client.exchanges()}
+        assert apis == {ApiVersion.V2, ApiVersion.V3}
+    finally:
+        await client.close()

@@ -1,6 +1,7 @@
 """The ``whatsminer`` command line: read or drive one miner, whatever API it speaks.
 
 python -m custom_components.hashwatt.clients whatsminer --host 192.0.2.10 fast
+python -m custom_components.hashwatt.clients whatsminer --host 192.0.2.10 capture --redact > miner.json
 WHATSMINER_PASSWORD=secret python -m … whatsminer --host 192.0.2.10 set_power_limit 3200
 
 Everything goes through the facade (:class:`.client.Whatsminer`), so the same
@@ -17,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
+from .capture import capture, capture_document
 from .client import (
     DEFAULT_CONNECT_TIMEOUT,
     DEFAULT_REPLY_TIMEOUT,
@@ -64,6 +66,23 @@ def _switch(name: str) -> _Argument:
 
 async def _read_all(miner: Whatsminer, _: argparse.Namespace) -> object:
     return {"fast": await miner.fetch_fast(), "slow": await miner.fetch_slow()}
+
+
+async def _capture(_: Whatsminer, args: argparse.Namespace) -> object:
+    exchanges = await capture(
+        args.host,
+        v2_port=args.port,
+        v3_port=args.v3_port,
+        connect_timeout=args.connect_timeout,
+        reply_timeout=args.reply_timeout,
+    )
+    return capture_document(
+        args.host,
+        exchanges,
+        v2_port=args.port,
+        v3_port=args.v3_port,
+        redacted=args.redact,
+    )
 
 
 async def _verify(miner: Whatsminer, _: argparse.Namespace) -> object:
@@ -135,6 +154,17 @@ _COMMANDS: Final[dict[str, _Command]] = {
         "firmware, network, PSU, errors, pools", lambda m, _: m.fetch_slow()
     ),
     "verify_password": _Command("check the admin password", _verify),
+    "capture": _Command(
+        "raw replies to every read, both APIs, for a bug report (docs/firmware.md)",
+        _capture,
+        (
+            _arg(
+                "--redact",
+                action="store_true",
+                help="replace MAC, serials, IPs, hostname, workers with stand-ins",
+            ),
+        ),
+    ),
     # Writes.
     "power_on": _write("start mining", lambda m, _: m.power_on()),
     "power_off": _write("stop mining", lambda m, _: m.power_off()),

@@ -60,6 +60,7 @@ from .values import (
     as_share_time,
     as_text,
     as_whole,
+    fans_still_while_hashing,
     is_liquid_cooled_model,
     mining_efficiency,
     normalise_mac,
@@ -364,7 +365,9 @@ def parse_fast(
         summary=summary,
         boards=boards,
         mining=is_mining(summary, miner),
-        liquid_cooled=liquid_cooled or bool(is_liquid_cooled(device)),
+        liquid_cooled=liquid_cooled
+        or bool(is_liquid_cooled(device))
+        or fans_still_while_hashing(summary),
     )
 
 

@@ -76,7 +76,12 @@ from .parse_v2 import (
     with_summary_psu,
 )
 from .repair import parse_reply
-from .values import as_text, is_hashing, is_liquid_cooled_model
+from .values import (
+    as_text,
+    fans_still_while_hashing,
+    is_hashing,
+    is_liquid_cooled_model,
+)
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -103,6 +108,7 @@ _SLOW_JOIN: Final = ("pools", "devdetails")
 _MAX_MESSAGE_CHARS: Final = 200
 _REDACTED: Final = "***"
 _INVALID_COMMAND: Final = 14
+_DEPRECATED: Final = 132
 _CHECK_TOKEN_ERROR: Final = 135
 _TOKEN_LIMIT: Final = 136
 _DECRYPT_FAILED: Final = 23
@@ -314,12 +320,16 @@ class WhatsminerV2:
     async def _read(self, command: str, **params: str) -> Reply:
         return self._checked(command, await self._read_raw(command, **params))
 
-    async def _read_optional(self, command: str, **params: str) -> Reply:
+    async def _read_optional(
+        self, command: str, *, tolerate_errors: bool = True, **params: str
+    ) -> Reply:
         """Read a command some firmware lacks, refuses or garbles; that reads as ``{}``.
 
         A command the firmware does not have (14 "invalid cmd", 132
         "deprecated") is not asked again until the next outage or firmware
-        change. Connection failures still raise: they mean the miner is gone.
+        change. Without ``tolerate_errors`` (identity: who answers must be
+        known) any other refusal or a garbled reply raises. Connection
+        failures always raise: they mean the miner is gone.
         """
         if command in self._learned.unsupported:
             return {}
@@ -330,7 +340,12 @@ class WhatsminerV2:
                 "%s: has no %s (%s); not asking again", self.host, command, err
             )
             self._learned.unsupported.add(command)
+            if err.code == _DEPRECATED:
+                # 132 "This command is deprecated.": the compatibility layer.
+                self.compat_layer = True
         except (WhatsminerCommandError, WhatsminerInvalidReplyError) as err:
+            if not tolerate_errors:
+                raise
             _LOGGER.debug("%s: no usable %s reply: %s", self.host, command, err)
         return {}
 
@@ -362,7 +377,9 @@ class WhatsminerV2:
         """
         version_reply, info_reply, details_reply = await _concurrently(
             self._read("get_version"),
-            self._read_optional("get_miner_info", info=MINER_INFO_FIELDS),
+            self._read_optional(
+                "get_miner_info", tolerate_errors=False, info=MINER_INFO_FIELDS
+            ),
             self._read_optional("devdetails"),
         )
         version = self._learn_version(version_reply)
@@ -412,6 +429,7 @@ class WhatsminerV2:
             boards=boards,
             mining=is_mining(status, summary),
             liquid_cooled=summary.liquid_temperature is not None
+            or fans_still_while_hashing(summary)
             or self._is_liquid_cooled(summary_reply),
         )
 
@@ -461,7 +479,9 @@ class WhatsminerV2:
             joined,
         ) = await _concurrently(
             self._read("get_version"),
-            self._read_optional("get_miner_info", info=MINER_INFO_FIELDS),
+            self._read_optional(
+                "get_miner_info", tolerate_errors=False, info=MINER_INFO_FIELDS
+            ),
             self._read_optional("get_psu"),
             self._read_optional("get_error_code"),
             self._read_joined(_SLOW_JOIN),
@@ -472,7 +492,7 @@ class WhatsminerV2:
         info = parse_miner_info(info_reply)
         psu = parse_psu(psu_reply)
         errors = parse_errors(errors_reply)
-        if not info_reply or not errors_reply:
+        if "get_miner_info" in self._learned.unsupported or not errors_reply:
             # Old firmware: MAC, error codes and the PSU fan are in summary,
             # which the fast poll has just read.
             summary_reply = self._last_summary or await self._read_optional("summary")
@@ -508,14 +528,17 @@ class WhatsminerV2:
                 _LOGGER.debug("%s: firmware changed to %s", self.host, firmware)
                 self._forget()
             self._learned.firmware = firmware
-        firmware_date = version.firmware_date
-        if firmware_date is not None and firmware_date >= COMPAT_FIRMWARE_FROM:
-            self.compat_layer = True
         return version
 
     def _learn_model(self, details_reply: Reply, version: Version) -> str | None:
         """Return the model from ``devdetails``, or from ``get_version`` where it is gone."""
-        model = None if is_error(details_reply) else parse_model(details_reply)
+        if is_error(details_reply):
+            model = None
+            if reply_status(details_reply)[1] == _DEPRECATED:
+                # 132 "This command is deprecated.": the compatibility layer.
+                self.compat_layer = True
+        else:
+            model = parse_model(details_reply)
         model = model or version.model
         if model is not None:
             self._learned.model = model

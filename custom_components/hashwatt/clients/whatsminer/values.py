@@ -26,7 +26,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, Final
 
-from .models import HeatMode, LedBlink, PowerMode
+from .models import HeatMode, LedBlink, PowerMode, Summary
 
 LOCAL_TIME_FORMAT: Final = "%Y-%m-%d %H:%M:%S"
 # Below this share of the factory hashrate a miner is starting, stopping or
@@ -258,3 +258,18 @@ def as_led_pattern(value: object) -> tuple[LedBlink, ...]:
 def is_liquid_cooled_model(model: str | None) -> bool:
     """Tell from a model name (``M53S``, ``M63S_VK30``) whether liquid cools it."""
     return model is not None and _LIQUID_COOLED_MODEL.match(model) is not None
+
+
+def fans_still_while_hashing(summary: Summary) -> bool:
+    """Tell whether both fans stand while the miner hashes at a real rate.
+
+    An air-cooled miner with no air flow overheats and stops within a minute,
+    so this is a liquid-cooled one (hydro, or an air model in an immersion
+    tank: a 2022 M30S capture reads 0/0 rpm at 60 TH/s). One fan at 0 is a
+    dead fan, not liquid cooling.
+    """
+    return (
+        summary.fan_speed_in == 0
+        and summary.fan_speed_out == 0
+        and is_hashing(summary.hashrate_realtime, summary.hashrate_factory)
+    )
