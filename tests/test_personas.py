@@ -9,6 +9,7 @@ figures, then sends one action that firmware allows and reads it back.
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import AsyncIterator
 
@@ -40,10 +41,15 @@ from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.device_registry import format_mac
 
+from custom_components.hashwatt.clients.whatsminer.capture import (
+    capture,
+    capture_document,
+)
 from custom_components.hashwatt.config_flow import CONF_PORTS
 from custom_components.hashwatt.const import CONF_V2_PORT, CONF_V3_PORT, DOMAIN
 from simulator.whatsminer import SimulatedMiner
 from simulator.whatsminer.personas import PERSONAS
+from simulator.whatsminer.replay import Capture, ReplayMiner
 
 from .conftest import PASSWORD, START, tick, unused_tcp_port
 from .control_helpers import writes
@@ -229,3 +235,65 @@ async def test_mining_off_is_shown_as_off(
     assert hass.states.get(entity_id).state == STATE_OFF
     _, hashrate = entity(hass, miner, "sensor", "hashrate")
     assert number(hashrate) == 0
+
+
+@pytest.mark.parametrize("persona_miner", ALL, indirect=True)
+async def test_a_capture_of_the_persona_replays_as_the_same_miner(
+    hass: HomeAssistant, persona_miner: SimulatedMiner
+) -> None:
+    """The client's capture of a persona, replayed, is added read-only and reads the same."""
+    miner = persona_miner
+    exchanges = await capture(
+        miner.host,
+        v2_port=miner.v2_port,
+        v3_port=miner.v3_port or unused_tcp_port(),
+        connect_timeout=2.0,
+        reply_timeout=2.0,
+    )
+    document = json.loads(
+        json.dumps(
+            capture_document(
+                miner.host,
+                exchanges,
+                v2_port=miner.v2_port,
+                v3_port=miner.v3_port or 4433,
+                redacted=False,
+            )
+        )
+    )
+    replay = ReplayMiner(Capture.from_json(document), clock=time.time)
+    await replay.start("127.0.0.1", 0, 0)
+    try:
+        result = await hass.config_entries.flow.async_init(
+            DOMAIN, context={"source": SOURCE_USER}
+        )
+        result = await hass.config_entries.flow.async_configure(
+            result["flow_id"], {"next_step_id": "whatsminer"}
+        )
+        result = await hass.config_entries.flow.async_configure(
+            result["flow_id"],
+            {
+                CONF_HOST: replay.host,
+                CONF_PASSWORD: PASSWORD,
+                CONF_PORTS: {
+                    CONF_V2_PORT: replay.v2_port,
+                    CONF_V3_PORT: replay.v3_port or unused_tcp_port(),
+                },
+            },
+        )
+        # A replay takes no write: it is offered read-only, as a miner whose write
+        # API is off.
+        assert result["type"] is FlowResultType.FORM, result
+        assert result["step_id"] == "write_disabled"
+        result = await hass.config_entries.flow.async_configure(result["flow_id"], {})
+        assert result["type"] is FlowResultType.CREATE_ENTRY, result
+        assert result["result"].unique_id == format_mac(miner.state.mac)
+        await hass.async_block_till_done()
+
+        reading = miner.reading()
+        _, hashrate = entity(hass, miner, "sensor", "hashrate")
+        assert number(hashrate) == pytest.approx(reading.target_hashrate, rel=0.1)
+        _, power = entity(hass, miner, "sensor", "power")
+        assert number(power) == pytest.approx(reading.power, rel=0.05)
+    finally:
+        await replay.stop()

@@ -10,10 +10,11 @@ miner listens on a loopback address on the capture's ports (or others given) and
 - replays a captured failure: ``timeout``: accept and say nothing; ``closed`` (and
   ``unreachable``): accept and close; an API none of whose exchanges has a reply is
   not listened on at all (connection refused);
-- refuses writes as a miner whose write API is switched off does (v2: code 45
-  "can't access write cmd" for an encrypted command, 45 "Permission denied" for a
-  plaintext one; v3 ``set.*``: -4 "no permission"): a replay has no password and
-  changes nothing;
+- refuses writes as a miner whose write API is switched off does: v2 hands out tokens
+  (``get_token``, when the capture has none, answers code 134 with fresh salts) and
+  answers every encrypted command with code 45 "can't access write cmd" (a plaintext
+  write with 45 "Permission denied"); v3 answers ``set.*`` with -4 "no permission".
+  A replay has no password and changes nothing;
 - answers any other request as the firmware answers an unknown command (v2: code 14
   "invalid cmd" in the btminer envelope, with the Description the captured native
   replies carry; v3: -2 "invalid command").
@@ -26,6 +27,7 @@ import asyncio
 import base64
 import contextlib
 import json
+import secrets
 import sys
 import time
 from collections.abc import Callable, Mapping
@@ -33,6 +35,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .common import make_salt
 from .miner import V3_IDLE_TIMEOUT, _read_v2_request, wall_clock
 from .v2 import WRITES as V2_WRITES
 
@@ -148,6 +151,12 @@ def _native_description(capture: Capture) -> str:
     return ""
 
 
+def _v2_command(request: object) -> object:
+    if not isinstance(request, dict):
+        return None
+    return request.get("cmd", request.get("command"))
+
+
 def _dumps(value: object) -> bytes:
     return json.dumps(value, separators=(",", ":")).encode()
 
@@ -223,13 +232,30 @@ class ReplayMiner:
 
     # -- API v2 ----------------------------------------------------------------------------
 
+    def _v2_token(self) -> bytes:
+        """A token as any miner hands one out (writes are refused all the same)."""
+        now = int(self.clock())
+        rng = secrets.SystemRandom()
+        message = {
+            "time": f"{now % 10000:04d}",
+            "salt": make_salt(rng),
+            "newsalt": make_salt(rng),
+        }
+        return _dumps(
+            {
+                "STATUS": "S",
+                "When": now,
+                "Code": 134,
+                "Msg": message,
+                "Description": self._description,
+            }
+        )
+
     def _v2_refusal(self, request: object) -> bytes:
         now = int(self.clock())
         if isinstance(request, dict) and "enc" in request:
             code, message = 45, "can't access write cmd"
-        elif isinstance(request, dict) and (
-            request.get("cmd", request.get("command")) in V2_WRITES
-        ):
+        elif _v2_command(request) in V2_WRITES:
             code, message = 45, "Permission denied"
         else:
             code, message = 14, "invalid cmd"
@@ -257,7 +283,9 @@ class ReplayMiner:
                 request = None
             self.requests.append(("v2", request))
             exchange = self._find("v2", request)
-            if exchange is None:
+            if exchange is None and _v2_command(request) == "get_token":
+                writer.write(self._v2_token())
+            elif exchange is None:
                 writer.write(self._v2_refusal(request))
             elif exchange.reply is not None:
                 writer.write(exchange.reply)

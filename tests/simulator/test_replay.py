@@ -227,8 +227,10 @@ async def test_unknown_commands_are_answered_as_the_firmware_does(
 async def test_writes_are_refused_and_change_nothing(make_miner: MinerFactory, replays):
     miner = await make_miner(persona="v3")
     replay = await replays(await record(miner))
-    session = V2Session(miner.v2_port)
-    await session.token()  # a real token from the live miner: the replay still refuses
+    session = V2Session(replay.v2_port)
+    token = await session.token()  # handed out, as by a miner with writes switched off
+    assert (token["STATUS"], token["Code"]) == ("S", 134)
+    assert set(token["Msg"]) == {"time", "salt", "newsalt"}
     encrypted = json.loads(
         await v2_exchange(replay.v2_port, session.encrypt({"cmd": "power_off"}))
     )
