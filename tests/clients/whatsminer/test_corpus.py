@@ -201,10 +201,15 @@ def read_v2(entry: Mapping[str, Any], reply: Mapping[str, Any]) -> Reading:
 
 
 def _v3_message(entry: Mapping[str, Any], raw: bytes) -> Any:  # noqa: ANN401
-    if entry.get("fragment"):
-        # Only msg.edevs was published: put it back in its envelope.
-        raw = b'{"code":0,"when":0,"msg":{"edevs":' + raw + b'},"desc":"x"}'
     command = entry["command"].split()[0]
+    if entry.get("fragment"):
+        # Only part of the reply was published: its msg, or one section of it
+        # (the file is named after it: get.device.info.power, ....edevs).
+        stem = Path(entry["file"]).name.split("__")[2].removesuffix(".raw")
+        section = stem.removeprefix(command).lstrip(".")
+        if section:
+            raw = b'{"' + section.encode() + b'":' + raw + b"}"
+        raw = b'{"code":0,"when":0,"msg":' + raw + b',"desc":"x"}'
     return parse_v3.reply_message(
         command, parse_v3.parse_envelope(command, raw), write=False
     )
@@ -224,6 +229,9 @@ def read_v3(entry: Mapping[str, Any]) -> Reading:
             slow.version.firmware_version,
         )
         miner = message.get("miner", {})
+        # The fast poll reads a liquid-cooled miner's coolant from device info.
+        fast = parse_v3.parse_fast({}, message, None)
+        reading.summary = fast.summary
         reading.mining = parse_v3.is_mining(
             parse_v3.parse_summary({}, (), miner, None), miner
         )
@@ -458,8 +466,10 @@ def _power_mode(reading: Reading, expected: str, _: object) -> None:
 
 
 def _coolant(reading: Reading, expected: float, _: object) -> None:
-    assert reading.status is not None
-    _close(reading.status.liquid_temperature, expected)
+    if reading.status is not None:
+        _close(reading.status.liquid_temperature, expected)
+    else:
+        _close(_summary(reading).liquid_temperature, expected)
 
 
 def _board_temperatures_any(
@@ -507,6 +517,7 @@ CHECKS: dict[str, Check] = {
     "psu_fan_rpm": _psu("fan_speed"),
     "psu_input_voltage_v": _psu("input_voltage"),
     "psu_input_current_a": _psu("input_current"),
+    "psu_input_power_w": _psu("input_power"),
     "uptime_s": _uptime,
 }
 
@@ -722,3 +733,20 @@ async def test_facade_moves_from_the_compat_layer_to_api_v3(
         assert apis == {ApiVersion.V2, ApiVersion.V3}
     finally:
         await client.close()
+
+
+def test_a_miner_without_its_clock_stamps_no_time() -> None:
+    """An error stamped 1970 (the miner lost its clock) keeps its code, not the date."""
+    entry = BY_FILE["v3/mining-stack__M30S++-class__get.device.info.error-code.raw"]
+    errors = read(entry).errors
+    assert errors is not None
+    assert [(error.code, error.reported_at) for error in errors] == [(206, None)]
+
+
+def test_bare_inf_and_nan_read_as_unknown() -> None:
+    """Replies with bare inf/nan literals (met by another fleet client) lose those values only."""
+    reply = parse_reply(b'{"SUMMARY":[{"MHS av":inf,"Power":nan,"Elapsed":12}]}')
+    summary = parse_v2.parse_summary(reply)
+    assert summary.hashrate_average is None
+    assert summary.power is None
+    assert summary.mining_elapsed == 12

@@ -6,7 +6,8 @@ layer of 2024-11+ firmware reports its edevs in TH/s despite the name (its
 summary stays MH/s); which unit a reply is in is decided by the caller from
 the replies (:mod:`.units`) and passed as ``divisor``.
 
-PSU input: ``vin`` is hundredths of a volt and ``iin`` thousandths of an ampere.
+PSU input: ``vin`` is hundredths of a volt, ``iin`` thousandths of an ampere and
+``pin`` watts (captured: ``"vin":"22575"``, ``"iin":"15093"``, ``"pin":"3400"``).
 Neither the vendor text nor pyasic (which never reads them) states the scale;
 the vendor's own example (``"vin":"22400"``, ``"iin":"8718"`` on a P221B, a
 ~3.6 kW supply) is 224.00 V and 8.718 A (~2 kW) — read as hundredths, the
@@ -317,9 +318,10 @@ def parse_boards(
     hash_divisor = divisor
     boards: dict[int, Board] = {}
     for position, record in enumerate(_device_records(reply)):
-        index = as_count(record.get("ASC"))
+        # The slot is the board's place; 2024+ firmware sends no ASC at all.
+        index = as_count(record.get("Slot"))
         if index is None:
-            index = as_count(record.get("Slot"))
+            index = as_count(record.get("ASC"))
         if index is None or index in boards:
             index = position
             while index in boards:
@@ -422,6 +424,8 @@ def parse_psu(reply: Mapping[str, Any]) -> Psu | None:
         temperature=as_number(body.get("temp0")),
         input_voltage=_scaled(body.get("vin"), PSU_VOLTAGE_SCALE),
         input_current=_scaled(body.get("iin"), PSU_CURRENT_SCALE),
+        # Watts as they are: "pin":"3400" next to 225.75 V x 15.093 A (captured).
+        input_power=as_measure(body.get("pin")),
         raw=body,
     )
 

@@ -29,6 +29,7 @@ from typing import Any, Final
 from .models import HeatMode, LedBlink, PowerMode, Summary
 
 LOCAL_TIME_FORMAT: Final = "%Y-%m-%d %H:%M:%S"
+FIRST_PLAUSIBLE_YEAR: Final = 2015
 # Below this share of the factory hashrate a miner is starting, stopping or
 # idle: power over hashrate then gives millions of J/TH, not an efficiency.
 MIN_HASHING_FRACTION: Final = 0.1
@@ -145,14 +146,20 @@ def as_model(value: object) -> str | None:
 
 
 def parse_local_time(value: object) -> datetime | None:
-    """Parse ``2025-03-12 14:52:35``: the miner's own local time, zone unknown."""
+    """Parse ``2025-03-12 14:52:35``: the miner's own local time, zone unknown.
+
+    A miner that lost its clock stamps 1970 (captured on a 2026 fleet): no
+    Whatsminer existed before :data:`FIRST_PLAUSIBLE_YEAR`, so such a time is
+    unknown, not 56 years ago.
+    """
     text = as_text(value)
     if text is None:
         return None
     try:
-        return datetime.strptime(text, LOCAL_TIME_FORMAT)  # noqa: DTZ007  # the miner does not say its zone
+        moment = datetime.strptime(text, LOCAL_TIME_FORMAT)  # noqa: DTZ007  # the miner does not say its zone
     except ValueError:
         return None
+    return moment if moment.year >= FIRST_PLAUSIBLE_YEAR else None
 
 
 def as_share_time(value: object) -> datetime | None:
