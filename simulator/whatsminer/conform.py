@@ -2,8 +2,10 @@
 
 The handlers build a superset of every field any firmware sends (live figures from
 ``physics``, under every name a firmware family uses). :func:`conform` then keeps the
-captured reply's keys, in its order, with its value types, and nothing else:
+captured reply's keys, with its value types, and nothing else:
 
+- keys keep the simulator's order (captures re-dumped with sorted keys say nothing
+  about the miner's order);
 - a key of the capture the simulator also built: the built value, converted to the
   captured type (``"3600"`` where the capture has a string, ``625.0`` where a float);
 - a key of the capture the simulator did not build: left out, unless it is one of
@@ -14,7 +16,8 @@ captured reply's keys, in its order, with its value types, and nothing else:
   the ``passthrough`` patterns (fields real firmware sends only sometimes, such as
   ``Error Code 3`` or ``error-code`` while errors exist);
 - indexed keys (``pcbsn0``, ``chipdata1``): the capture's first one stands for all, so a
-  miner with four boards sends ``pcbsn0`` .. ``pcbsn3``;
+  miner with four boards sends ``pcbsn0`` .. ``pcbsn3``; so do keys that are numbers
+  (error codes: ``{"207": "2026-09-18 19:54:34"}``);
 - lists: every built item takes the shape of the capture's first item.
 """
 
@@ -29,6 +32,8 @@ _INDEXED = re.compile(r"^(.*?[A-Za-z_-])(\d+)$")
 
 
 def _stem(key: str) -> str | None:
+    if key.isdigit():
+        return ""  # error codes as keys ({"207": "2026-09-18 19:54:34"})
     match = _INDEXED.match(key)
     return match.group(1) if match else None
 
@@ -148,9 +153,13 @@ def _conform_object(
     for key, value in built.items():
         if key not in result and any(p.fullmatch(key) for p in rules.patterns):
             result[key] = value
-    return result
+    # The simulator's own key order: many captures were re-dumped with sorted keys, so
+    # their order says nothing about the miner's. Captured-only keys come last.
+    ordered = {key: result[key] for key in built if key in result}
+    ordered.update((key, value) for key, value in result.items() if key not in ordered)
+    return ordered
 
 
 def _is_series(template: dict[str, Any], stem: str) -> bool:
     """Tell whether the capture numbers this key (``pcbsn0``, ``pcbsn1``, ...)."""
-    return f"{stem}0" in template
+    return stem == "" or f"{stem}0" in template

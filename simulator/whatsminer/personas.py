@@ -24,16 +24,23 @@ v1         2020-2021, API "whatsminer v1.4.0",         v1x/asic-rs__M20S-class__
            Error Code N in summary                     paragraph
 v2         2022-2024, API 2.0.x, 20230911.12.Rel,      v2/pyasic__M30S-class__summary.raw,
            4028 only; status with power_mode and       v2/pyasic__unknown__status.raw (this
-           hash_percent empty                          firmware); the other replies: the vendor
-                                                       document
+           hash_percent empty; cgminer status          firmware); devs/edevs, get_error_code,
+           entries with STATUS and Msg only            get_psu(__2): v2/mining-stack__M30S++-class
+                                                       (2022); pools, get_miner_info:
+                                                       v2/mining-stack__M30S++_VH95 (late 2024,
+                                                       classic shape); the rest (get_version,
+                                                       devdetails, writes): the vendor document
 compat     2024-11 onward (API 3.0.1 on 4433), the     4028: compat/pulse__M60S__{summary,edevs,
-           compatibility layer on 4028: summary in     get_miner_info}.raw, refusals
-           Msg in MH/s, edevs TH/s, devdetails 132,    compat/pulse__M60S__devdetails.raw,
-           stats 14, get_version with miner_type;      compat/pulse__M60S-class__stats.raw;
-           status as 2024 firmware                     status: v2/asic-rs__unknown__status.raw;
+           compatibility layer on 4028: summary in     get_miner_info}.raw; compat/mining-stack__
+           Msg in MH/s, edevs TH/s, devdetails 132,    M30S++-class__{devs,pools,get_psu,
+           stats 14, get_version with miner_type;      get_error_code,status}.raw; refusals
+           status with the settings empty              compat/pulse__M60S__devdetails.raw,
+                                                       compat/pulse__M60S-class__stats.raw;
                                                        4433: v3/asic-rs__M60S_VK40__{get.device.
                                                        info,get.miner.status.{summary,pools,
-                                                       edevs}}.raw
+                                                       edevs}}.raw, PSU inputs in power: v3/
+                                                       mining-stack__M30S++_VH95__get.device.
+                                                       info.power.raw
 v3         2025, native API v3 3.0.2 (M60S_VK40),      as compat (the v3 captures are of
            20250214.16.Rel2, compatibility layer on    20251209.16.Rel2); status:
            4028 as compat, but its status leaves       compat/asic-rs-pr187__unknown__status.raw
@@ -163,10 +170,17 @@ _V3_FOLLOWS = {
     "get.miner.status pools": f"{_V3}get.miner.status.pools.raw",
     "get.miner.status edevs": f"{_V3}get.miner.status.edevs.raw",
 }
+_FLEET_V2 = "v2/mining-stack__M30S++-class__"  # 20221009.17.Rel
+_FLEET_V2_2024 = "v2/mining-stack__M30S++_VH95__"  # 20241108.22.Rel, classic shape
+_FLEET_COMPAT = "compat/mining-stack__M30S++-class__"  # 20250321.14.Rel
 _COMPAT_FOLLOWS = {
     "summary": f"{_PULSE}summary.raw",
     "edevs": f"{_PULSE}edevs.raw",
+    "devs": f"{_FLEET_COMPAT}devs.raw",
+    "pools": f"{_FLEET_COMPAT}pools.raw",
     "get_miner_info": f"{_PULSE}get_miner_info.raw",
+    "get_psu": f"{_FLEET_COMPAT}get_psu.raw",
+    "get_error_code": f"{_FLEET_COMPAT}get_error_code.raw",
 }
 # Captured on 4028 of new firmware: compat/pulse__M60S__devdetails.raw and
 # compat/pulse__M60S-class__stats.raw.
@@ -224,6 +238,14 @@ PERSONAS: Mapping[str, Persona] = MappingProxyType(
                     "summary": "v2/pyasic__M30S-class__summary.raw",
                     # Captured from this very firmware (20230911.12.Rel).
                     "status": "v2/pyasic__unknown__status.raw",
+                    "devs": f"{_FLEET_V2}devs.raw",
+                    "edevs": f"{_FLEET_V2}devs.raw",
+                    "get_error_code": f"{_FLEET_V2}get_error_code.raw",
+                    # Late-2024 firmware of the same family (still the classic shape).
+                    "pools": f"{_FLEET_V2_2024}pools.raw",
+                    # In the miner's own key order (the others were re-dumped sorted).
+                    "get_psu": f"{_FLEET_V2}get_psu__2.raw",
+                    "get_miner_info": f"{_FLEET_V2_2024}get_miner_info.raw",
                 },
                 status_values={"power_mode": "", "hash_percent": ""},
             ),
@@ -240,10 +262,16 @@ PERSONAS: Mapping[str, Persona] = MappingProxyType(
                 follows={
                     **_COMPAT_FOLLOWS,
                     **_V3_FOLLOWS,
-                    "status": "v2/asic-rs__unknown__status.raw",
+                    "status": f"{_FLEET_COMPAT}status.raw",
                 },
                 refusals=_COMPAT_REFUSALS,
                 passthrough=("error-code", *_PSU_INPUT),
+                # As captured from a 20250321.14.Rel unit: settings empty in status.
+                status_values={
+                    "power_mode": "",
+                    "power_limit_set": "",
+                    "hash_percent": "",
+                },
             ),
             Persona(
                 name="v3",

@@ -532,8 +532,7 @@ class V2Handler:
                     "Current Block Version": 536870916,
                 }
             )
-            if self._compat_for("pools"):
-                items[-1]["To Remove"] = False  # the compatibility layer (captured)
+            items[-1]["To Remove"] = False  # 2024+ firmware (captured)
         return items
 
     def _dev_items(
@@ -571,8 +570,8 @@ class V2Handler:
                 "Chip Temp Avg": board.chip_avg,
                 "chip_vol_diff": 9,
             }
-            if th_units:  # the compatibility layer (captured): per-board factory GH/s
-                item["Factory GHS"] = round(board.factory * 1000)
+            # Per-board factory GH/s (captured on 2022 firmware and the compat layer).
+            item["Factory GHS"] = round(board.factory * 1000)
             if old_firmware:  # captured on API v1.4.0
                 item |= {
                     "ID": board.index,
@@ -670,8 +669,10 @@ class V2Handler:
             "hw_version": "V01.00",
             "sw_version": "V01.00.V01.03",
             "model": state.model.psu_model,
-            "iin": str(round(reading.psu_iin * 1000)),
-            "vin": str(round(reading.psu_vin * 100)),
+            "enable": "1",
+            "iin": str(round(reading.psu_iin * 1000)),  # mA
+            "vin": str(round(reading.psu_vin * 100)),  # 0.01 V
+            "pin": str(round(reading.psu_vin * reading.psu_iin * 0.96)),  # W
             "fan_speed": str(reading.psu_fan),
             "version": "-1",
             "serial_no": state.psu_sn,
@@ -732,9 +733,9 @@ class V2Handler:
             "minersn": state.miner_sn,
             "powersn": state.psu_sn,
         }
+        values["upfreq_speed"] = str(state.upfreq_speed)  # 2024+ firmware (captured)
         if self._compat_for("get_miner_info"):  # new firmware (captured)
             values["ntp"] = list(state.ntp_servers)
-            values["upfreq_speed"] = str(state.upfreq_speed)
         if self.miner.persona.v3_dialect == "2026":
             values["ledstat"] = led_pattern_text(state.led)
         wanted = request.get("info")

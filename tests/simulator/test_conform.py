@@ -27,13 +27,13 @@ def test_convert_takes_the_captured_type(value, like, expected):
     assert type(result) is type(expected)
 
 
-def test_keys_order_and_fills_follow_the_capture():
+def test_keys_and_fills_follow_the_capture_in_the_built_order():
     fills: list[str] = []
     built = {"b": 2, "a": 1, "extra": 9}
-    template = {"a": 0.0, "b": "", "static": "captured", "live": 1.0}
+    template = {"a": 0.0, "static": "captured", "b": "", "live": 1.0}
     result = conform(built, template, fillable={"static"}, fills=fills)
     # "live" was not built and is no static field: left out, never frozen.
-    assert list(result.items()) == [("a", 1.0), ("b", "2"), ("static", "captured")]
+    assert list(result.items()) == [("b", "2"), ("a", 1.0), ("static", "captured")]
     assert fills == ["static"]
 
 
@@ -60,6 +60,12 @@ def test_lists_take_the_first_captured_item_and_passthrough_keeps_rare_keys():
         "Count": 2,
         "Error Code 0": 531,
     }
+
+
+def test_error_codes_as_keys_follow_the_captured_one():
+    template = {"error_code": [{"207": "2026-09-18 19:54:34"}]}
+    built = {"error_code": [{"531": "2026-03-18 05:32:50"}, {"2010": "x"}]}
+    assert conform(built, template) == built
 
 
 def test_mismatched_containers_are_left_to_the_shape_tests():

@@ -30,9 +30,10 @@ async def test_cgminer_forwarded_envelope(
     [status] = reply["STATUS"]
     assert status["STATUS"] == "S"
     assert isinstance(status["Msg"], str)
-    if command == "summary":
-        # 2022 firmware's summary status holds nothing else (captured:
-        # v2/pyasic__M30S-class__summary.raw); the vendor document shows more.
+    if command != "devdetails":
+        # 2022+ firmware's status entry holds nothing else (captured:
+        # v2/pyasic__M30S-class__summary.raw, v2/mining-stack__*__devs.raw and
+        # __pools.raw); the vendor document shows more.
         assert set(status) == {"STATUS", "Msg"}
     else:
         assert status["Code"] == code
@@ -94,7 +95,8 @@ async def test_edevs_describe_each_board(miner: SimulatedMiner):
     assert sum(board["MHS av"] for board in boards) == pytest.approx(
         summary["MHS av"], rel=0.01
     )
-    assert sum(board["HS Factory"] for board in boards) == pytest.approx(
+    # "Factory GHS" per board (captured: v2/mining-stack__M30S++-class__devs.raw).
+    assert sum(board["Factory GHS"] for board in boards) == pytest.approx(
         summary["Factory GHS"], abs=3
     )
     assert len({board["PCB SN"] for board in boards}) == 3
@@ -120,7 +122,8 @@ async def test_pools_list_the_configured_pools(miner: SimulatedMiner):
     ]
     assert [pool["Priority"] for pool in pools] == list(range(len(pools)))
     assert pools[0]["Stratum Active"] is True
-    assert pools[0]["Stratum URL"] == "pool.whitebit.com"
+    # No "Stratum URL" on 2024 firmware (captured: v2/mining-stack__M30S++_VH95__pools.raw).
+    assert pools[0]["To Remove"] is False
 
 
 @pytest.mark.parametrize(
