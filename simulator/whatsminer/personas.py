@@ -98,9 +98,10 @@ STATIC_FIELDS = frozenset(
         "Work Utility",
     }
 )
-# PSU input figures in get.device.info's power section: captured on 4433 of a
-# 20241108.22.Rel unit (v3/mining-stack__M30S++_VH95__get.device.info.power.raw); the
-# M60S capture the v3 personas follow was re-dumped from a parsed reply without them.
+# PSU input figures in get.device.info's power section vary by unit: a 20241108.22.Rel
+# unit sends them on 4433 (v3/mining-stack__M30S++_VH95__get.device.info.power.raw), so
+# does a hydro M64 (v3/controller__M64_VL40__get.device.info.raw), the M60S the v3
+# personas follow does not. The simulator sends them.
 _PSU_INPUT = ("iin", "vin", "vout", "pin", "temp0")
 
 
