@@ -213,6 +213,7 @@ PERSONAS: Mapping[str, Persona] = MappingProxyType(
                     "status": f"{_V1}status.raw",
                     "get_version": f"{_V1}get_version.raw",
                     "get_psu": f"{_V1}get_psu.raw",
+                    "get_token": "v1x/foreman__unknown__get_token.raw",
                 },
                 # The reference's "Old firmware" paragraph; stats as captured on API
                 # whatsminer v1.3 (v1x/libbtctools__unknown__stats.raw).

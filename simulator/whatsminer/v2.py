@@ -803,7 +803,9 @@ class V2Handler:
             return Outcome(dumps(self.native(137, "base64 decode error", now, "E")))
         if decrypted is None or command is None:
             self._record(command, params, client_ip, now, authenticated=False)
-            body = {"STATUS": "E", "Code": 23, "Msg": "enc json load err"}
+            # The whole btminer envelope (captured:
+            # v2/whatsminer-api-issue3__unknown__reboot.raw).
+            body = self.native(23, "enc json load err", now, "E")
             return Outcome(dumps(body), command)
         token_ok = self.token_valid(decrypted.get("token"), client_ip, now)
         if token_ok and self._fault(Fault.TOKEN_CHECK_ERROR, command):

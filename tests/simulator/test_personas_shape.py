@@ -24,7 +24,7 @@ from simulator.whatsminer.personas import (
 )
 from simulator.whatsminer.v2 import CGMINER_READS
 
-from .conftest import MinerFactory, V3Connection, v2_call
+from .conftest import MinerFactory, V2Session, V3Connection, v2_call
 
 # Fields a persona may send with the captured value as it is: counters and labels the
 # simulator does not model. Live figures (hashrates, power, temperatures, fans, times)
@@ -186,6 +186,19 @@ def test_every_persona_follows_stored_captures_with_provenance(persona: Persona)
         assert entry["source"]
         assert entry["family"] == file.split("/", 1)[0]
         load_capture(file)  # parses
+
+
+@pytest.mark.parametrize("persona", ["v1", "v2"])
+async def test_wrong_password_reply_is_the_captured_one(
+    make_miner: MinerFactory, persona: str
+):
+    miner = await make_miner(persona=persona)
+    session = V2Session(miner.v2_port, password="wrong")
+    await session.token()
+    reply = await v2_call(miner.v2_port, session.encrypt({"cmd": "reboot"}))
+    captured = load_capture("v2/whatsminer-api-issue3__unknown__reboot.raw")
+    assert_same_shape(reply, captured)
+    assert (reply["Code"], reply["Msg"]) == (23, "enc json load err")
 
 
 # -- refusals, as captured ---------------------------------------------------------------
