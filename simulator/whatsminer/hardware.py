@@ -63,6 +63,21 @@ MODELS: Mapping[str, MinerModel] = MappingProxyType(
                 psu_model="P221B",
                 chip="K88Z001-2039 BINV01-195001B",
             ),
+            # The M30S++ (VH95) of the 2024-11 fleet captures: classic v2 on 4028 and v3.
+            MinerModel(
+                name="M30S++",
+                variant="M30S++VH95",
+                boards=3,
+                chips_per_board=78,
+                hashrate=101.6,
+                power=3300,
+                power_limit=3600,
+                frequency=712,
+                hydro=False,
+                idle_power=14,
+                psu_model="P222B",
+                chip="K88Z003-2210 BINV03-193402B",
+            ),
             MinerModel(
                 name="M50",
                 variant="M50VH50",

@@ -30,6 +30,11 @@ v2         2022-2024, API 2.0.x, 20230911.12.Rel,      v2/pyasic__M30S-class__su
                                                        v2/mining-stack__M30S++_VH95 (late 2024,
                                                        classic shape); the rest (get_version,
                                                        devdetails, writes): the vendor document
+v2-2024    20241108.22.Rel (M30S++ VH95): the classic  4028: v2/mining-stack__M30S++_VH95__{summary,
+           v2 shape on 4028 (SUMMARY list, MH/s per    devs,pools,status,get_psu,get_miner_info,
+           board, devs without ASC) and API v3 on      get_error_code}.raw; 4433: as compat. The
+           4433: the firmware date does not tell the   shape is per reply, not per firmware date
+           shape                                       (corpus FINDINGS item 40)
 compat     2024-11 onward (API 3.0.1 on 4433), the     4028: compat/pulse__M60S__{summary,edevs,
            compatibility layer on 4028: summary in     get_miner_info}.raw; compat/mining-stack__
            Msg in MH/s, edevs TH/s, devdetails 132,    M30S++-class__{devs,pools,get_psu,
@@ -250,6 +255,34 @@ PERSONAS: Mapping[str, Persona] = MappingProxyType(
                     "get_miner_info": f"{_FLEET_V2_2024}get_miner_info.raw",
                 },
                 status_values={"power_mode": "", "hash_percent": ""},
+            ),
+            Persona(
+                name="v2-2024",
+                title="late-2024 firmware: classic API v2 on 4028 and API v3 on 4433",
+                api="v3",
+                v2_dialect="v2",
+                v3_dialect="2025",
+                firmware_version="20241108.22.Rel",
+                api_version="2.0.5",
+                v3_api_version="3.0.1",
+                model="M30S++",
+                follows={
+                    "summary": f"{_FLEET_V2_2024}summary.raw",
+                    "devs": f"{_FLEET_V2_2024}devs.raw",
+                    "edevs": f"{_FLEET_V2_2024}devs.raw",
+                    "pools": f"{_FLEET_V2_2024}pools.raw",
+                    "status": f"{_FLEET_V2_2024}status.raw",
+                    "get_psu": f"{_FLEET_V2_2024}get_psu.raw",
+                    "get_miner_info": f"{_FLEET_V2_2024}get_miner_info.raw",
+                    "get_error_code": f"{_FLEET_V2_2024}get_error_code.raw",
+                    **_V3_FOLLOWS,
+                },
+                passthrough=("error-code", *_PSU_INPUT),
+                status_values={
+                    "power_mode": "",
+                    "power_limit_set": "",
+                    "hash_percent": "",
+                },
             ),
             Persona(
                 name="compat",

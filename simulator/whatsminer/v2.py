@@ -150,7 +150,7 @@ class V2Handler:
     @property
     def compat(self) -> bool:
         """Tell whether 4028 answers as new firmware's compatibility layer."""
-        return self.miner.state.api == "v3"
+        return self.miner.persona.v2_dialect == "compat"
 
     def _compat_for(self, command: str | None) -> bool:
         return (
@@ -460,6 +460,7 @@ class V2Handler:
             "Chip Temp Avg": reading.chip_avg,
             "Debug": f"-0.0_100.0_{int(reading.env_temp * 10)}",
             "Btminer Fast Boot": "enable" if state.fast_boot else "disable",
+            "Upfreq Complete": 1 if reading.upfreq_complete else 0,
         }
         if miner.persona.v2_dialect != "v1":
             return item
