@@ -115,7 +115,8 @@ def listener_lines(miners: list[SimulatedMiner]) -> list[str]:
     for miner in miners:
         persona = miner.persona.name
         lines.append(
-            f"{miner.host}:{miner.v2_port}  v2{' (compat)' if miner.api == 'v3' else ''}"
+            f"{miner.host}:{miner.v2_port}  v2"
+            f"{' (compat)' if miner.persona.v2_dialect == 'compat' else ''}"
             f"  {miner.model}  {miner.state.mac}  {persona}"
         )
         if miner.v3_port is not None:

@@ -125,10 +125,10 @@ class Persona:
 
     name: str
     title: str
-    api: (
-        str  # "v2": 4028 only; "v3": API v3 on 4433 and the compatibility layer on 4028
+    api: str  # "v2": 4028 only; "v3": API v3 on 4433 too
+    v2_dialect: (
+        str  # "v1", "v2" or "compat" (the compatibility layer): how 4028 answers
     )
-    v2_dialect: str  # "v1", "v2" or "compat": how 4028 answers
     v3_dialect: str | None  # "2025" or "2026": how 4433 answers
     firmware_version: str
     api_version: str  # get_version's api_ver on 4028
