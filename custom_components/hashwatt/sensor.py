@@ -357,7 +357,7 @@ SLOW_SENSORS: tuple[HashwattSensorEntityDescription[SlowData], ...] = (
         entity_category=EntityCategory.DIAGNOSTIC,
         entity_registry_enabled_default=False,  # as the PSU's other electrics
         suggested_display_precision=0,
-        # Hydro PSUs report it (pin); others do not, and get no such sensor.
+        # Only where the PSU reports it (pin; not old firmware, not every PSU).
         exists_fn=lambda data: (
             data.psu is not None and data.psu.input_power is not None
         ),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 from pathlib import Path
 from typing import Any
@@ -208,3 +209,81 @@ async def test_cli_capture(raw_server: ServerFactory) -> None:
     assert "A0:5B:06:00:36:60" not in json.dumps(result)
     assert "Pw_7rq9Z" not in json.dumps(result)
     assert len(result["exchanges"]) == len(V2_READ_REQUESTS) + len(V3_READ_REQUESTS)
+
+
+async def test_capture_says_why_no_reply_came(raw_server: ServerFactory) -> None:
+    """A miner that stays silent, or closes at once: each exchange says which."""
+
+    async def silent(reader: asyncio.StreamReader, _: asyncio.StreamWriter) -> None:
+        await reader.read(4096)
+        await asyncio.sleep(5)
+
+    async def hang_up(reader: asyncio.StreamReader, _: asyncio.StreamWriter) -> None:
+        await reader.read(4096)
+
+    silent_port = await raw_server(silent)
+    closing_port = await raw_server(hang_up)
+    exchanges = await capture(
+        "127.0.0.1",
+        v2_port=closing_port,
+        v3_port=silent_port,
+        connect_timeout=1.0,
+        reply_timeout=0.2,
+    )
+    errors = [exchange.error or "" for exchange in exchanges]
+    v2_errors = errors[: len(V2_READ_REQUESTS)]
+    v3_errors = errors[len(V2_READ_REQUESTS) :]
+    assert all(error.startswith("closed") for error in v2_errors), v2_errors
+    assert v3_errors
+    assert all(error.startswith("timeout") for error in v3_errors), v3_errors
+    assert all(exchange.reply is None for exchange in exchanges)
+
+
+def test_redaction_of_a_named_host_and_an_unreadable_reply() -> None:
+    """A host name gets a stand-in too; a reply that cannot be read still loses known values."""
+    exchanges = [
+        Exchange(
+            ApiVersion.V2,
+            {"cmd": "get_miner_info"},
+            b'{"Msg":{"mac":"C6:07:20:00:00:42","hostname":"rig-7"}}',
+        ),
+        Exchange(
+            ApiVersion.V2, {"cmd": "summary"}, b"\xfe\xff c6:07:20:00:00:42 rig-7"
+        ),
+        Exchange(
+            ApiVersion.V2,
+            {"command": "pools"},
+            b'{"POOLS":[{"URL":"stratum+tcp://me:pw@pool.example:3333","User":"me.rig"},'
+            b'{"URL":"stratum+tcp://10.1.2.3:3333","User":"me.rig2"}]}',
+        ),
+    ]
+    redacted, host = redact(exchanges, "rig-7.local")
+    assert host == "miner-1"
+    text = b"".join(exchange.reply or b"" for exchange in redacted)
+    for secret in (
+        b"C6:07:20:00:00:42",
+        b"c6:07:20:00:00:42",
+        b"rig-7",
+        b"me.rig",
+        b"pw@",
+    ):
+        assert secret not in text, secret
+    assert b"pool.example:3333" in text
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"request": {}}, "not an exchange"),
+        ({"api": "v2", "request": []}, "no JSON object"),
+        ({"api": "v2", "request": {}, "reply": 5, "reply_encoding": "text"}, "no text"),
+        (
+            {"api": "v2", "request": {}, "reply": "!!", "reply_encoding": "base64"},
+            "does not decode",
+        ),
+    ],
+)
+def test_malformed_exchanges_are_refused(data: dict[str, Any], message: str) -> None:
+    """A capture file that is not the format says so, in one kind of error."""
+    with pytest.raises(ValueError, match=message):
+        exchange_from_json(data)

@@ -750,3 +750,35 @@ def test_bare_inf_and_nan_read_as_unknown() -> None:
     assert summary.hashrate_average is None
     assert summary.power is None
     assert summary.mining_elapsed == 12
+
+
+async def test_what_was_learned_is_relearned_after_a_firmware_change(
+    raw_server: ServerFactory,
+) -> None:
+    """Other firmware in get_version: the missing commands are asked about again."""
+    files = [
+        "v1x/asic-rs__M20S-class__summary.raw",
+        "v1x/asic-rs__M20S-class__devs.raw",
+        "v1x/asic-rs__M20S-class__pools.raw",
+        "v1x/asic-rs__M20S-class__get_version.raw",
+    ]
+    replay = Replay(_exchanges(*files))
+    v2_port, _ = await replay.start(raw_server)
+    client = WhatsminerV2("127.0.0.1", port=v2_port, reply_timeout=2.0)
+
+    def asked(command: str) -> int:
+        return sum(
+            request.get("cmd", request.get("command")) == command
+            for _, request in replay.requests
+        )
+
+    await client.fetch_slow()
+    await client.fetch_slow()
+    assert asked("get_miner_info") == 1
+    key = next(key for key in replay.replies if "get_version" in key)
+    replay.replies[key] = replay.replies[key].replace(
+        b"20210322.22.REL", b"20220919.15.REL"
+    )
+    await client.fetch_slow()  # reads the new firmware's version
+    await client.fetch_slow()
+    assert asked("get_miner_info") == 2

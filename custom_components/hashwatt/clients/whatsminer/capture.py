@@ -60,6 +60,8 @@ _SALT_KEYS: Final = frozenset({"salt", "newsalt"})
 # minersn, powersn, miner-sn, PCB SN, pcbsn0, serial_no, power's sn.
 _SERIAL_KEY: Final = re.compile(r"(.*sn\d*|.*serial.*)")
 _IPV4: Final = re.compile(r"\d{1,3}(?:[.:]\d{1,3}){3}")
+_DOTTED_IPV4: Final = re.compile(r"(?<![\d.])\d{1,3}(?:\.\d{1,3}){3}(?![\d.])")
+_URL_KEYS: Final = frozenset({"url", "stratumurl"})
 _URL_CREDENTIALS: Final = re.compile(r"(?<=://)[^/@\s\"]+@")
 _MIN_SECRET_LENGTH: Final = 4
 
@@ -194,6 +196,10 @@ def _collect(value: object, stand_ins: _StandIns, key: str = "") -> None:
         stand_ins.add("mac", text)
     elif name in _IP_KEYS:
         for address in _IPV4.findall(text):
+            stand_ins.add("ip", address)
+    elif name in _URL_KEYS:
+        # A pool on the local network (a proxy) is named by its address.
+        for address in _DOTTED_IPV4.findall(text):
             stand_ins.add("ip", address)
     elif name in _HOSTNAME_KEYS:
         if text.lower() != _FACTORY_HOSTNAME:

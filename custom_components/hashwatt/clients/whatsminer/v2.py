@@ -296,7 +296,8 @@ class WhatsminerV2:
             # An outage: the miner may come back with other firmware.
             self._forget()
             raise
-        self._log.record(Exchange(ApiVersion.V2, request, raw))
+        if command != "get_token":  # part of writing, not of reading the miner
+            self._log.record(Exchange(ApiVersion.V2, request, raw))
         return await _parse(raw)
 
     def _command_error(
