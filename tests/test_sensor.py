@@ -73,6 +73,8 @@ async def test_noisy_sensors_are_disabled_by_default(
         "sensor.miner_1_average_chip_frequency",
         "sensor.miner_1_psu_input_voltage",
         "sensor.miner_1_psu_input_current",
+        # get_psu carries "pin" (captured: v2/mining-stack__M30S++-class__get_psu__2.raw)
+        "sensor.miner_1_psu_input_power",
     }
 
 
