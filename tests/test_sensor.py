@@ -58,7 +58,12 @@ async def test_noisy_sensors_are_disabled_by_default(
     setup_sensors: MockConfigEntry,
     entity_registry: er.EntityRegistry,
 ) -> None:
-    """Share counters, chip minimum, frequency and PSU electrics are opt-in."""
+    """Share counters, chip minimum, frequency and PSU electrics are opt-in.
+
+    So are figures a dashboard rarely reads (issue 15): factory hashrate, chip
+    average, PSU fan, firmware (the device page has it), last boot, and per
+    board the temperature, the hottest chip and the effective chips.
+    """
     disabled = {
         entry.entity_id
         for entry in er.async_entries_for_config_entry(
@@ -73,6 +78,16 @@ async def test_noisy_sensors_are_disabled_by_default(
         "sensor.miner_1_average_chip_frequency",
         "sensor.miner_1_psu_input_voltage",
         "sensor.miner_1_psu_input_current",
+        "sensor.miner_1_factory_hashrate",
+        "sensor.miner_1_chip_temperature_average",
+        "sensor.miner_1_psu_fan_speed",
+        "sensor.miner_1_firmware",
+        "sensor.miner_1_last_boot",
+        *(
+            f"sensor.miner_1_board_{board}_{key}"
+            for board in (1, 2, 3)
+            for key in ("temperature", "chip_temperature", "effective_chips")
+        ),
     }
 
 
@@ -152,6 +167,7 @@ async def test_energy_is_restored(
     assert float(hass.states.get(ENERGY).state) > 1234.5
 
 
+@pytest.mark.usefixtures("entity_registry_enabled_by_default")
 async def test_last_boot_ignores_poll_latency(
     hass: HomeAssistant,
     simulated_miner: SimulatedMiner,
@@ -174,6 +190,7 @@ async def test_last_boot_ignores_poll_latency(
     )
 
 
+@pytest.mark.usefixtures("entity_registry_enabled_by_default")
 async def test_boards_appearing_later_get_sensors(
     hass: HomeAssistant,
     simulated_miner: SimulatedMiner,
@@ -235,6 +252,7 @@ async def test_energy_skips_another_miner_at_the_address(
     )
 
 
+@pytest.mark.usefixtures("entity_registry_enabled_by_default")
 async def test_no_board_sensors_for_another_miners_boards(
     hass: HomeAssistant,
     simulated_miner: SimulatedMiner,
