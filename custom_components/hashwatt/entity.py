@@ -96,8 +96,18 @@ class HashwattMinerEntity[
         self.entity_description = description
         self.miner: MinerRuntimeData = entry.runtime_data
         self._attr_unique_id = f"{mac}_{description.key}"
-        self._attr_device_info = miner_device_info(
-            self.miner, mac, entry.data[CONF_HOST], entry.title
+
+    @property
+    @override
+    def device_info(self) -> DeviceInfo:
+        """Describe the miner's device.
+
+        Built when Home Assistant asks, as it adds the entity, rather than kept
+        by each entity: about 25 KiB per miner.
+        """
+        entry = self.coordinator.config_entry
+        return miner_device_info(
+            self.miner, cast(str, entry.unique_id), entry.data[CONF_HOST], entry.title
         )
 
     @property
@@ -150,7 +160,19 @@ class HashwattMinerEntity[
         other = (
             self.miner.slow if self.coordinator is self.miner.fast else self.miner.fast
         )
-        self.async_on_remove(other.async_add_listener(self._async_write_if_changed))
+        self.async_on_remove(
+            other.async_add_listener(self._async_write_if_availability_changed)
+        )
+
+    @callback
+    def _async_write_if_availability_changed(self) -> None:
+        """After the other coordinator's poll: only availability can have changed.
+
+        What an entity shows comes from its own coordinator; the other one's
+        poll can only make it (un)available, or change write access.
+        """
+        if self._written is None or self.available != self._written[0]:
+            self.async_write_ha_state()
 
 
 # --- Mining pools ------------------------------------------------------------------------
