@@ -74,6 +74,7 @@ async def test_requests_per_poll(  # noqa: PLR0917  # fixtures and parameters
     assert [authenticated for _, authenticated in both].count(True) == 1
 
 
+@pytest.mark.usefixtures("entity_registry_enabled_by_default")  # firmware
 @pytest.mark.parametrize("miner_api", ["v2", "v3"])
 async def test_outage_is_logged_once_each_way(
     hass: HomeAssistant,
@@ -203,6 +204,7 @@ async def test_token_shortage_changes_nothing(
     assert not issue_registry.issues
 
 
+@pytest.mark.usefixtures("entity_registry_enabled_by_default")  # firmware
 @pytest.mark.parametrize(
     ("miner_api", "command"),
     [
@@ -231,6 +233,7 @@ async def test_unreadable_slow_reply_fails_the_slow_poll(
     assert init_integration.runtime_data.writable is True
 
 
+@pytest.mark.usefixtures("entity_registry_enabled_by_default")  # firmware
 async def test_inconclusive_password_check_changes_nothing(
     hass: HomeAssistant,
     simulated_miner: SimulatedMiner,

@@ -71,7 +71,7 @@ async def test_rarely_changed_settings_are_disabled_by_default(
     setup_switches: MockConfigEntry,
     entity_registry: er.EntityRegistry,
 ) -> None:
-    """Fan settings are opt-in."""
+    """Fan settings are opt-in, and so (issue 15) are fast boot and web pools."""
     disabled = {
         entry.entity_id
         for entry in er.async_entries_for_config_entry(
@@ -79,7 +79,7 @@ async def test_rarely_changed_settings_are_disabled_by_default(
         )
         if entry.disabled_by is er.RegistryEntryDisabler.INTEGRATION
     }
-    assert disabled == {FAN_ZERO_SPEED, POWEROFF_COOL}
+    assert disabled == {FAN_ZERO_SPEED, POWEROFF_COOL, FAST_BOOT, WEB_POOLS}
 
 
 @pytest.mark.parametrize("miner_api", ["v2", "v3"])
@@ -106,6 +106,7 @@ async def test_mining_off_and_on(
     assert len(writes(simulated_miner)) == 2
 
 
+@pytest.mark.usefixtures("entity_registry_enabled_by_default")
 @pytest.mark.parametrize("miner_api", ["v2", "v3"])
 async def test_fast_boot(
     hass: HomeAssistant,

@@ -163,6 +163,9 @@ FAST_SENSORS: tuple[HashwattSensorEntityDescription[FastData], ...] = (
         translation_key="hashrate_factory",
         native_unit_of_measurement=TERAHASH_PER_SECOND,
         entity_category=EntityCategory.DIAGNOSTIC,
+        # The model's nominal figure: it never changes, and the hashrate sensors
+        # are what a drop shows on.
+        entity_registry_enabled_default=False,
         suggested_display_precision=2,
         value_fn=lambda data: data.summary.hashrate_factory,
     ),
@@ -221,6 +224,8 @@ FAST_SENSORS: tuple[HashwattSensorEntityDescription[FastData], ...] = (
         device_class=SensorDeviceClass.TEMPERATURE,
         native_unit_of_measurement=UnitOfTemperature.CELSIUS,
         state_class=SensorStateClass.MEASUREMENT,
+        # The maximum is what the miner throttles for, and what to alert on.
+        entity_registry_enabled_default=False,
         suggested_display_precision=1,
         value_fn=lambda data: data.summary.chip_temperature_avg,
     ),
@@ -258,6 +263,9 @@ FAST_SENSORS: tuple[HashwattSensorEntityDescription[FastData], ...] = (
         translation_key="last_boot",
         device_class=SensorDeviceClass.TIMESTAMP,
         entity_category=EntityCategory.DIAGNOSTIC,
+        # Read when troubleshooting; an unexpected restart shows as the mining
+        # state and the error codes.
+        entity_registry_enabled_default=False,
         value_fn=_boot_time,
     ),
     HashwattSensorEntityDescription[FastData](
@@ -302,6 +310,8 @@ SLOW_SENSORS: tuple[HashwattSensorEntityDescription[SlowData], ...] = (
         native_unit_of_measurement=REVOLUTIONS_PER_MINUTE,
         state_class=SensorStateClass.MEASUREMENT,
         entity_category=EntityCategory.DIAGNOSTIC,
+        # A failing PSU fan shows as PSU temperature, which stays enabled.
+        entity_registry_enabled_default=False,
         exists_fn=lambda data: data.psu is not None,
         value_fn=lambda data: data.psu.fan_speed if data.psu else None,
     ),
@@ -372,17 +382,22 @@ SLOW_SENSORS: tuple[HashwattSensorEntityDescription[SlowData], ...] = (
         key="firmware",
         translation_key="firmware",
         entity_category=EntityCategory.DIAGNOSTIC,
+        # The device page shows the firmware version already.
+        entity_registry_enabled_default=False,
         value_fn=lambda data: data.version.firmware_version,
     ),
 )
 
 BOARD_SENSORS: tuple[HashwattBoardSensorEntityDescription, ...] = (
     HashwattBoardSensorEntityDescription(
+        # The miner's hottest chip and its environment stay enabled for alerts;
+        # per board, the hashrate shows a failing board.
         key="temperature",
         translation_key="board_temperature",
         device_class=SensorDeviceClass.TEMPERATURE,
         native_unit_of_measurement=UnitOfTemperature.CELSIUS,
         state_class=SensorStateClass.MEASUREMENT,
+        entity_registry_enabled_default=False,
         suggested_display_precision=1,
         board_fn=lambda board: board.temperature,
     ),
@@ -395,12 +410,14 @@ BOARD_SENSORS: tuple[HashwattBoardSensorEntityDescription, ...] = (
         board_fn=lambda board: board.hashrate_realtime,
     ),
     HashwattBoardSensorEntityDescription(
-        # The hottest chip: it is the one the miner throttles for.
+        # The hottest chip: it is the one the miner throttles for. The miner's
+        # hottest chip of all boards stays enabled; this is for finding the board.
         key="chip_temperature",
         translation_key="board_chip_temperature",
         device_class=SensorDeviceClass.TEMPERATURE,
         native_unit_of_measurement=UnitOfTemperature.CELSIUS,
         state_class=SensorStateClass.MEASUREMENT,
+        entity_registry_enabled_default=False,
         suggested_display_precision=1,
         board_fn=lambda board: board.chip_temperature_max,
     ),
@@ -409,6 +426,9 @@ BOARD_SENSORS: tuple[HashwattBoardSensorEntityDescription, ...] = (
         translation_key="board_effective_chips",
         state_class=SensorStateClass.MEASUREMENT,
         entity_category=EntityCategory.DIAGNOSTIC,
+        # Constant until a chip fails, which the board's hashrate and the
+        # miner's error codes report.
+        entity_registry_enabled_default=False,
         board_fn=lambda board: board.effective_chips,
     ),
 )
@@ -439,6 +459,7 @@ def _board_description(
         native_unit_of_measurement=template.native_unit_of_measurement,
         state_class=template.state_class,
         entity_category=template.entity_category,
+        entity_registry_enabled_default=template.entity_registry_enabled_default,
         suggested_display_precision=template.suggested_display_precision,
         value_fn=board_value,
     )
@@ -530,6 +551,16 @@ class HashwattSensor[
     def _handle_coordinator_update(self) -> None:
         self._read()
         super()._handle_coordinator_update()
+
+    @override
+    def _shown(self) -> tuple[object, ...]:
+        # The state follows from these, and is cheaper to compare than to build.
+        # A unit or precision chosen in the registry is written by Home Assistant.
+        return (
+            self.available,
+            self.native_value,
+            self.extra_state_attributes,
+        )
 
 
 class HashwattEnergySensor(

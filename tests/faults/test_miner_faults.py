@@ -733,7 +733,8 @@ def test_every_simulator_fault_is_in_the_matrix() -> None:
     assert wanted <= armed, sorted(wanted - armed)
 
 
-@pytest.mark.usefixtures("loopback_network")
+# The firmware sensor, read here, is disabled by default.
+@pytest.mark.usefixtures("loopback_network", "entity_registry_enabled_by_default")
 @pytest.mark.parametrize(("miner_api", "scenario"), _params(MINER_FAULTS))
 async def test_miner_fault(  # noqa: PLR0917  # fixtures and the scenario
     hass: HomeAssistant,
@@ -883,6 +884,7 @@ def _log(failed: int, recovered: int) -> str:
     return f"log: {failed} line when it fails, {recovered} when it recovers"
 
 
+@pytest.mark.usefixtures("entity_registry_enabled_by_default")  # the firmware sensor
 @pytest.mark.parametrize("miner_api", ["v2", "v3"])
 async def test_wrong_password_at_setup(  # noqa: PLR0917  # fixtures
     hass: HomeAssistant,
