@@ -1,6 +1,6 @@
 """Run the browser test: a fresh Home Assistant and simulated miners, then Chromium.
 
-    python tests/browser/harness.py --modules DIR [--chromium PATH] [--scans N]
+    python tests/browser/harness.py --modules DIR [--chromium PATH] [--scans N] [--only PARTS]
 
 scripts/browser-test runs it with .venv's Python once Chromium and playwright-core are
 installed. It prepares a new configuration in a temporary folder the way
@@ -203,6 +203,7 @@ def main() -> int:
     parser.add_argument("--modules", required=True, help="where playwright-core is")
     parser.add_argument("--chromium", default="/usr/bin/chromium")
     parser.add_argument("--scans", type=int, default=12, help="scans of a range")
+    parser.add_argument("--only", help="parts of the test, e.g. switch,blueprint")
     args = parser.parse_args()
 
     shutil.rmtree(FAILURES, ignore_errors=True)
@@ -311,6 +312,7 @@ def main() -> int:
                     str(args.scans),
                     "--failures",
                     str(FAILURES),
+                    *(["--only", args.only] if args.only else []),
                 ],
                 BROWSER_S,
             )
