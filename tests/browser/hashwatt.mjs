@@ -54,13 +54,17 @@ const AUTOMATION_TIMEOUT = 120_000;
 const AUTOMATION = "Mine while electricity is cheap";
 const RUN_TIMEOUT = 8 * 60_000;
 
-const watchdog = setTimeout(() => {
+let page;
+const watchdog = setTimeout(async () => {
   console.error(`FAILED: the run took more than ${RUN_TIMEOUT / 1000} s`);
+  mkdirSync(options.failures, { recursive: true });
+  const screenshot = page?.screenshot({ path: path.join(options.failures, "run-timeout.png"), timeout: 10_000 });
+  await screenshot?.catch(() => {});
   process.exit(1);
 }, RUN_TIMEOUT);
 
 const browser = await launchChromium({ modules: options.modules, executablePath: options.chromium });
-const page = await (
+page = await (
   await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: "en-US" })
 ).newPage();
 page.setDefaultTimeout(STEP_TIMEOUT);
@@ -187,7 +191,14 @@ try {
       await dialog().getByRole("button", { name: "Submit" }).click();
       // The race this repeats for: a dialog that missed the scan's end keeps saying
       // "Looking for Whatsminer miners" for ever.
-      await dialog().getByText("Choose the miners to add").waitFor({ timeout: SCAN_TIMEOUT });
+      try {
+        await dialog().getByText("Choose the miners to add").waitFor({ timeout: SCAN_TIMEOUT });
+      } catch (error) {
+        if (await dialog().getByText("Looking for Whatsminer miners").isVisible()) {
+          throw new Error(`the dialog still says "Looking for Whatsminer miners" after ${SCAN_TIMEOUT / 1000} s: it missed the scan's end`);
+        }
+        throw error;
+      }
       await dialog().getByText(`Found ${fresh.length} miners that are not in Home Assistant yet.`).waitFor();
       const listed = dialog().getByRole("checkbox");
       await until(`${fresh.length} miners listed`, async () => (await listed.count()) === fresh.length || (await listed.count()));
