@@ -62,9 +62,12 @@ PACKAGE: Final = {
 }
 
 
+STARTED: Final = time.monotonic()
+
+
 def say(text: str) -> None:
-    """Tell what is being done (the scripts' "==>" style)."""
-    sys.stdout.write(f"==> {text}\n")
+    """Tell what is being done, and when (the scripts' "==>" style)."""
+    sys.stdout.write(f"==> [{time.monotonic() - STARTED:5.1f} s] {text}\n")
     sys.stdout.flush()
 
 

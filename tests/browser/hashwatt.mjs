@@ -32,7 +32,8 @@ const { values: options } = parseArgs({
     only: { type: "string", default: "add,scan,switch,blueprint" },
   },
 });
-for (const name of ["modules", "url", "username", "password", "fleet-first-ip", "fleet-password", "failures"]) {
+const REQUIRED = ["modules", "url", "username", "password", "fleet-first-ip", "fleet-password"];
+for (const name of [...REQUIRED, "failures"]) {
   if (!options[name]) throw new Error(`--${name} is required`);
 }
 const URL = options.url;
@@ -58,12 +59,15 @@ let page;
 const watchdog = setTimeout(async () => {
   console.error(`FAILED: the run took more than ${RUN_TIMEOUT / 1000} s`);
   mkdirSync(options.failures, { recursive: true });
-  const screenshot = page?.screenshot({ path: path.join(options.failures, "run-timeout.png"), timeout: 10_000 });
-  await screenshot?.catch(() => {});
+  const file = path.join(options.failures, "run-timeout.png");
+  await page?.screenshot({ path: file, timeout: 10_000 }).catch(() => {});
   process.exit(1);
 }, RUN_TIMEOUT);
 
-const browser = await launchChromium({ modules: options.modules, executablePath: options.chromium });
+const browser = await launchChromium({
+  modules: options.modules,
+  executablePath: options.chromium,
+});
 page = await (
   await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: "en-US" })
 ).newPage();
@@ -81,9 +85,12 @@ async function step(name, action) {
   } catch (error) {
     mkdirSync(options.failures, { recursive: true });
     const slug = name.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-|-$/g, "");
-    const file = path.join(options.failures, `${String(stepNumber).padStart(2, "0")}-${slug}.png`);
-    await page.screenshot({ path: file, fullPage: true }).catch(() => {});
-    throw new Error(`step "${name}" failed (screenshot: ${file}): ${error.message}`, { cause: error });
+    const number = String(stepNumber).padStart(2, "0");
+    const file = path.join(options.failures, `${number}-${slug}.png`);
+    await page.screenshot({ path: file, fullPage: true, timeout: 10_000 }).catch(() => {});
+    throw new Error(`step "${name}" failed (screenshot: ${file}): ${error.message}`, {
+      cause: error,
+    });
   }
   console.log(`    ok (${((Date.now() - started) / 1000).toFixed(1)} s)`);
 }
@@ -123,7 +130,8 @@ async function hashwattEntries() {
 async function deviceId(name) {
   const id = await page.evaluate((wanted) => {
     const devices = document.querySelector("home-assistant").hass.devices;
-    return Object.values(devices).find((device) => (device.name_by_user || device.name) === wanted)?.id;
+    const named = (device) => (device.name_by_user || device.name) === wanted;
+    return Object.values(devices).find(named)?.id;
   }, name);
   if (!id) throw new Error(`no device named ${name}`);
   return id;
@@ -131,37 +139,40 @@ async function deviceId(name) {
 
 /** An entity row of a device page's card: `kind` is the row element (toggle, sensor...). */
 const deviceRow = (kind, name) =>
-  page.locator(`${kind} hui-generic-entity-row`).filter({ has: page.getByText(name, { exact: true }) });
+  page
+    .locator(`${kind} hui-generic-entity-row`)
+    .filter({ has: page.getByText(name, { exact: true }) });
 
 /** Pick an entity (of `device`, if given) in the picker of the blueprint input `input`. */
 async function pickEntity(input, name, device) {
-  const row = page.locator("ha-settings-row").filter({ has: page.getByText(input, { exact: true }) });
+  const row = page
+    .locator("ha-settings-row")
+    .filter({ has: page.getByText(input, { exact: true }) });
   await row.locator("ha-entity-picker").first().click();
   // Into the picker's own search field: typed anywhere else, keys are shortcuts.
   const picker = page.locator("ha-picker-combo-box");
   await picker.getByRole("textbox").fill(device ? `${name} ${device}` : name);
-  let item = picker.locator("ha-combo-box-item").filter({ has: page.getByText(name, { exact: true }) });
+  let item = picker
+    .locator("ha-combo-box-item")
+    .filter({ has: page.getByText(name, { exact: true }) });
   if (device) item = item.filter({ has: page.getByText(device, { exact: true }) });
   await item.click();
 }
 
-let failed = false;
-try {
-  await step("Log in", () => logIn(page, URL, options.username, options.password));
-
-  const single = fleetAddress(1);
-  if (PARTS.has("add")) {
-  await step(`Add the miner at ${single}: a wrong password is refused`, async () => {
+/** Add the fleet's first miner by its address: a wrong password first. */
+async function addByAddress() {
+  const host = fleetAddress(1);
+  await step(`Add the miner at ${host}: a wrong password is refused`, async () => {
     await openHashwattFlow();
     await dialog().getByText("One Whatsminer miner").click();
-    await dialog().getByRole("textbox", { name: "Host" }).fill(single);
+    await dialog().getByRole("textbox", { name: "Host" }).fill(host);
     await dialog().getByRole("textbox", { name: "Password" }).fill("not-its-password");
     await dialog().getByRole("button", { name: "Submit" }).click();
     await dialog().getByText("The miner refused this password.").waitFor();
-    // Still the same form, nothing created.
+    // Still the same form.
     await dialog().getByText("Add a Whatsminer miner").waitFor();
   });
-  await step(`Add the miner at ${single}: the right password creates its entry`, async () => {
+  await step(`Add the miner at ${host}: the right password creates its entry`, async () => {
     const before = (await hashwattEntries()).length;
     await dialog().getByRole("textbox", { name: "Password" }).fill(FLEET_PASSWORD);
     await dialog().getByRole("button", { name: "Submit" }).click();
@@ -174,82 +185,95 @@ try {
       return entries.length === before + 1 || entries;
     });
   });
+}
 
-  }
-
-  // Scan k (from 1) covers one configured miner and one new one (the first covers two
-  // new ones): the dialog must list exactly the new ones, every time.
-  for (let scan = 1; PARTS.has("scan") && scan <= SCANS; scan += 1) {
-    const first = scan === 1 ? 2 : scan + 1;
-    const range = `${fleetAddress(first)}-${scan + 2}`;
-    const fresh = scan === 1 ? [2, 3] : [scan + 2];
-    await step(`Scan ${scan}/${SCANS}: ${range} finds ${fresh.map(fleetAddress).join(", ")}`, async () => {
-      const before = (await hashwattEntries()).length;
-      await openHashwattFlow();
-      await dialog().getByText("Whatsminer miners in an address range").click();
-      await dialog().getByRole("textbox", { name: "Address range" }).fill(range);
-      await dialog().getByRole("button", { name: "Submit" }).click();
-      // The race this repeats for: a dialog that missed the scan's end keeps saying
-      // "Looking for Whatsminer miners" for ever.
-      try {
-        await dialog().getByText("Choose the miners to add").waitFor({ timeout: SCAN_TIMEOUT });
-      } catch (error) {
-        if (await dialog().getByText("Looking for Whatsminer miners").isVisible()) {
-          throw new Error(`the dialog still says "Looking for Whatsminer miners" after ${SCAN_TIMEOUT / 1000} s: it missed the scan's end`);
-        }
-        throw error;
+/**
+ * Scan `scan` (from 1) covers one configured miner and one new one (the first, two new
+ * ones): the dialog must list exactly the new ones, every time.
+ */
+async function addByScanning(scan) {
+  const range = scan === 1 ? `${fleetAddress(2)}-3` : `${fleetAddress(scan + 1)}-${scan + 2}`;
+  const fresh = scan === 1 ? [2, 3] : [scan + 2];
+  const found = fresh.map(fleetAddress).join(", ");
+  await step(`Scan ${scan}/${SCANS}: ${range} finds ${found}`, async () => {
+    const before = (await hashwattEntries()).length;
+    await openHashwattFlow();
+    await dialog().getByText("Whatsminer miners in an address range").click();
+    await dialog().getByRole("textbox", { name: "Address range" }).fill(range);
+    await dialog().getByRole("button", { name: "Submit" }).click();
+    // The race this repeats for: a dialog that missed the scan's end keeps saying
+    // "Looking for Whatsminer miners" for ever.
+    try {
+      await dialog().getByText("Choose the miners to add").waitFor({ timeout: SCAN_TIMEOUT });
+    } catch (error) {
+      if (await dialog().getByText("Looking for Whatsminer miners").isVisible()) {
+        throw new Error(
+          `the dialog still says "Looking for Whatsminer miners" after ` +
+            `${SCAN_TIMEOUT / 1000} s: it missed the scan's end`,
+        );
       }
-      await dialog().getByText(`Found ${fresh.length} miners that are not in Home Assistant yet.`).waitFor();
-      const listed = dialog().getByRole("checkbox");
-      await until(`${fresh.length} miners listed`, async () => (await listed.count()) === fresh.length || (await listed.count()));
-      for (const index of fresh) {
-        await dialog().getByText(`${fleetAddress(index)} —`).waitFor();
-      }
-      for (let index = 0; index < fresh.length; index += 1) {
-        if (!(await listed.nth(index).isChecked())) throw new Error("a found miner is not chosen");
-      }
-      await dialog().getByRole("textbox", { name: "Password" }).fill(FLEET_PASSWORD);
-      await dialog().getByRole("button", { name: "Submit" }).click();
-      await dialog().getByText("Name and assign").waitFor();
-      await dialog().getByText(`Adding ${fresh.length} miners, each as its own entry`).waitFor();
-      await dialog().getByRole("button", { name: "Skip and finish" }).click();
-      await dialog().waitFor({ state: "hidden" });
-      await until(`${fresh.length} more Hashwatt entries`, async () => {
-        const entries = await hashwattEntries();
-        return entries.length === before + fresh.length || entries.length;
-      });
+      throw error;
+    }
+    await dialog()
+      .getByText(`Found ${fresh.length} miners that are not in Home Assistant yet.`)
+      .waitFor();
+    const listed = dialog().getByRole("checkbox");
+    await until(`${fresh.length} miners listed`, async () => {
+      const count = await listed.count();
+      return count === fresh.length || count;
     });
-  }
-
-  await step("Every Hashwatt entry loads", () =>
-    until("all entries loaded", async () => {
+    for (const index of fresh) {
+      await dialog().getByText(`${fleetAddress(index)} —`).waitFor();
+    }
+    for (let index = 0; index < fresh.length; index += 1) {
+      if (!(await listed.nth(index).isChecked())) throw new Error("a found miner is not chosen");
+    }
+    await dialog().getByRole("textbox", { name: "Password" }).fill(FLEET_PASSWORD);
+    await dialog().getByRole("button", { name: "Submit" }).click();
+    await dialog().getByText("Name and assign").waitFor();
+    await dialog().getByText(`Adding ${fresh.length} miners, each as its own entry`).waitFor();
+    await dialog().getByRole("button", { name: "Skip and finish" }).click();
+    await dialog().waitFor({ state: "hidden" });
+    await until(`${fresh.length} more Hashwatt entries`, async () => {
       const entries = await hashwattEntries();
-      return entries.every((entry) => entry.state === "loaded") || entries.filter((entry) => entry.state !== "loaded");
-    }),
-  );
-
-  if (PARTS.has("switch")) await step("Switch miner-01 off on its device page: it stops", async () => {
-    await page.goto(`${URL}/config/devices/device/${await deviceId("miner-01")}`);
-    const toggle = deviceRow("hui-toggle-entity-row", "Mining");
-    const running = deviceRow("hui-simple-entity-row", "Mining");
-    const hashrate = deviceRow("hui-sensor-entity-row", "Hashrate");
-    await until("miner-01 mining", async () => {
-      const seen = [await toggle.getByRole("switch").isChecked(), await running.innerText(), await hashrate.innerText()];
-      return (seen[0] && seen[1] === "Running" && parseFloat(seen[2]) > 1) || seen;
-    });
-    // The switch's input sits under its drawn control: click what a person clicks.
-    await toggle.locator("ha-switch").click();
-    await until("miner-01 stopped", async () => {
-      const seen = [await toggle.getByRole("switch").isChecked(), await running.innerText(), await hashrate.innerText()];
-      return (!seen[0] && seen[1] === "Not running" && /^0(\.0+)? TH\/s$/.test(seen[2])) || seen;
+      return entries.length === before + fresh.length || entries.length;
     });
   });
+}
 
-  if (PARTS.has("blueprint")) await step("An automation from the \"mine while cheap\" blueprint starts miner-01 again", async () => {
+/** What miner-01's device page shows: [Mining switch on, Mining sensor, hashrate]. */
+async function miner01() {
+  const toggle = deviceRow("hui-toggle-entity-row", "Mining").getByRole("switch");
+  return [
+    await toggle.isChecked(),
+    await deviceRow("hui-simple-entity-row", "Mining").innerText(),
+    await deviceRow("hui-sensor-entity-row", "Hashrate").innerText(),
+  ];
+}
+
+async function switchOff() {
+  await step("Switch miner-01 off on its device page: it stops", async () => {
+    await page.goto(`${URL}/config/devices/device/${await deviceId("miner-01")}`);
+    await until("miner-01 mining", async () => {
+      const [on, mining, hashrate] = await miner01();
+      return (on && mining === "Running" && parseFloat(hashrate) > 1) || [on, mining, hashrate];
+    });
+    // The switch's input sits under its drawn control: click what a person clicks.
+    await deviceRow("hui-toggle-entity-row", "Mining").locator("ha-switch").click();
+    await until("miner-01 stopped", async () => {
+      const [on, mining, hashrate] = await miner01();
+      const stopped = !on && mining === "Not running" && /^0(\.0+)? TH\/s$/.test(hashrate);
+      return stopped || [on, mining, hashrate];
+    });
+  });
+}
+
+async function automate() {
+  await step('An automation from the "mine while cheap" blueprint starts miner-01', async () => {
     await page.goto(`${URL}/config/blueprint/dashboard`);
     await page.getByText("Mine while electricity is cheap").click();
     await page.getByText("Blueprint to use").waitFor();
-    await pickEntity("Electricity price", "Electricity price", "");
+    await pickEntity("Electricity price", "Electricity price");
     await pickEntity("Miners", "Mining", "miner-01");
     await pickEntity("Break-even price sensor", "Break-even electricity price", "miner-01");
     await page.getByRole("button", { name: "Save" }).click();
@@ -263,17 +287,31 @@ try {
     // Electricity (the harness's price sensor) is cheaper than mining earns: the
     // automation starts miner-01 at its next check, within a minute.
     await page.goto(`${URL}/config/devices/device/${await deviceId("miner-01")}`);
-    const toggle = deviceRow("hui-toggle-entity-row", "Mining");
-    const running = deviceRow("hui-simple-entity-row", "Mining");
     await until(
       "miner-01 started by the automation",
       async () => {
-        const seen = [await toggle.getByRole("switch").isChecked(), await running.innerText()];
-        return (seen[0] && seen[1] === "Running") || seen;
+        const [on, mining, hashrate] = await miner01();
+        return (on && mining === "Running") || [on, mining, hashrate];
       },
       AUTOMATION_TIMEOUT,
     );
   });
+}
+
+let failed = false;
+try {
+  await step("Log in", () => logIn(page, URL, options.username, options.password));
+  if (PARTS.has("add")) await addByAddress();
+  for (let scan = 1; PARTS.has("scan") && scan <= SCANS; scan += 1) await addByScanning(scan);
+  await step("Every Hashwatt entry loads", () =>
+    until("all entries loaded", async () => {
+      const entries = await hashwattEntries();
+      const loaded = entries.every((entry) => entry.state === "loaded");
+      return loaded || entries.filter((entry) => entry.state !== "loaded");
+    }),
+  );
+  if (PARTS.has("switch")) await switchOff();
+  if (PARTS.has("blueprint")) await automate();
 } catch (error) {
   failed = true;
   console.error(`FAILED: ${error.message}`);
