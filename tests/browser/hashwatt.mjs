@@ -194,8 +194,8 @@ async function addByAddress() {
 async function addByScanning(scan) {
   const range = scan === 1 ? `${fleetAddress(2)}-3` : `${fleetAddress(scan + 1)}-${scan + 2}`;
   const fresh = scan === 1 ? [2, 3] : [scan + 2];
-  const found = fresh.map(fleetAddress).join(", ");
-  await step(`Scan ${scan}/${SCANS}: ${range} finds ${found}`, async () => {
+  const addresses = fresh.map(fleetAddress).join(", ");
+  await step(`Scan ${scan}/${SCANS}: ${range} finds ${addresses}`, async () => {
     const before = (await hashwattEntries()).length;
     await openHashwattFlow();
     await dialog().getByText("Whatsminer miners in an address range").click();
@@ -214,9 +214,8 @@ async function addByScanning(scan) {
       }
       throw error;
     }
-    await dialog()
-      .getByText(`Found ${fresh.length} miners that are not in Home Assistant yet.`)
-      .waitFor();
+    const found = fresh.length === 1 ? "1 miner that is" : `${fresh.length} miners that are`;
+    await dialog().getByText(`Found ${found} not in Home Assistant yet.`).waitFor();
     const listed = dialog().getByRole("checkbox");
     await until(`${fresh.length} miners listed`, async () => {
       const count = await listed.count();
@@ -231,7 +230,8 @@ async function addByScanning(scan) {
     await dialog().getByRole("textbox", { name: "Password" }).fill(FLEET_PASSWORD);
     await dialog().getByRole("button", { name: "Submit" }).click();
     await dialog().getByText("Name and assign").waitFor();
-    await dialog().getByText(`Adding ${fresh.length} miners, each as its own entry`).waitFor();
+    const adding = fresh.length === 1 ? "Adding 1 miner." : `Adding ${fresh.length} miners, each`;
+    await dialog().getByText(adding).waitFor();
     await dialog().getByRole("button", { name: "Skip and finish" }).click();
     await dialog().waitFor({ state: "hidden" });
     await until(`${fresh.length} more Hashwatt entries`, async () => {
