@@ -50,7 +50,7 @@ const STEP_TIMEOUT = 60_000;
 const SCAN_TIMEOUT = 30_000;
 // The mining automation checks every minute (its time pattern), the miner's entry polls
 // every 10 s.
-const AUTOMATION_TIMEOUT = 120_000;
+const AUTOMATION_TIMEOUT = 150_000;
 // A new automation from a blueprint is saved under the blueprint's name.
 const AUTOMATION = "Mine while electricity is cheap";
 const RUN_TIMEOUT = 8 * 60_000;
@@ -241,29 +241,33 @@ async function addByScanning(scan) {
   });
 }
 
-/** What miner-01's device page shows: [Mining switch on, Mining sensor, hashrate]. */
+/** What miner-01's device page shows: whether its Mining switch is on, hashrate, power. */
 async function miner01() {
   const toggle = deviceRow("hui-toggle-entity-row", "Mining").getByRole("switch");
-  return [
-    await toggle.isChecked(),
-    await deviceRow("hui-simple-entity-row", "Mining").innerText(),
-    await deviceRow("hui-sensor-entity-row", "Hashrate").innerText(),
-  ];
+  return {
+    on: await toggle.isChecked(),
+    hashrate: await deviceRow("hui-sensor-entity-row", "Hashrate").innerText(),
+    power: await deviceRow("hui-sensor-entity-row", "Power").innerText(),
+  };
 }
+
+// "3,406 W" -> 3406.
+const watts = (text) => (/^[\d,.]+ W$/.test(text) ? parseFloat(text.replaceAll(",", "")) : NaN);
 
 async function switchOff() {
   await step("Switch miner-01 off on its device page: it stops", async () => {
     await page.goto(`${URL}/config/devices/device/${await deviceId("miner-01")}`);
     await until("miner-01 mining", async () => {
-      const [on, mining, hashrate] = await miner01();
-      return (on && mining === "Running" && parseFloat(hashrate) > 1) || [on, mining, hashrate];
+      const seen = await miner01();
+      return (seen.on && parseFloat(seen.hashrate) > 1 && watts(seen.power) > 1000) || seen;
     });
     // The switch's input sits under its drawn control: click what a person clicks.
     await deviceRow("hui-toggle-entity-row", "Mining").locator("ha-switch").click();
+    // Stopped: no hashes, only the control board's few watts.
     await until("miner-01 stopped", async () => {
-      const [on, mining, hashrate] = await miner01();
-      const stopped = !on && mining === "Not running" && /^0(\.0+)? TH\/s$/.test(hashrate);
-      return stopped || [on, mining, hashrate];
+      const seen = await miner01();
+      const stopped = !seen.on && /^0(\.0+)? TH\/s$/.test(seen.hashrate) && watts(seen.power) < 100;
+      return stopped || seen;
     });
   });
 }
@@ -290,8 +294,9 @@ async function automate() {
     await until(
       "miner-01 started by the automation",
       async () => {
-        const [on, mining, hashrate] = await miner01();
-        return (on && mining === "Running") || [on, mining, hashrate];
+        // Hashing starts over from nothing: any hashrate at all is a start.
+        const seen = await miner01();
+        return (seen.on && parseFloat(seen.hashrate) > 0 && watts(seen.power) > 1000) || seen;
       },
       AUTOMATION_TIMEOUT,
     );
