@@ -185,10 +185,24 @@ def prepare(config: Path, fleet_args: list[str], port: int) -> None:
     stored = json.loads(http.read_text(encoding="utf-8"))
     stored["data"]["stable"]["server_port"] = port
     http.write_text(json.dumps(stored, indent=2) + "\n", encoding="utf-8")
+    install_blueprints(config)
     # JSON is YAML.
     (config / "packages" / "browser_test.yaml").write_text(
         json.dumps(PACKAGE, indent=2) + "\n", encoding="utf-8"
     )
+
+
+def install_blueprints(config: Path) -> None:
+    """Link the repository's blueprints into CONFIG, file by file.
+
+    Home Assistant finds blueprints with a ``**`` glob, which does not go into linked
+    folders; linked files it reads.
+    """
+    for blueprint in (ROOT / "blueprints").rglob("*.yaml"):
+        link = config / "blueprints" / blueprint.relative_to(ROOT / "blueprints")
+        if not link.exists():
+            link.parent.mkdir(parents=True, exist_ok=True)
+            link.symlink_to(blueprint)
 
 
 def keep_for_debugging(config: Path, logs: Path) -> None:
