@@ -1,6 +1,7 @@
 """The demo behind scripts/develop: a small mixed fleet and both pool mocks in one process.
 
 python -m simulator demo              # serve until Ctrl-C or SIGTERM
+python -m simulator demo --state FILE # keep settings and paid rewards in FILE
 python -m simulator demo --describe   # print what it serves, as JSON, and exit
 
 By default: four miners on 127.0.10.1-4 (API v2 and v3 alternating, four models, named
@@ -9,6 +10,10 @@ account ``hashwatt_demo`` whose workers are these miners, and the WebMinePool mo
 127.0.0.1:8181. All of it runs on the real clock: the pool's rewards grow day by day, and
 whatever happens to a miner (mining switched off from Home Assistant, a reboot) shows in
 its pool worker within seconds, as it would on the real pool.
+
+With ``--state`` (scripts/develop keeps it in config/) what was changed from Home
+Assistant survives a restart of the demo: each miner's settings (power limit, power mode
+and percent, mining on or off, ...) and the pool's paid rewards, which are history.
 """
 
 from __future__ import annotations
@@ -20,8 +25,9 @@ import json
 import signal
 import sys
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
+from pathlib import Path
 from typing import Any, Final
 
 from .webminepool import WebMinePoolServer
@@ -44,6 +50,22 @@ WEBMINEPOOL_SECRET_KEY: Final = "PK_demo0000000000000000001"
 SYNC_SECONDS: Final = 10.0
 # Visitors of the WebMinePool site, and about how many hashes each mines per sync.
 WEB_MINERS: Final = {"alice": 2400, "bob": 700}
+# The settings of a miner that --state keeps (MinerState fields, and their types).
+KEPT_SETTINGS: Final[dict[str, type]] = {
+    "power_limit": int,
+    "power_mode": str,
+    "power_percent": int,
+    "power_percent_mode": str,
+    "target_freq": int,
+    "fast_boot": bool,
+    "web_pools": bool,
+    "temp_offset": int,
+    "upfreq_speed": int,
+    "poweroff_cool": bool,
+    "fan_zero_speed": bool,
+    "heat_mode": str,
+    "autostart": bool,
+}
 
 
 def miner_name(index: int) -> str:
@@ -66,6 +88,8 @@ class Demo:
     pool_host: str
     whitepool_port: int
     webminepool_port: int
+    state_path: Path | None = None
+    _saved: str = field(default="", repr=False)
 
     @classmethod
     def build(  # noqa: PLR0913
@@ -78,8 +102,8 @@ class Demo:
     ) -> Demo:
         """Name the miners, point them at the pool, and give the pool their workers."""
         fleet = MinerFleet(miners, first_ip, api="mixed", seed=FLEET_SEED)
-        # seed=True keeps the mock's own account (my_miner_01) next to the fleet's.
-        whitepool = WhitePoolServer(WHITEPOOL_API_KEY, WHITEPOOL_API_SECRET)
+        # Only the fleet's account: no sample account of the mock's own.
+        whitepool = WhitePoolServer(WHITEPOOL_API_KEY, WHITEPOOL_API_SECRET, seed=False)
         workers: list[SimWorker] = []
         for index, miner in enumerate(fleet):
             name = miner_name(index)
@@ -109,6 +133,63 @@ class Demo:
             args.whitepool_port,
             args.webminepool_port,
         )
+
+    def kept_state(self) -> dict[str, Any]:
+        """What ``--state`` keeps: each miner's settings, and the pool's paid rewards."""
+        return {
+            "miners": {
+                miner.state.mac: {
+                    "mining": miner.state.mining,
+                    **{key: getattr(miner.state, key) for key in KEPT_SETTINGS},
+                }
+                for miner in self.fleet
+            },
+            "whitepool_paid_rewards": {
+                name: {str(day): reward for day, reward in account.paid_rewards.items()}
+                for name, account in self.whitepool.accounts.items()
+            },
+        }
+
+    def restore(self, path: Path) -> None:
+        """Take back what :meth:`save` kept in ``path``, then keep saving there.
+
+        A missing or unreadable file restores nothing; settings of miners the demo
+        no longer has, and values of the wrong type, are left out.
+        """
+        self.state_path = path
+        try:
+            kept = json.loads(path.read_text(encoding="utf-8"))
+        except OSError, ValueError:
+            return
+        if not isinstance(kept, dict):
+            return
+        by_mac = {miner.state.mac: miner for miner in self.fleet}
+        for mac, settings in (kept.get("miners") or {}).items():
+            if (miner := by_mac.get(mac)) is None or not isinstance(settings, dict):
+                continue
+            for key, kind in KEPT_SETTINGS.items():
+                if type(value := settings.get(key)) is kind:
+                    setattr(miner.state, key, value)
+            if settings.get("mining") is False:
+                miner.set_mining(miner.clock(), mining=False)
+        for name, rewards in (kept.get("whitepool_paid_rewards") or {}).items():
+            if (account := self.whitepool.accounts.get(name)) is not None:
+                account.paid_rewards.update(
+                    {int(day): reward for day, reward in rewards.items()}
+                )
+        self._saved = json.dumps(self.kept_state(), sort_keys=True)
+
+    def save(self) -> None:
+        """Write what ``--state`` keeps, if it changed (atomically: no half file)."""
+        if self.state_path is None:
+            return
+        text = json.dumps(self.kept_state(), sort_keys=True)
+        if text == self._saved:
+            return
+        temporary = self.state_path.with_suffix(".tmp")
+        temporary.write_text(text + "\n", encoding="utf-8")
+        temporary.replace(self.state_path)
+        self._saved = text
 
     def describe(self) -> dict[str, Any]:
         """Everything Home Assistant needs to reach the demo (passwords included)."""
@@ -156,6 +237,8 @@ class Demo:
             # Not flat, not random: a visitor mines more in some minutes than in others.
             swing = 1 + 0.5 * ((int(self.webminepool.clock() / 60) + index) % 3 - 1)
             self.webminepool.mine(user, int(hashes * swing))
+        self.whitepool.sample()
+        self.save()
         # Tests read these logs; the demo runs for days and never does.
         self.whitepool.requests.clear()
         self.webminepool.calls.clear()
@@ -177,7 +260,8 @@ class Demo:
             raise
 
     async def stop(self) -> None:
-        """Stop everything."""
+        """Stop everything (saving what ``--state`` keeps first)."""
+        self.save()
         await self.fleet.stop()
         await self.webminepool.stop()
         await self.whitepool.stop()
@@ -227,6 +311,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Declare the demo's options."""
     add_fleet_arguments(parser)
     parser.add_argument(
+        "--state",
+        type=Path,
+        help="keep the miners' settings and the paid rewards in this JSON file, "
+        "across restarts",
+    )
+    parser.add_argument(
         "--describe",
         action="store_true",
         help="print the miners, pool URLs and credentials as JSON, and exit",
@@ -251,6 +341,8 @@ async def serve(args: argparse.Namespace) -> None:
     """Serve the demo until SIGINT or SIGTERM (or print its description)."""
     demo = Demo.from_args(args)
     description = demo.describe()
+    if args.state is not None and not args.describe:
+        demo.restore(args.state)
     if args.describe:
         sys.stdout.write(json.dumps(description, indent=2) + "\n")
         return

@@ -157,7 +157,10 @@ async def test_write_disabled_at_runtime_raises_the_repair(
     freezer: FrozenDateTimeFactory,
     issue_registry: ir.IssueRegistry,
 ) -> None:
-    """The write API switched off later: repair issue, controls unavailable, sensors fine."""
+    """The write API switched off later: repair issue, buttons unavailable.
+
+    A setting's one entity, its control, keeps showing what the miner reports.
+    """
     simulated_miner.state.write_enabled = False
 
     await tick(hass, freezer, SLOW_SECONDS)
@@ -166,7 +169,10 @@ async def test_write_disabled_at_runtime_raises_the_repair(
         DOMAIN, write_disabled_issue_id(init_integration)
     )
     assert init_integration.runtime_data.writable is False
-    assert hass.states.get("select.miner_1_power_mode").state == STATE_UNAVAILABLE
+    assert hass.states.get("button.miner_1_reboot").state == STATE_UNAVAILABLE
+    assert (
+        hass.states.get("select.miner_1_power_mode_restarts_mining").state == "normal"
+    )
     assert hass.states.get(FAST_ENTITY).state != STATE_UNAVAILABLE
 
 

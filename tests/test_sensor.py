@@ -316,3 +316,23 @@ async def test_active_pool(
     assert state.state == "btc.example.org:25"
     assert state.attributes["url"] == "stratum+tcp://btc.example.org:25/path"
     assert "hunter2" not in str(state)
+
+
+@pytest.mark.parametrize("miner_api", ["v2", "v3"])
+async def test_efficiency_is_unknown_until_the_miner_hashes_steadily(
+    hass: HomeAssistant,
+    simulated_miner: SimulatedMiner,
+    setup_sensors: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """After a restart, either API: no J/TH while warming up, then the real figure."""
+    efficiency = "sensor.miner_1_efficiency"
+    steady = float(hass.states.get(efficiency).state)
+    simulated_miner.restart_mining(simulated_miner.clock())
+
+    for _ in range(29):  # the first half hour: warming up, then settling
+        await tick(hass, freezer, 60)
+        assert hass.states.get(efficiency).state == "unknown"
+    await tick(hass, freezer, 90)
+
+    assert float(hass.states.get(efficiency).state) == pytest.approx(steady, rel=0.1)

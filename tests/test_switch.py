@@ -13,7 +13,6 @@ from homeassistant.const import (
     SERVICE_TURN_ON,
     STATE_OFF,
     STATE_ON,
-    STATE_UNAVAILABLE,
     Platform,
 )
 from homeassistant.core import HomeAssistant
@@ -204,11 +203,16 @@ async def test_write_api_switched_off(
     simulated_miner: SimulatedMiner,
     freezer: FrozenDateTimeFactory,
 ) -> None:
-    """Once the write API is off, the switches are unavailable until it is back."""
+    """With the write API off the switch shows the miner's state; a change is refused."""
     simulated_miner.state.write_enabled = False
     await tick(hass, freezer, SLOW_SCAN_INTERVAL.total_seconds())
 
-    assert hass.states.get(MINING).state == STATE_UNAVAILABLE
+    assert hass.states.get(MINING).state == STATE_ON
+    with pytest.raises(HomeAssistantError) as raised:
+        await switch(hass, MINING, SERVICE_TURN_OFF)
+    assert raised.value.translation_key == "write_disabled"
+    assert simulated_miner.state.mining
+    assert hass.states.get(MINING).state == STATE_ON
 
     simulated_miner.state.write_enabled = True
     await tick(hass, freezer, SLOW_SCAN_INTERVAL.total_seconds())

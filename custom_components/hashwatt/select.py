@@ -93,7 +93,10 @@ class HashwattSelectEntity(
     """A select showing what the miner reports, never what was last asked of it."""
 
     entity_description: HashwattSelectEntityDescription
-    _requires_write_access = True
+    # Shown while the miner's write API is off too: this is the one entity of the
+    # setting, and the miner refuses a change then (a translated error, and the
+    # repair issue says how to turn the write API on).
+    _requires_write_access = False
 
     @property
     @override

@@ -42,8 +42,9 @@ from .break_even import (
     FleetBreakEvenSensor,
     MinerBreakEvenSensor,
     async_track_miner,
+    steady_reading,
 )
-from .clients.whatsminer.models import Board, FastData, PowerMode, SlowData
+from .clients.whatsminer.models import Board, FastData, SlowData
 from .clients.whitepool import PayoutDestination, hashrate_to_terahash
 from .const import CONF_ENTRY_TYPE, ENTRY_TYPE_WHATSMINER
 from .coordinator import (
@@ -172,21 +173,17 @@ FAST_SENSORS: tuple[HashwattSensorEntityDescription[FastData], ...] = (
         value_fn=lambda data: data.summary.power,
     ),
     HashwattSensorEntityDescription[FastData](
-        key="power_limit",
-        translation_key="power_limit",
-        device_class=SensorDeviceClass.POWER,
-        native_unit_of_measurement=UnitOfPower.WATT,
-        entity_category=EntityCategory.DIAGNOSTIC,
-        suggested_display_precision=0,
-        value_fn=lambda data: data.summary.power_limit,
-    ),
-    HashwattSensorEntityDescription[FastData](
         key="efficiency",
         translation_key="efficiency",
         native_unit_of_measurement=JOULE_PER_TERAHASH,
         state_class=SensorStateClass.MEASUREMENT,
         suggested_display_precision=1,
-        value_fn=lambda data: data.summary.efficiency,
+        # Unknown until the miner hashes steadily, whatever its API: while it warms
+        # up, power over a rising hashrate is no efficiency (the break-even prices
+        # go by the same rule).
+        value_fn=lambda data: (
+            data.summary.efficiency if steady_reading(data) is not None else None
+        ),
     ),
     HashwattSensorEntityDescription[FastData](
         key="environment_temperature",
@@ -267,13 +264,6 @@ FAST_SENSORS: tuple[HashwattSensorEntityDescription[FastData], ...] = (
         state_class=SensorStateClass.MEASUREMENT,
         suggested_display_precision=2,
         value_fn=lambda data: data.summary.pool_rejected_percent,
-    ),
-    HashwattSensorEntityDescription[FastData](
-        key="power_mode",
-        translation_key="power_mode",
-        device_class=SensorDeviceClass.ENUM,
-        options=[mode.value for mode in PowerMode],
-        value_fn=lambda data: data.summary.power_mode,
     ),
     HashwattSensorEntityDescription[FastData](
         key="frequency_average",

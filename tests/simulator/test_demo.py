@@ -6,6 +6,7 @@ tests) and that the WhitePool mock's workers track the miners.
 """
 
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
 
@@ -73,3 +74,48 @@ async def test_sync_drops_the_request_logs(demo: Demo) -> None:
     assert not demo.fleet.miners[0].requests
     assert not demo.whitepool.requests
     assert not demo.webminepool.calls
+
+
+def test_the_pool_has_only_the_fleets_account() -> None:
+    demo = Demo.build(miners=1, first_ip="127.0.78.1")
+    assert list(demo.whitepool.accounts) == [WHITEPOOL_ACCOUNT]
+
+
+def test_settings_and_paid_rewards_survive_a_restart(tmp_path: Path) -> None:
+    """What Home Assistant changed is still so when the demo starts again."""
+    state = tmp_path / "demo-state.json"
+    demo = Demo.build(miners=2, first_ip="127.0.78.1")
+    demo.restore(state)  # no file yet: nothing to restore
+    first, second = demo.fleet
+    first.state.power_limit = 2345
+    first.state.power_mode = "Low"
+    second.state.fast_boot = True
+    second.set_mining(second.clock(), mining=False)
+    account = demo.whitepool.accounts[WHITEPOOL_ACCOUNT]
+    paid = demo.whitepool._reward_items(account)  # noqa: SLF001
+    demo.save()
+
+    again = Demo.build(miners=2, first_ip="127.0.78.1")
+    again.restore(state)
+
+    first, second = again.fleet
+    assert first.state.power_limit == 2345
+    assert first.state.power_mode == "Low"
+    assert second.state.fast_boot is True
+    assert second.state.mining is False
+    assert again.fleet.miners[0].state.mining is True
+    rewards = again.whitepool.accounts[WHITEPOOL_ACCOUNT].paid_rewards
+    assert [
+        rewards[reward["date"]] for reward in paid if reward["status"] == "successful"
+    ] == [reward for reward in paid if reward["status"] == "successful"]
+
+
+def test_an_unreadable_state_restores_nothing(tmp_path: Path) -> None:
+    state = tmp_path / "demo-state.json"
+    state.write_text("{not json", encoding="utf-8")
+    demo = Demo.build(miners=1, first_ip="127.0.78.1")
+    limit = demo.fleet.miners[0].state.power_limit
+
+    demo.restore(state)
+
+    assert demo.fleet.miners[0].state.power_limit == limit
