@@ -31,6 +31,10 @@ from pathlib import Path
 from typing import IO, Final
 
 ROOT: Final = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+
+from simulator import demo  # noqa: E402
+
 FAILURES: Final = ROOT / "tests" / "browser" / "failures"
 TEST_SCRIPT: Final = ROOT / "tests" / "browser" / "hashwatt.mjs"
 USERNAME: Final = "demo"
@@ -77,6 +81,22 @@ def free_port() -> int:
         sock.bind(("127.0.0.1", 0))
         port: int = sock.getsockname()[1]
         return port
+
+
+def mock_ports() -> list[str]:
+    """Free ports for each of the demo's mocks (its --*-port options).
+
+    Their defaults are where a developer's scripts/develop listens.
+    """
+    parser = argparse.ArgumentParser()
+    demo.add_fleet_arguments(parser)
+    defaults = vars(parser.parse_args([]))
+    ports = sorted(name for name in defaults if name.endswith("_port"))
+    return [
+        argument
+        for name in ports
+        for argument in (f"--{name.replace('_', '-')}", str(free_port()))
+    ]
 
 
 def wait_listening(host: str, port: int, process: subprocess.Popen[bytes]) -> None:
@@ -240,10 +260,7 @@ def main() -> int:
         demo_first_ip,
         "--pool-host",
         "127.0.0.1",
-        "--whitepool-port",
-        str(free_port()),
-        "--webminepool-port",
-        str(free_port()),
+        *mock_ports(),
     ]
     port = free_port()
     url = f"http://127.0.0.1:{port}"
