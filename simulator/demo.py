@@ -30,6 +30,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, Final
 
+from aiohttp import web
+
 from .webminepool import WebMinePoolServer
 from .whatsminer import MinerFleet, SimulatedMiner
 from .whatsminer.miner import FACTORY_PASSWORD, V3_ACCOUNTS
@@ -40,6 +42,7 @@ DEFAULT_FIRST_IP: Final = "127.0.10.1"
 DEFAULT_POOL_HOST: Final = "127.0.0.1"
 DEFAULT_WHITEPOOL_PORT: Final = 8180
 DEFAULT_WEBMINEPOOL_PORT: Final = 8181
+DEFAULT_PUSH_PORT: Final = 8182
 # Fixes the fleet's MACs and models, so Home Assistant finds the same miners every run.
 FLEET_SEED: Final = 7
 WHITEPOOL_ACCOUNT: Final = "hashwatt_demo"
@@ -68,6 +71,49 @@ KEPT_SETTINGS: Final[dict[str, type]] = {
 }
 
 
+class PhonePushService:
+    """The push service of the demo's phone: prints what Home Assistant sends it.
+
+    scripts/develop registers a phone with Home Assistant's mobile app integration
+    whose push URL is this server, so the notification blueprint has a phone to
+    notify in the demo; each notification shows in the demo's output.
+    """
+
+    def __init__(self) -> None:
+        """Receive nothing yet."""
+        self.received: list[dict[str, Any]] = []
+        self.port = 0
+        self._runner: web.AppRunner | None = None
+
+    async def start(self, host: str, port: int) -> None:
+        """Listen on ``host``:``port``."""
+        app = web.Application()
+        app.router.add_post("/push", self._push)
+        self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
+        await self._runner.setup()
+        await web.TCPSite(self._runner, host, port).start()
+        self.port = self._runner.addresses[0][1]
+
+    async def stop(self) -> None:
+        """Stop listening."""
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    async def _push(self, request: web.Request) -> web.Response:
+        try:
+            push = await request.json()
+        except ValueError:
+            return web.json_response({"message": "not JSON"}, status=400)
+        if not isinstance(push, dict) or not isinstance(push.get("message"), str):
+            return web.json_response({"message": "no message"}, status=400)
+        self.received.append(push)
+        title = f"{push['title']}: " if isinstance(push.get("title"), str) else ""
+        sys.stdout.write(f"Demo phone notified: {title}{push['message']}\n")
+        sys.stdout.flush()
+        return web.json_response({}, status=201)
+
+
 def miner_name(index: int) -> str:
     """Return the hostname of the demo's miner ``index`` (from 0)."""
     return f"miner-{index + 1:02d}"
@@ -88,6 +134,8 @@ class Demo:
     pool_host: str
     whitepool_port: int
     webminepool_port: int
+    push_port: int = DEFAULT_PUSH_PORT
+    phone: PhonePushService = field(default_factory=PhonePushService)
     state_path: Path | None = None
     _saved: str = field(default="", repr=False)
 
@@ -99,6 +147,8 @@ class Demo:
         pool_host: str = DEFAULT_POOL_HOST,
         whitepool_port: int = DEFAULT_WHITEPOOL_PORT,
         webminepool_port: int = DEFAULT_WEBMINEPOOL_PORT,
+        *,
+        push_port: int = DEFAULT_PUSH_PORT,
     ) -> Demo:
         """Name the miners, point them at the pool, and give the pool their workers."""
         fleet = MinerFleet(miners, first_ip, api="mixed", seed=FLEET_SEED)
@@ -118,7 +168,13 @@ class Demo:
         )
         webminepool = WebMinePoolServer(WEBMINEPOOL_SECRET_KEY)
         demo = cls(
-            fleet, whitepool, webminepool, pool_host, whitepool_port, webminepool_port
+            fleet,
+            whitepool,
+            webminepool,
+            pool_host,
+            whitepool_port,
+            webminepool_port,
+            push_port,
         )
         demo.sync()
         return demo
@@ -132,6 +188,7 @@ class Demo:
             args.pool_host,
             args.whitepool_port,
             args.webminepool_port,
+            push_port=args.push_port,
         )
 
     def kept_state(self) -> dict[str, Any]:
@@ -221,6 +278,7 @@ class Demo:
                 "url": f"http://{self.pool_host}:{self.webminepool_port}/api/",
                 "secret_key": self.webminepool.secret_key,
             },
+            "phone": {"push_url": f"http://{self.pool_host}:{self.push_port}/push"},
         }
 
     def sync(self) -> None:
@@ -246,12 +304,21 @@ class Demo:
             miner.requests.clear()
 
     async def start(self) -> None:
-        """Start the pools, then the fleet; stop whatever started if one fails."""
+        """Start the pools, the phone's push service, then the fleet.
+
+        Whatever started is stopped again if one fails.
+        """
         await self.whitepool.start(self.pool_host, self.whitepool_port)
         try:
             await self.webminepool.start(self.pool_host, self.webminepool_port)
             try:
-                await self.fleet.start()
+                await self.phone.start(self.pool_host, self.push_port)
+                self.push_port = self.phone.port  # port 0: the one it got
+                try:
+                    await self.fleet.start()
+                except BaseException:
+                    await self.phone.stop()
+                    raise
             except BaseException:
                 await self.webminepool.stop()
                 raise
@@ -263,6 +330,7 @@ class Demo:
         """Stop everything (saving what ``--state`` keeps first)."""
         self.save()
         await self.fleet.stop()
+        await self.phone.stop()
         await self.webminepool.stop()
         await self.whitepool.stop()
 
@@ -305,6 +373,13 @@ def add_fleet_arguments(parser: argparse.ArgumentParser) -> None:
         default=DEFAULT_WEBMINEPOOL_PORT,
         help=f"the WebMinePool mock's port (default {DEFAULT_WEBMINEPOOL_PORT})",
     )
+    parser.add_argument(
+        "--push-port",
+        type=int,
+        default=DEFAULT_PUSH_PORT,
+        help="the port of the demo phone's push service, on the pool host "
+        f"(default {DEFAULT_PUSH_PORT})",
+    )
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -334,6 +409,7 @@ def _summary(description: dict[str, Any]) -> Sequence[str]:
         f"  WhitePool mock    {whitepool['url']}  account {whitepool['account']}"
     )
     lines.append(f"  WebMinePool mock  {webminepool['url']}")
+    lines.append(f"  Demo phone push   {description['phone']['push_url']}")
     return lines
 
 

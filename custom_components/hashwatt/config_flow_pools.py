@@ -163,8 +163,10 @@ class PoolConfigFlow(ConfigFlow):
                 CONF_API_SECRET: user_input[CONF_API_SECRET].strip(),
                 CONF_REGION: user_input[CONF_REGION],
             }
+            # User-started: an abandoned dialog of the same key must not block it.
             await self.async_set_unique_id(
-                key_fingerprint(ENTRY_TYPE_WHITEPOOL, data[CONF_API_KEY])
+                key_fingerprint(ENTRY_TYPE_WHITEPOOL, data[CONF_API_KEY]),
+                raise_on_progress=False,
             )
             self._abort_if_unique_id_configured(error="pool_already_configured")
             accounts, error = await self._async_check_whitepool(data)
@@ -274,7 +276,8 @@ class PoolConfigFlow(ConfigFlow):
         if user_input is not None:
             secret_key = user_input[CONF_SECRET_KEY].strip()
             await self.async_set_unique_id(
-                key_fingerprint(ENTRY_TYPE_WEBMINEPOOL, secret_key)
+                key_fingerprint(ENTRY_TYPE_WEBMINEPOOL, secret_key),
+                raise_on_progress=False,
             )
             self._abort_if_unique_id_configured(error="pool_already_configured")
             if (error := await self._async_check_webminepool(secret_key)) is None:

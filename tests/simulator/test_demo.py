@@ -8,6 +8,7 @@ tests) and that the WhitePool mock's workers track the miners.
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import aiohttp
 import pytest
 
 from simulator.demo import WHITEPOOL_ACCOUNT, Demo
@@ -20,7 +21,11 @@ pytestmark = pytest.mark.usefixtures("loopback_network")
 @pytest.fixture
 async def demo() -> AsyncIterator[Demo]:
     demo = Demo.build(
-        miners=2, first_ip="127.0.78.1", whitepool_port=0, webminepool_port=0
+        miners=2,
+        first_ip="127.0.78.1",
+        whitepool_port=0,
+        webminepool_port=0,
+        push_port=0,
     )
     await demo.start()
     yield demo
@@ -119,3 +124,19 @@ def test_an_unreadable_state_restores_nothing(tmp_path: Path) -> None:
     demo.restore(state)
 
     assert demo.fleet.miners[0].state.power_limit == limit
+
+
+async def test_the_demo_phone_takes_notifications(demo: Demo) -> None:
+    """Home Assistant's mobile app posts a phone's notifications to its push URL."""
+    url = demo.describe()["phone"]["push_url"]
+    async with aiohttp.ClientSession() as session:
+        async with session.post(
+            url, json={"message": "Miner 1 reports error 2010.", "title": "Hashwatt"}
+        ) as response:
+            assert response.status == 201
+        async with session.post(url, json={"title": "no message"}) as response:
+            assert response.status == 400
+
+    assert [push["message"] for push in demo.phone.received] == [
+        "Miner 1 reports error 2010."
+    ]
