@@ -3,13 +3,12 @@
     python tests/browser/harness.py --modules DIR [--chromium PATH] [--scans N] [--only PARTS]
 
 scripts/browser-test runs it with .venv's Python once Chromium and playwright-core are
-installed. It prepares a new configuration in a temporary folder the way
-scripts/develop does (scripts/develop_helper.py: the demo user, one demo miner, the
-pool mocks' entries, the frontend), starts the simulator's demo and a second fleet of
-miners that are in no entry yet, runs Home Assistant on a free port, and drives it
-with tests/browser/hashwatt.mjs. Whatever it started is stopped, also on failure or
-Ctrl-C; on failure the screenshots and Home Assistant's log are in
-tests/browser/failures/.
+installed. It prepares a new configuration in a temporary folder the way scripts/develop
+does (scripts/develop_helper.py: the demo user, one demo miner, the pool mocks' entries,
+the blueprints, the frontend), starts the simulator's demo and a second fleet of miners
+that are in no entry yet, runs Home Assistant on a free port, and drives it with
+tests/browser/hashwatt.mjs. Whatever it started is stopped, also on failure or Ctrl-C;
+on failure the screenshots and Home Assistant's log are in tests/browser/failures/.
 """
 
 from __future__ import annotations
@@ -49,7 +48,8 @@ BROWSER_S: Final = 540  # the test's own limit is 8 minutes
 STOP_S: Final = 30
 
 # Electricity price for the blueprint: a sensor in the break-even sensor's unit, below
-# the demo miner's break-even price (a few cents), so mining pays.
+# the demo miner's break-even price (a few cents), so mining pays. Fixed, unlike the
+# demo's own price, which crosses the break-even price over the day.
 PACKAGE: Final = {
     "template": [
         {
@@ -205,24 +205,10 @@ def prepare(config: Path, fleet_args: list[str], port: int) -> None:
     stored = json.loads(http.read_text(encoding="utf-8"))
     stored["data"]["stable"]["server_port"] = port
     http.write_text(json.dumps(stored, indent=2) + "\n", encoding="utf-8")
-    install_blueprints(config)
     # JSON is YAML.
     (config / "packages" / "browser_test.yaml").write_text(
         json.dumps(PACKAGE, indent=2) + "\n", encoding="utf-8"
     )
-
-
-def install_blueprints(config: Path) -> None:
-    """Link the repository's blueprints into CONFIG, file by file.
-
-    Home Assistant finds blueprints with a ``**`` glob, which does not go into linked
-    folders; linked files it reads.
-    """
-    for blueprint in (ROOT / "blueprints").rglob("*.yaml"):
-        link = config / "blueprints" / blueprint.relative_to(ROOT / "blueprints")
-        if not link.exists():
-            link.parent.mkdir(parents=True, exist_ok=True)
-            link.symlink_to(blueprint)
 
 
 def keep_for_debugging(config: Path, logs: Path) -> None:
