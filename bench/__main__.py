@@ -1,6 +1,7 @@
 """Issue 7: fleet-scale numbers for Hashwatt's Whatsminer client, beside pyasic's.
 
 python -m bench [--quick] [--sizes 10,100] [--runs 5] [--skip-pyasic] [--skip-ha]
+               [--ha-only] [--ha-baseline CHECKOUT] [--ha-repeat N]
 
 Each fleet runs in its own process (``bench.fleet``); each client measurement runs
 in a fresh worker process (``bench.sweep_hashwatt`` in the project's interpreter,
@@ -15,6 +16,7 @@ import datetime as dt
 import json
 import os
 import platform
+import shutil
 import subprocess
 import sys
 import time
@@ -30,6 +32,9 @@ FLEET_FIRST_IP = "127.1.0.1"
 BURST_FIRST_IP = "127.2.0.1"
 HA_FIRST_IP = "127.3.0.1"
 WORKER_TIMEOUT = 900.0
+# Home Assistant refresh cycles start this far apart (seconds); see ha_refresh.py.
+HA_CYCLE_SPACING = 5.0
+DEFAULT_SCAN_INTERVAL = 30.0  # the integration's fast poll, in seconds
 
 
 def _log(message: str) -> None:
@@ -136,49 +141,99 @@ def write_bursts() -> list[dict[str, Any]]:
     return results
 
 
-def ha_level(sizes: tuple[int, ...]) -> dict[str, Any]:
-    """N miner entries in Home Assistant's test harness against a fleet."""
+def _ha_run(checkout: Path, count: int, fleet_file: Path) -> dict[str, Any]:
+    """Run bench/ha_refresh.py once, loading the integration of ``checkout``.
+
+    For another checkout (a baseline) this file is copied into its bench/ first,
+    so both integrations are measured by the same code against the same fleet.
+    """
+    test_file = Path("bench") / "ha_refresh.py"
+    if checkout != REPO:
+        test_file = Path("bench") / "_ha_refresh_measured.py"
+        shutil.copyfile(REPO / "bench" / "ha_refresh.py", checkout / test_file)
+    out = REPO / ".cache" / f"bench-ha-{count}-{os.getpid()}.json"
+    out.unlink(missing_ok=True)
+    load = os.getloadavg()[0]
+    try:
+        completed = subprocess.run(  # noqa: S603  # our own test file
+            [
+                str(checkout / ".venv" / "bin" / "python"),
+                "-m",
+                "pytest",
+                str(test_file),
+                "-q",
+                "-p",
+                "no:cacheprovider",
+            ],
+            cwd=checkout,
+            env={
+                **os.environ,
+                "BENCH_FLEET": str(fleet_file),
+                "BENCH_OUT": str(out),
+                "BENCH_CYCLE_SPACING": str(HA_CYCLE_SPACING),
+            },
+            capture_output=True,
+            text=True,
+            timeout=WORKER_TIMEOUT,
+            check=False,
+        )
+    finally:
+        if checkout != REPO:
+            (checkout / test_file).unlink(missing_ok=True)
+    if not out.exists():
+        # pytest's "E" lines say what failed; the tail where.
+        failure = [line for line in completed.stdout.splitlines() if line[:2] == "E "]
+        return {
+            "miners": count,
+            "error": "\n".join(failure[:40])
+            + "\n"
+            + completed.stdout[-3000:]
+            + completed.stderr[-2000:],
+        }
+    measured: dict[str, Any] = json.loads(out.read_text())
+    out.unlink()
+    if completed.returncode != 0:
+        measured["test_failure"] = completed.stdout[-3000:]
+    measured["checkout"] = str(checkout)
+    measured["commit"] = subprocess.run(  # noqa: S603
+        ["git", "rev-parse", "--short", "HEAD"],  # noqa: S607
+        cwd=checkout,
+        capture_output=True,
+        text=True,
+        check=False,
+    ).stdout.strip()
+    measured["load_average_before"] = load
+    return measured
+
+
+def ha_level(
+    sizes: tuple[int, ...], baseline: Path | None = None, repeat: int = 1
+) -> dict[str, Any]:
+    """N miner entries in Home Assistant's test harness against a fleet.
+
+    With a ``baseline`` checkout, each size measures the baseline, then this
+    checkout, back to back against the same fleet, ``repeat`` times.
+    """
     results: dict[str, Any] = {"sizes": []}
+    if baseline is not None:
+        results["baseline_sizes"] = []
     for count in sizes:
-        _log(f"Home Assistant: {count} miner entries")
-        with FleetProcess(count, first_ip=HA_FIRST_IP) as fleet:
-            out = REPO / ".cache" / f"bench-ha-{count}.json"
-            fleet_file = REPO / ".cache" / f"bench-ha-fleet-{count}.json"
+        # The miners' clock runs one poll interval per cycle spacing.
+        speed = DEFAULT_SCAN_INTERVAL / HA_CYCLE_SPACING
+        with FleetProcess(count, first_ip=HA_FIRST_IP, clock_speed=speed) as fleet:
+            fleet_file = REPO / ".cache" / f"bench-ha-fleet-{count}-{os.getpid()}.json"
             fleet_file.write_text(json.dumps({"miners": fleet.miners}))
-            out.unlink(missing_ok=True)
-            completed = subprocess.run(  # noqa: S603  # our own test file
-                [
-                    str(PROJECT_PYTHON),
-                    "-m",
-                    "pytest",
-                    "bench/ha_refresh.py",
-                    "-q",
-                    "-p",
-                    "no:cacheprovider",
-                ],
-                cwd=REPO,
-                env={
-                    **os.environ,
-                    "BENCH_FLEET": str(fleet_file),
-                    "BENCH_OUT": str(out),
-                },
-                capture_output=True,
-                text=True,
-                timeout=WORKER_TIMEOUT,
-                check=False,
-            )
-            if not out.exists():
-                results["sizes"].append(
-                    {
-                        "miners": count,
-                        "error": completed.stdout[-3000:] + completed.stderr[-2000:],
-                    }
-                )
-                continue
-            measured = json.loads(out.read_text())
-            if completed.returncode != 0:
-                measured["test_failure"] = completed.stdout[-3000:]
-            results["sizes"].append(measured)
+            for run in range(repeat):
+                if baseline is not None:
+                    _log(
+                        f"Home Assistant: {count} miner entries, baseline, run {run + 1}"
+                    )
+                    results["baseline_sizes"].append(
+                        _ha_run(baseline, count, fleet_file)
+                    )
+                _log(f"Home Assistant: {count} miner entries, run {run + 1}")
+                results["sizes"].append(_ha_run(REPO, count, fleet_file))
+            fleet_file.unlink(missing_ok=True)
     return results
 
 
@@ -195,7 +250,22 @@ def main() -> int:
     parser.add_argument("--skip-pyasic", action="store_true")
     parser.add_argument("--skip-ha", action="store_true")
     parser.add_argument(
-        "--output", default="docs/benchmarks", help="path without extension"
+        "--ha-only",
+        action="store_true",
+        help="only the Home Assistant part (no client sweeps, bursts or pyasic)",
+    )
+    parser.add_argument(
+        "--ha-baseline",
+        type=Path,
+        help="another checkout (with its .venv) to measure before this one, per size",
+    )
+    parser.add_argument(
+        "--ha-repeat", type=int, default=1, help="Home Assistant runs per size"
+    )
+    parser.add_argument(
+        "--output",
+        help="path without extension (default docs/benchmarks; "
+        "with --ha-only docs/benchmarks-ha, JSON only)",
     )
     args = parser.parse_args()
     sizes = (
@@ -214,21 +284,32 @@ def main() -> int:
         "settings": {"sizes": list(sizes), "runs": runs, "quick": args.quick},
     }
     pyasic_python = None
-    if not args.skip_pyasic:
+    if not args.skip_pyasic and not args.ha_only:
         pyasic_python = str(pyasic_env.ensure())
         results["pyasic_version"] = pyasic_env.PYASIC_VERSION
-    results["fleets"] = [measure_fleet(count, runs, pyasic_python) for count in sizes]
-    results["write_bursts"] = write_bursts()
+    if not args.ha_only:
+        results["fleets"] = [
+            measure_fleet(count, runs, pyasic_python) for count in sizes
+        ]
+        results["write_bursts"] = write_bursts()
     if not args.skip_ha:
         # Below 100 entries the per-miner figures are lost in fixed costs.
         results["home_assistant"] = ha_level(
-            tuple(size for size in sizes if size >= 100)
+            tuple(size for size in sizes if size >= 100),
+            baseline=args.ha_baseline.resolve() if args.ha_baseline else None,
+            repeat=args.ha_repeat,
         )
     results["duration_s"] = time.perf_counter() - started
 
-    output = REPO / args.output
+    output = REPO / (
+        args.output or ("docs/benchmarks-ha" if args.ha_only else "docs/benchmarks")
+    )
     output.parent.mkdir(parents=True, exist_ok=True)
     output.with_suffix(".json").write_text(json.dumps(results, indent=1) + "\n")
+    if args.ha_only:
+        print(report.home_assistant_comparison(results))
+        _log(f"done in {results['duration_s']:.0f} s: {output}.json")
+        return 0
     report.write_markdown(output.with_suffix(".md"), results)
     print(report.summary_table(results))
     _log(f"done in {results['duration_s']:.0f} s: {output}.md, {output}.json")

@@ -91,8 +91,21 @@ def _answer(fleet: Any, request: dict[str, Any]) -> dict[str, Any]:  # noqa: ANN
 async def _serve(args: argparse.Namespace) -> None:
     from simulator.whatsminer import MinerFleet  # noqa: PLC0415  # only in this process
 
+    started = time.time()
+    speed = args.clock_speed
+
+    def clock() -> float:
+        # Faster than real time, the miners' figures change between the polls of
+        # a benchmark as they do between Home Assistant's polls.
+        now = time.time()
+        return float(started + (now - started) * speed)
+
     fleet = MinerFleet(
-        args.count, first_ip=args.first_ip, api=args.api, password=args.password
+        args.count,
+        first_ip=args.first_ip,
+        api=args.api,
+        password=args.password,
+        clock=clock,
     )
     await fleet.start()
     try:
@@ -116,6 +129,9 @@ def main() -> None:
     parser.add_argument("--first-ip", default="127.1.0.1")
     parser.add_argument("--api", default="mixed", choices=("v2", "v3", "mixed"))
     parser.add_argument("--password", default=BENCH_PASSWORD)
+    parser.add_argument(
+        "--clock-speed", type=float, default=1.0, help="miners' seconds per second"
+    )
     asyncio.run(_serve(parser.parse_args()))
 
 
@@ -132,6 +148,7 @@ class FleetProcess:
         first_ip: str = "127.1.0.1",
         api: str = "mixed",
         password: str = BENCH_PASSWORD,
+        clock_speed: float = 1.0,
     ) -> None:
         self.command = [
             str(PROJECT_PYTHON),
@@ -141,6 +158,7 @@ class FleetProcess:
             f"--first-ip={first_ip}",
             f"--api={api}",
             f"--password={password}",
+            f"--clock-speed={clock_speed}",
         ]
         self.miners: list[dict[str, Any]] = []
         self._process: subprocess.Popen[str] | None = None

@@ -37,8 +37,19 @@ from typing import Any, Self
 import pytest
 import pytest_socket
 from homeassistant.config_entries import ConfigEntryState
-from homeassistant.const import CONF_HOST, CONF_PASSWORD
-from homeassistant.core import HomeAssistant
+from homeassistant.const import (
+    CONF_HOST,
+    CONF_PASSWORD,
+    EVENT_STATE_CHANGED,
+    EVENT_STATE_REPORTED,
+)
+from homeassistant.core import (
+    Event,
+    EventStateChangedData,
+    EventStateReportedData,
+    HomeAssistant,
+    callback,
+)
 from homeassistant.helpers.device_registry import format_mac
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
@@ -53,6 +64,11 @@ from custom_components.hashwatt.const import (
 )
 
 CYCLES = 5
+# Refresh cycles start this far apart. scripts/bench runs the fleet's clock
+# faster (DEFAULT_SCAN_INTERVAL / CYCLE_SPACING), so between two cycles the
+# miners' figures move as much as between two real polls: a state that a real
+# poll would change is changed here too.
+CYCLE_SPACING = float(os.environ.get("BENCH_CYCLE_SPACING", "5"))
 RETRY_WAIT = 300.0  # seconds Home Assistant gets to retry entries that failed at first
 TRACED_ENTRIES = 50  # entries 2..51 are loaded under tracemalloc
 
@@ -107,6 +123,39 @@ def bench_result() -> Iterator[dict[str, Any]]:
     yield result
     if result:
         Path(os.environ["BENCH_OUT"]).write_text(json.dumps(result))
+
+
+_last_cycle = 0.0
+
+
+def _count_writes(hass: HomeAssistant) -> Callable[[], dict[str, int]]:
+    """Count state writes (changed and reported unchanged) until the returned call."""
+    counts = {"changed": 0, "reported": 0}
+
+    @callback
+    def changed(_event: Event[EventStateChangedData]) -> None:
+        counts["changed"] += 1
+
+    @callback
+    def reported(_event: Event[EventStateReportedData]) -> None:
+        counts["reported"] += 1
+
+    @callback
+    def every(_data: EventStateReportedData) -> bool:
+        return True
+
+    stop = [
+        hass.bus.async_listen(EVENT_STATE_CHANGED, changed),
+        # Home Assistant wants a filter here; this one lets every event through.
+        hass.bus.async_listen(EVENT_STATE_REPORTED, reported, event_filter=every),
+    ]
+
+    def done() -> dict[str, int]:
+        for unsubscribe in stop:
+            unsubscribe()
+        return counts
+
+    return done
 
 
 def _rss_bytes() -> int:
@@ -212,6 +261,14 @@ async def _wait_until_loaded(
     return time.monotonic() - start
 
 
+async def _next_cycle() -> None:
+    """Wait until CYCLE_SPACING after the previous cycle started (not timed)."""
+    global _last_cycle  # noqa: PLW0603  # one benchmark per process
+    if (wait := _last_cycle + CYCLE_SPACING - time.monotonic()) > 0:
+        await asyncio.sleep(wait)
+    _last_cycle = time.monotonic()
+
+
 async def _refresh_all(hass: HomeAssistant, entries: list[MockConfigEntry]) -> None:
     await asyncio.gather(
         *(entry.runtime_data.fast.async_refresh() for entry in entries)
@@ -240,6 +297,12 @@ async def test_refresh_cycle_and_memory(
     assert not await _setup(hass, traced)
     gc.collect()
     traced_bytes = tracemalloc.get_traced_memory()[0] - traced_before
+    if memory_top := os.environ.get("BENCH_MEMORY_TOP"):
+        # Where the memory of those entries went, by the line that allocated it.
+        statistics_ = tracemalloc.take_snapshot().statistics("lineno")
+        Path(memory_top).write_text(  # noqa: ASYNC240  # once, outside what is timed
+            "\n".join(str(stat) for stat in statistics_[:60]) + "\n"
+        )
     tracemalloc.stop()
     # The rest together, as Home Assistant sets entries up when it starts.
     rest = entries[TRACED_ENTRIES + 1 :]
@@ -263,19 +326,26 @@ async def test_refresh_cycle_and_memory(
     rss_growth = _rss_bytes() - rss_before
 
     # Refresh cycles, timed without tracemalloc.
+    await _next_cycle()
     await _refresh_all(hass, entries)  # warm-up
     walls, cpus = [], []
+    writes_per_cycle = []
     for _ in range(CYCLES):
         gc.collect()
+        await _next_cycle()
+        writes = _count_writes(hass)
         cpu = time.process_time()
         wall = time.perf_counter()
         await _refresh_all(hass, entries)
         walls.append(time.perf_counter() - wall)
         cpus.append(time.process_time() - cpu)
+        writes_per_cycle.append(writes())
+    await _next_cycle()
     with _LoopSteps() as steps:
         await _refresh_all(hass, entries)
     if profile_path := os.environ.get("BENCH_PROFILE"):
         profiler = cProfile.Profile()
+        await _next_cycle()
         profiler.enable()
         await _refresh_all(hass, entries)
         profiler.disable()
@@ -307,6 +377,8 @@ async def test_refresh_cycle_and_memory(
         "refresh_wall_s": statistics.median(walls),
         "refresh_cpu_s": statistics.median(cpus),
         "refresh_cpu_runs_s": cpus,
+        "cycle_spacing_s": CYCLE_SPACING,
+        "state_writes_per_cycle": writes_per_cycle,
         "longest_step_ms": steps.longest * 1000,
         "longest_step": steps.longest_callback,
         "loop_busy_s": steps.total,

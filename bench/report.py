@@ -307,3 +307,31 @@ def write_markdown(path: Path, results: dict[str, Any]) -> None:
     head, _, rest = text.partition(BEGIN)
     _, _, tail = rest.partition(END)
     path.write_text(head + markdown_results(results) + tail)
+
+
+def home_assistant_comparison(results: dict[str, Any]) -> str:
+    """Each Home Assistant run of an --ha-only run, baseline runs first, one row each."""
+    ha = results.get("home_assistant") or {}
+    lines = [
+        "| Checkout | Entries | Entities | CPU per cycle per miner (median; all cycles) | State writes per cycle (changed / unchanged) | Memory per miner (tracemalloc) | RSS per miner | Setup (wall / first attempts failed) | Load |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for size in [*ha.get("baseline_sizes", []), *ha.get("sizes", [])]:
+        count = size["miners"]
+        if "error" in size:
+            lines.append(f"| ? | {count} | failed: {size['error'][-300:]!r} |")
+            continue
+        runs = ", ".join(
+            f"{cpu / count * 1000:.2f}" for cpu in size["refresh_cpu_runs_s"]
+        )
+        writes = size.get("state_writes_per_cycle") or [{}]
+        lines.append(
+            f"| {size.get('commit', '?')} | {count} | {size['entities']:,} "
+            f"| {size['refresh_cpu_s'] / count * 1000:.2f} ms ({runs}) "
+            f"| {writes[-1].get('changed', 0):,} / {writes[-1].get('reported', 0):,} "
+            f"| {size['traced_bytes_per_miner'] / 1024:.0f} KiB "
+            f"| {size['rss_bytes_per_miner'] / 1024:.0f} KiB "
+            f"| {size['setup_s']:.1f} s / {size['setup_failed']} "
+            f"| {size.get('load_average_before', 0):.1f} |"
+        )
+    return "\n".join(lines)

@@ -7,9 +7,11 @@ scripts/develop runs it with .venv's Python and the repository on PYTHONPATH:
 
 ``prepare`` never wipes anything: files the user may edit (configuration.yaml,
 automations, the database, the registries) are created once; what follows the demo is
-brought up to date on every run: the custom component and dashboard links, the
-generated package, and the Hashwatt config entries of the simulated miners (added when
-missing, pointed at the miners' current addresses otherwise). It also installs the few
+brought up to date on every run: the custom component, dashboard and blueprint links,
+the generated package (fleet totals, and a demo electricity price and grid power for
+the blueprints), the Hashwatt config entries of the simulated miners (added when
+missing, pointed at the miners' current addresses otherwise), and the demo phone (a
+mobile app registration whose notifications go to the simulator's push service). It also installs the few
 packages Home Assistant needs for this configuration and the test environment lacks (the
 frontend), so Home Assistant itself runs with --skip-pip and never changes .venv behind
 the tests' back.
@@ -86,6 +88,7 @@ CONFIGURED: Final = (
     "logger",
     "lovelace",
     "template",
+    "mobile_app",  # the demo phone the notification blueprint notifies
 )
 # Requirements that could not be installed (no wheel, no compiler): not retried every run.
 FAILED_REQUIREMENTS: Final = ROOT / ".cache" / "develop" / "failed-requirements.txt"
@@ -143,7 +146,27 @@ PACKAGE_HEADER: Final = """\
 # The fleet totals docs/dashboard.yaml shows. In your own Home Assistant, make the sums in
 # Settings > Devices & services > Helpers > Create helper > Group > Sensor group (Sum),
 # and the efficiency (power / hashrate) with Create helper > Template > Sensor.
+# For trying the blueprints: a demo electricity price (EUR/kWh, cheapest around solar
+# noon and at night, dearest in the evening) and a demo grid power (W; negative while
+# exporting: a 25 kWp roof in the sun, less the house and the fleet).
 """
+BLUEPRINTS: Final = ROOT / "blueprints" / "automation" / "hashwatt"
+# The electricity price over the day: an evening peak, a dip at solar noon. It crosses
+# the demo fleet's break-even price (about 0.06 EUR/kWh) twice a day or more.
+ELECTRICITY_PRICE: Final = (
+    "{% set h = now().hour + now().minute / 60 %}"
+    "{% set noon = (h - 13) / 2.5 %}"
+    "{{ (0.08 + 0.05 * cos(2 * pi * (h - 19) / 24)"
+    " - 0.06 * e ** (0 - noon * noon)) | round(4) }}"
+)
+# What the grid meter reads: the house (400 W) and the fleet, less a 25 kWp roof.
+GRID_POWER: Final = (
+    "{% set h = now().hour + now().minute / 60 %}"
+    "{% set solar = 25000 * sin(pi * (h - 6) / 14) if 6 < h < 20 else 0 %}"
+    "{{ (400 + states('sensor.fleet_power') | float(0) - solar) | round(0) }}"
+)
+PHONE_DEVICE_ID: Final = "hashwatt-demo-phone"
+PHONE_APP_ID: Final = "io.homeassistant.companion.android"
 
 
 def _fleet_sensor(
@@ -193,7 +216,26 @@ def fleet_package(miners: list[str]) -> dict[str, Any]:
         "availability": "{{ states('sensor.fleet_power') | is_number"
         " and states('sensor.fleet_hashrate') | float(0) > 0 }}",
     }
+    demo_helpers = [
+        {
+            "name": "Demo electricity price",
+            "unique_id": "hashwatt_demo_electricity_price",
+            "unit_of_measurement": "EUR/kWh",
+            "state_class": "measurement",
+            "icon": "mdi:cash-clock",
+            "state": ELECTRICITY_PRICE,
+        },
+        {
+            "name": "Demo grid power",
+            "unique_id": "hashwatt_demo_grid_power",
+            "unit_of_measurement": "W",
+            "device_class": "power",
+            "state_class": "measurement",
+            "state": GRID_POWER,
+        },
+    ]
     sensors = [
+        *demo_helpers,
         _fleet_sensor("Fleet hashrate", ids("hashrate"), "TH/s"),
         _fleet_sensor("Fleet power", ids("power"), "W", device_class="power"),
         efficiency,
@@ -282,6 +324,13 @@ def write_files(config: Path, description: dict[str, Any]) -> None:
         _write_if_missing(config / name, "[]\n" if name != "scripts.yaml" else "{}\n")
     _link(config / "custom_components" / DOMAIN, ROOT / "custom_components" / DOMAIN)
     _link(config / DASHBOARD_FILE, ROOT / "docs" / "dashboard.yaml")
+    # The blueprints, installed as by hand; file by file, as Home Assistant does
+    # not look into a linked folder.
+    for blueprint in sorted(BLUEPRINTS.glob("*.yaml")):
+        _link(
+            config / "blueprints" / "automation" / "hashwatt" / blueprint.name,
+            blueprint,
+        )
 
     # What the demo serves, for scripts/develop_hass.py (the pools' URLs).
     demo_file = config / DEMO_FILE
@@ -300,12 +349,14 @@ def write_files(config: Path, description: dict[str, Any]) -> None:
 
 @dataclass(frozen=True, slots=True)
 class WantedEntry:
-    """A Hashwatt config entry the demo needs: what the config flow would store."""
+    """A config entry the demo needs: what its config flow would store."""
 
     unique_id: str
     title: str
     data: dict[str, Any]
     options: dict[str, Any] = field(default_factory=dict)
+    domain: str = DOMAIN
+    source: str = config_entries.SOURCE_USER
 
 
 def miner_entries(description: dict[str, Any]) -> list[WantedEntry]:
@@ -412,19 +463,53 @@ def network_entries(description: dict[str, Any]) -> list[WantedEntry]:
     ]
 
 
+def phone_entry(description: dict[str, Any]) -> WantedEntry:
+    """The demo phone: what the mobile app integration stores for a registered app.
+
+    Its notifications go to the simulator's push service, which prints them.
+    """
+    return WantedEntry(
+        unique_id=f"{PHONE_APP_ID}-{PHONE_DEVICE_ID}",
+        title="Demo phone",
+        data={
+            "app_data": {
+                "push_token": "hashwatt-demo-push-token",
+                "push_url": description["phone"]["push_url"],
+            },
+            "app_id": PHONE_APP_ID,
+            "app_name": "Home Assistant",
+            "app_version": "2026.10.0",
+            "device_id": PHONE_DEVICE_ID,
+            "device_name": "Demo phone",
+            "manufacturer": "Hashwatt",
+            "model": "Simulated phone",
+            "os_name": "Android",
+            "os_version": "16",
+            "secret": "hashwatt-demo-phone-secret",
+            "supports_encryption": False,
+            # No user of this Home Assistant: the app counts as local-only.
+            "user_id": "hashwatt-demo-phone",
+            "webhook_id": "hashwatt-demo-phone-webhook",
+        },
+        domain="mobile_app",
+        source="registration",
+    )
+
+
 def _new_entry(wanted: WantedEntry) -> dict[str, Any]:
     # Home Assistant's own class writes the entry, so its fields match this version.
+    hashwatt = wanted.domain == DOMAIN
     entry = config_entries.ConfigEntry(
         data=wanted.data,
         discovery_keys=MappingProxyType({}),
-        domain=DOMAIN,
-        minor_version=HashwattConfigFlow.MINOR_VERSION,
+        domain=wanted.domain,
+        minor_version=HashwattConfigFlow.MINOR_VERSION if hashwatt else 1,
         options=wanted.options,
-        source=config_entries.SOURCE_USER,
+        source=wanted.source,
         subentries_data=None,
         title=wanted.title,
         unique_id=wanted.unique_id,
-        version=HashwattConfigFlow.VERSION,
+        version=HashwattConfigFlow.VERSION if hashwatt else 1,
     )
     return entry.as_dict()
 
@@ -434,12 +519,10 @@ def update_entries(storage: Path, wanted_entries: list[WantedEntry]) -> list[str
     path = storage / config_entries.STORAGE_KEY
     stored = _read_store(path)
     entries: list[dict[str, Any]] = stored["data"]["entries"] if stored else []
-    by_unique_id = {
-        entry["unique_id"]: entry for entry in entries if entry["domain"] == DOMAIN
-    }
+    by_unique_id = {(entry["domain"], entry["unique_id"]): entry for entry in entries}
     changes: list[str] = []
     for wanted in wanted_entries:
-        if (entry := by_unique_id.get(wanted.unique_id)) is None:
+        if (entry := by_unique_id.get((wanted.domain, wanted.unique_id))) is None:
             entries.append(_new_entry(wanted))
             changes.append(f"added {wanted.title}")
             continue
@@ -738,13 +821,14 @@ def main() -> int:
     config: Path = args.config.resolve()
     storage = config / ".storage"
     write_files(config, description)
-    wanted = (
-        miner_entries(description)
-        + pool_entries(description)
-        + network_entries(description)
-    )
+    wanted = [
+        *miner_entries(description),
+        *pool_entries(description),
+        *network_entries(description),
+        phone_entry(description),
+    ]
     for change in update_entries(storage, wanted):
-        say(f"Hashwatt entry {change}")
+        say(f"Config entry {change}")
     listen_locally(storage)
     mark_onboarded(storage)
     if not has_user(storage, args.username):

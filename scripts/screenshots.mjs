@@ -2,14 +2,15 @@
 //
 //   node scripts/screenshots.mjs --modules DIR --url URL --out DIR --username U --password P
 //
-// scripts/screenshots runs this with playwright-core installed in DIR (.cache/screenshots)
+// scripts/screenshots runs this with playwright-core installed in DIR (.cache/playwright)
 // and Home Assistant running the demo at URL. It logs in through the login form, then
 // saves dashboard.png (the whole example dashboard), device.png (a miner's device page)
 // and config-flow.png (Add integration > Hashwatt) in the output folder.
 
-import { createRequire } from "node:module";
 import path from "node:path";
 import { parseArgs } from "node:util";
+
+import { launchChromium, logIn } from "./browser.mjs";
 
 const { values: options } = parseArgs({
   options: {
@@ -26,10 +27,6 @@ for (const name of ["modules", "out", "username", "password"]) {
   if (!options[name]) throw new Error(`--${name} is required`);
 }
 
-const { chromium } = createRequire(path.join(path.resolve(options.modules), "/"))(
-  "playwright-core",
-);
-
 const VIEWPORT = { width: 1280, height: 800 };
 // The whole dashboard in one picture: wide enough for three columns of sections,
 // as tall as the view.
@@ -40,19 +37,9 @@ const TIMEOUT = 60_000;
 const SETTLE_MS = 4_000;
 const CHARTS_SETTLE_MS = 20_000;
 
-const browser = await chromium.launch({
+const browser = await launchChromium({
+  modules: options.modules,
   executablePath: options.chromium,
-  // Without the background-networking flags Chromium keeps calling Google's servers.
-  args: [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-  ],
 });
 
 try {
@@ -65,12 +52,7 @@ try {
   page.setDefaultTimeout(TIMEOUT);
   page.on("pageerror", (error) => console.error(`page error: ${error.message}`));
 
-  // Log in the way a person does.
-  await page.goto(options.url);
-  await page.locator("input[name=username]").fill(options.username);
-  await page.locator("input[name=password]").fill(options.password);
-  await page.getByRole("button", { name: "Log in" }).click();
-  await page.locator("ha-sidebar").waitFor();
+  await logIn(page, options.url, options.username, options.password);
 
   const shoot = async (name, settle = SETTLE_MS) => {
     await page.waitForTimeout(settle);

@@ -1,6 +1,6 @@
 """Run simulated miners or mock pool servers until interrupted.
 
-python -m simulator miners|whitepool|webminepool|mempool --help
+python -m simulator miners|replay|whitepool|webminepool|mempool|demo --help
 """
 
 from __future__ import annotations
@@ -18,6 +18,10 @@ _SERVERS = {
     "miners": (
         "simulator.whatsminer.cli",
         "a fleet of simulated Whatsminer miners (API v2/v3)",
+    ),
+    "replay": (
+        "simulator.whatsminer.replay",
+        "a captured miner: its recorded replies on a loopback address",
     ),
     "whitepool": ("simulator.whitepool", "a mock WhiteBIT mining-pool API"),
     "webminepool": ("simulator.webminepool", "a mock WebMinePool HTTP API"),

@@ -1,14 +1,21 @@
 """The demo behind scripts/develop: a small mixed fleet and both pool mocks in one process.
 
 python -m simulator demo              # serve until Ctrl-C or SIGTERM
+python -m simulator demo --state FILE # keep settings and paid rewards in FILE
 python -m simulator demo --describe   # print what it serves, as JSON, and exit
 
 By default: four miners on 127.0.10.1-4 (API v2 and v3 alternating, four models, named
 miner-01 to miner-04, factory passwords), the WhitePool mock on 127.0.0.1:8180 with the
 account ``hashwatt_demo`` whose workers are these miners, the WebMinePool mock on
-127.0.0.1:8181, and the mempool.space mock (the Bitcoin network) on 127.0.0.1:8182. All of it runs on the real clock: the pool's rewards grow day by day, and
+127.0.0.1:8181, the mempool.space mock (the Bitcoin network) on 127.0.0.1:8182, and the
+demo phone's push service on 127.0.0.1:8183. All of it runs on the real clock: the pool's
+rewards grow day by day, and
 whatever happens to a miner (mining switched off from Home Assistant, a reboot) shows in
 its pool worker within seconds, as it would on the real pool.
+
+With ``--state`` (scripts/develop keeps it in config/) what was changed from Home
+Assistant survives a restart of the demo: each miner's settings (power limit, power mode
+and percent, mining on or off, ...) and the pool's paid rewards, which are history.
 """
 
 from __future__ import annotations
@@ -19,10 +26,13 @@ import contextlib
 import json
 import signal
 import sys
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
 from decimal import Decimal
+from pathlib import Path
 from typing import Any, Final
+
+from aiohttp import web
 
 from .mempool import MempoolServer
 from .webminepool import WebMinePoolServer
@@ -36,6 +46,7 @@ DEFAULT_POOL_HOST: Final = "127.0.0.1"
 DEFAULT_WHITEPOOL_PORT: Final = 8180
 DEFAULT_WEBMINEPOOL_PORT: Final = 8181
 DEFAULT_MEMPOOL_PORT: Final = 8182
+DEFAULT_PUSH_PORT: Final = 8183
 # Fixes the fleet's MACs and models, so Home Assistant finds the same miners every run.
 FLEET_SEED: Final = 7
 WHITEPOOL_ACCOUNT: Final = "hashwatt_demo"
@@ -46,6 +57,65 @@ WEBMINEPOOL_SECRET_KEY: Final = "PK_demo0000000000000000001"
 SYNC_SECONDS: Final = 10.0
 # Visitors of the WebMinePool site, and about how many hashes each mines per sync.
 WEB_MINERS: Final = {"alice": 2400, "bob": 700}
+# The settings of a miner that --state keeps (MinerState fields, and their types).
+KEPT_SETTINGS: Final[dict[str, type]] = {
+    "power_limit": int,
+    "power_mode": str,
+    "power_percent": int,
+    "power_percent_mode": str,
+    "target_freq": int,
+    "fast_boot": bool,
+    "web_pools": bool,
+    "temp_offset": int,
+    "upfreq_speed": int,
+    "poweroff_cool": bool,
+    "fan_zero_speed": bool,
+    "heat_mode": str,
+    "autostart": bool,
+}
+
+
+class PhonePushService:
+    """The push service of the demo's phone: prints what Home Assistant sends it.
+
+    scripts/develop registers a phone with Home Assistant's mobile app integration
+    whose push URL is this server, so the notification blueprint has a phone to
+    notify in the demo; each notification shows in the demo's output.
+    """
+
+    def __init__(self) -> None:
+        """Receive nothing yet."""
+        self.received: list[dict[str, Any]] = []
+        self.port = 0
+        self._runner: web.AppRunner | None = None
+
+    async def start(self, host: str, port: int) -> None:
+        """Listen on ``host``:``port``."""
+        app = web.Application()
+        app.router.add_post("/push", self._push)
+        self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
+        await self._runner.setup()
+        await web.TCPSite(self._runner, host, port).start()
+        self.port = self._runner.addresses[0][1]
+
+    async def stop(self) -> None:
+        """Stop listening."""
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    async def _push(self, request: web.Request) -> web.Response:
+        try:
+            push = await request.json()
+        except ValueError:
+            return web.json_response({"message": "not JSON"}, status=400)
+        if not isinstance(push, dict) or not isinstance(push.get("message"), str):
+            return web.json_response({"message": "no message"}, status=400)
+        self.received.append(push)
+        title = f"{push['title']}: " if isinstance(push.get("title"), str) else ""
+        sys.stdout.write(f"Demo phone notified: {title}{push['message']}\n")
+        sys.stdout.flush()
+        return web.json_response({}, status=201)
 
 
 def miner_name(index: int) -> str:
@@ -71,6 +141,10 @@ class Demo:
     # The Bitcoin network's figures (hashprice), finding a block every 10 minutes.
     mempool: MempoolServer | None = None
     mempool_port: int = DEFAULT_MEMPOOL_PORT
+    push_port: int = DEFAULT_PUSH_PORT
+    phone: PhonePushService = field(default_factory=PhonePushService)
+    state_path: Path | None = None
+    _saved: str = field(default="", repr=False)
 
     @classmethod
     def build(  # noqa: PLR0913
@@ -82,11 +156,12 @@ class Demo:
         webminepool_port: int = DEFAULT_WEBMINEPOOL_PORT,
         *,
         mempool_port: int = DEFAULT_MEMPOOL_PORT,
+        push_port: int = DEFAULT_PUSH_PORT,
     ) -> Demo:
         """Name the miners, point them at the pool, and give the pool their workers."""
         fleet = MinerFleet(miners, first_ip, api="mixed", seed=FLEET_SEED)
-        # seed=True keeps the mock's own account (my_miner_01) next to the fleet's.
-        whitepool = WhitePoolServer(WHITEPOOL_API_KEY, WHITEPOOL_API_SECRET)
+        # Only the fleet's account: no sample account of the mock's own.
+        whitepool = WhitePoolServer(WHITEPOOL_API_KEY, WHITEPOOL_API_SECRET, seed=False)
         workers: list[SimWorker] = []
         for index, miner in enumerate(fleet):
             name = miner_name(index)
@@ -109,6 +184,7 @@ class Demo:
             webminepool_port,
             MempoolServer(),
             mempool_port,
+            push_port,
         )
         demo.sync()
         return demo
@@ -123,7 +199,65 @@ class Demo:
             args.whitepool_port,
             args.webminepool_port,
             mempool_port=args.mempool_port,
+            push_port=args.push_port,
         )
+
+    def kept_state(self) -> dict[str, Any]:
+        """What ``--state`` keeps: each miner's settings, and the pool's paid rewards."""
+        return {
+            "miners": {
+                miner.state.mac: {
+                    "mining": miner.state.mining,
+                    **{key: getattr(miner.state, key) for key in KEPT_SETTINGS},
+                }
+                for miner in self.fleet
+            },
+            "whitepool_paid_rewards": {
+                name: {str(day): reward for day, reward in account.paid_rewards.items()}
+                for name, account in self.whitepool.accounts.items()
+            },
+        }
+
+    def restore(self, path: Path) -> None:
+        """Take back what :meth:`save` kept in ``path``, then keep saving there.
+
+        A missing or unreadable file restores nothing; settings of miners the demo
+        no longer has, and values of the wrong type, are left out.
+        """
+        self.state_path = path
+        try:
+            kept = json.loads(path.read_text(encoding="utf-8"))
+        except OSError, ValueError:
+            return
+        if not isinstance(kept, dict):
+            return
+        by_mac = {miner.state.mac: miner for miner in self.fleet}
+        for mac, settings in (kept.get("miners") or {}).items():
+            if (miner := by_mac.get(mac)) is None or not isinstance(settings, dict):
+                continue
+            for key, kind in KEPT_SETTINGS.items():
+                if type(value := settings.get(key)) is kind:
+                    setattr(miner.state, key, value)
+            if settings.get("mining") is False:
+                miner.set_mining(miner.clock(), mining=False)
+        for name, rewards in (kept.get("whitepool_paid_rewards") or {}).items():
+            if (account := self.whitepool.accounts.get(name)) is not None:
+                account.paid_rewards.update(
+                    {int(day): reward for day, reward in rewards.items()}
+                )
+        self._saved = json.dumps(self.kept_state(), sort_keys=True)
+
+    def save(self) -> None:
+        """Write what ``--state`` keeps, if it changed (atomically: no half file)."""
+        if self.state_path is None:
+            return
+        text = json.dumps(self.kept_state(), sort_keys=True)
+        if text == self._saved:
+            return
+        temporary = self.state_path.with_suffix(".tmp")
+        temporary.write_text(text + "\n", encoding="utf-8")
+        temporary.replace(self.state_path)
+        self._saved = text
 
     def describe(self) -> dict[str, Any]:
         """Everything Home Assistant needs to reach the demo (passwords included)."""
@@ -156,6 +290,7 @@ class Demo:
                 "secret_key": self.webminepool.secret_key,
             },
             "mempool": {"url": f"http://{self.pool_host}:{self.mempool_port}/api"},
+            "phone": {"push_url": f"http://{self.pool_host}:{self.push_port}/push"},
         }
 
     def sync(self) -> None:
@@ -172,6 +307,8 @@ class Demo:
             # Not flat, not random: a visitor mines more in some minutes than in others.
             swing = 1 + 0.5 * ((int(self.webminepool.clock() / 60) + index) % 3 - 1)
             self.webminepool.mine(user, int(hashes * swing))
+        self.whitepool.sample()
+        self.save()
         # Tests read these logs; the demo runs for days and never does.
         self.whitepool.requests.clear()
         self.webminepool.calls.clear()
@@ -181,28 +318,35 @@ class Demo:
             miner.requests.clear()
 
     async def start(self) -> None:
-        """Start the pools, then the fleet; stop whatever started if one fails."""
-        await self.whitepool.start(self.pool_host, self.whitepool_port)
+        """Start the pools, the mempool mock, the phone's push service, then the fleet.
+
+        Whatever started is stopped again if one fails.
+        """
+        started: list[Callable[[], Awaitable[None]]] = []
         try:
+            await self.whitepool.start(self.pool_host, self.whitepool_port)
+            started.append(self.whitepool.stop)
             await self.webminepool.start(self.pool_host, self.webminepool_port)
-            try:
-                if self.mempool is not None:
-                    await self.mempool.start(self.pool_host, self.mempool_port)
-                await self.fleet.start()
-            except BaseException:
-                if self.mempool is not None:
-                    await self.mempool.stop()
-                await self.webminepool.stop()
-                raise
+            started.append(self.webminepool.stop)
+            if self.mempool is not None:
+                await self.mempool.start(self.pool_host, self.mempool_port)
+                started.append(self.mempool.stop)
+            await self.phone.start(self.pool_host, self.push_port)
+            self.push_port = self.phone.port  # port 0: the one it got
+            started.append(self.phone.stop)
+            await self.fleet.start()
         except BaseException:
-            await self.whitepool.stop()
+            for stop in reversed(started):
+                await stop()
             raise
 
     async def stop(self) -> None:
-        """Stop everything."""
+        """Stop everything (saving what ``--state`` keeps first)."""
+        self.save()
         await self.fleet.stop()
         if self.mempool is not None:
             await self.mempool.stop()
+        await self.phone.stop()
         await self.webminepool.stop()
         await self.whitepool.stop()
 
@@ -251,11 +395,24 @@ def add_fleet_arguments(parser: argparse.ArgumentParser) -> None:
         default=DEFAULT_MEMPOOL_PORT,
         help=f"the mempool.space mock's port (default {DEFAULT_MEMPOOL_PORT})",
     )
+    parser.add_argument(
+        "--push-port",
+        type=int,
+        default=DEFAULT_PUSH_PORT,
+        help="the port of the demo phone's push service, on the pool host "
+        f"(default {DEFAULT_PUSH_PORT})",
+    )
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Declare the demo's options."""
     add_fleet_arguments(parser)
+    parser.add_argument(
+        "--state",
+        type=Path,
+        help="keep the miners' settings and the paid rewards in this JSON file, "
+        "across restarts",
+    )
     parser.add_argument(
         "--describe",
         action="store_true",
@@ -276,6 +433,7 @@ def _summary(description: dict[str, Any]) -> Sequence[str]:
     lines.append(f"  WebMinePool mock  {webminepool['url']}")
     if "mempool" in description:
         lines.append(f"  mempool.space mock {description['mempool']['url']}")
+    lines.append(f"  Demo phone push   {description['phone']['push_url']}")
     return lines
 
 
@@ -283,6 +441,8 @@ async def serve(args: argparse.Namespace) -> None:
     """Serve the demo until SIGINT or SIGTERM (or print its description)."""
     demo = Demo.from_args(args)
     description = demo.describe()
+    if args.state is not None and not args.describe:
+        demo.restore(args.state)
     if args.describe:
         sys.stdout.write(json.dumps(description, indent=2) + "\n")
         return

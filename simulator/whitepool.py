@@ -138,10 +138,21 @@ class SimAccount:
     referral_code: str | None = None
     payout_destination: str = "main_balance"
     external_address: str | None = None
+    # The account's hashrate as sampled during each day (day start -> total, count).
+    day_samples: dict[int, tuple[Decimal, int]] = field(default_factory=dict)
+    # A reward once paid is history: the rewards list answers it unchanged from then on.
+    paid_rewards: dict[int, dict[str, Any]] = field(default_factory=dict)
 
     def hashrate(self) -> Decimal:
         """The account's hashrate now, in H/s."""
         return sum((worker.current() for worker in self.workers), Decimal(0))
+
+    def day_hashrate(self, day: int) -> Decimal:
+        """What the account hashed on ``day``: its samples' mean, else its hashrate now."""
+        if (sampled := self.day_samples.get(day)) is not None:
+            total, count = sampled
+            return total / count
+        return self.hashrate()
 
 
 @dataclass(frozen=True)
@@ -266,6 +277,13 @@ class WhitePoolServer:
         )
         self.accounts[name] = account
         return account
+
+    def sample(self) -> None:
+        """Note each account's hashrate now: a day's reward follows what it hashed."""
+        day = int(self.clock() // DAY * DAY)
+        for account in self.accounts.values():
+            total, count = account.day_samples.get(day, (Decimal(0), 0))
+            account.day_samples[day] = (total + account.hashrate(), count + 1)
 
     def inject(
         self, endpoint: str | None, fault: Fault | str, count: int | None = 1
@@ -604,11 +622,14 @@ class WhitePoolServer:
         first_day = int(account.created_at // DAY + 1) * DAY
         rewards: list[dict[str, Any]] = []
         day = first_day
-        hashrate = account.hashrate()
         while day + DAY <= now:
+            if (paid := account.paid_rewards.get(day)) is not None:
+                rewards.append(paid)
+                day += DAY
+                continue
             issued = day + DAY
             pending = now - issued < DAY
-            effective = hashrate * _wobble(day, DAY)
+            effective = account.day_hashrate(day) * _wobble(day, DAY)
             total = (effective / 10**12 * BTC_PER_THS_DAY).quantize(
                 Decimal("0.00000001"), ROUND_DOWN
             )
@@ -616,25 +637,26 @@ class WhitePoolServer:
                 Decimal("0.00000001"), ROUND_DOWN
             )
             external = account.payout_destination == "external_address"
-            rewards.append(
-                {
-                    "miningAccountName": account.name,
-                    "payoutDestination": account.payout_destination,
-                    "payoutTransactionHash": None
-                    if pending or not external
-                    else hashlib.sha256(f"{account.name}{day}".encode()).hexdigest(),
-                    "payoutAddress": account.external_address if external else None,
-                    "payoutTime": None if pending else issued + 3600,
-                    "rewardCurrency": "BTC",
-                    "totalReward": str(total),
-                    "reward": str(total - fee),
-                    "fee": str(fee),
-                    "fppsRate": str(BTC_PER_THS_DAY),
-                    "hashRate": str(effective.quantize(Decimal(1))),
-                    "date": day,
-                    "status": "pending" if pending else "successful",
-                }
-            )
+            reward = {
+                "miningAccountName": account.name,
+                "payoutDestination": account.payout_destination,
+                "payoutTransactionHash": None
+                if pending or not external
+                else hashlib.sha256(f"{account.name}{day}".encode()).hexdigest(),
+                "payoutAddress": account.external_address if external else None,
+                "payoutTime": None if pending else issued + 3600,
+                "rewardCurrency": "BTC",
+                "totalReward": str(total),
+                "reward": str(total - fee),
+                "fee": str(fee),
+                "fppsRate": str(BTC_PER_THS_DAY),
+                "hashRate": str(effective.quantize(Decimal(1))),
+                "date": day,
+                "status": "pending" if pending else "successful",
+            }
+            if not pending:
+                account.paid_rewards[day] = reward
+            rewards.append(reward)
             day += DAY
         return rewards
 

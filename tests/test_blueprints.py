@@ -56,7 +56,7 @@ BLUEPRINTS = Path(__file__).parent.parent / "blueprints" / "automation" / "hashw
 
 MINING = "switch.miner_1_mining"
 POWER = "sensor.miner_1_power"
-POWER_LIMIT = "number.miner_1_power_limit"
+POWER_LIMIT = "number.miner_1_power_limit_restarts_mining"
 POWER_PERCENT = "number.miner_1_power_percent"
 POWER_TARGET = "number.miner_1_power_target"
 PRICE = "sensor.electricity_price"
@@ -639,7 +639,7 @@ async def test_solar_surplus_reads_kilowatts_and_stays_within_the_setting(
 
 # --- Notify about mining problems --------------------------------------------------------
 
-MINING_SENSOR = "binary_sensor.miner_1_mining"
+HASHRATE_SENSOR = "sensor.miner_1_hashrate"
 ERROR_EVENT = "event.miner_1_error"
 WORKERS_PROBLEM = "binary_sensor.my_miner_01_problem"
 PHONE_WEBHOOK = "hashwatt_phone_webhook"
@@ -729,7 +729,7 @@ async def test_notify_when_a_miner_stops_answering(
         hass,
         "notify_problems",
         notify_device=phone.device_id,
-        miners=[MINING_SENSOR],
+        miners=[HASHRATE_SENSOR],
         offline_minutes=5,
         error_events=[ERROR_EVENT],
     )
@@ -741,7 +741,7 @@ async def test_notify_when_a_miner_stops_answering(
 
     await simulated_miner.reboot_now(downtime=15 * 60)
     await tick(hass, freezer, 30)
-    assert hass.states.get(MINING_SENSOR).state == STATE_UNAVAILABLE
+    assert hass.states.get(HASHRATE_SENSOR).state == STATE_UNAVAILABLE
 
     await let_time_pass(hass, freezer, 4.5)
     assert phone.notifications() == []
@@ -753,7 +753,7 @@ async def test_notify_when_a_miner_stops_answering(
     # Back after the reboot: its error event entity is available again, with the
     # last error as its state, which is no new error.
     await let_time_pass(hass, freezer, 15)
-    assert hass.states.get(MINING_SENSOR).state == STATE_ON
+    assert hass.states.get(HASHRATE_SENSOR).state != STATE_UNAVAILABLE
     assert hass.states.get(ERROR_EVENT).attributes["code"] == 2010
     assert phone.notifications() == []
 

@@ -266,7 +266,7 @@ ACCOUNT = "my_miner_01"
 EFFICIENCY = "sensor.miner_1_efficiency"
 HASHRATE = "sensor.miner_1_hashrate"
 MINING = "switch.miner_1_mining"
-POWER_LIMIT = "number.miner_1_power_limit"
+POWER_LIMIT = "number.miner_1_power_limit_restarts_mining"
 
 
 @pytest.fixture(autouse=True)

@@ -17,6 +17,7 @@ from homeassistant.const import (
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import entity_registry as er
+from homeassistant.util import dt as dt_util
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
     snapshot_platform,
@@ -109,16 +110,27 @@ async def test_identify_blinks_then_gives_the_led_back(
     simulated_miner: SimulatedMiner,
     freezer: FrozenDateTimeFactory,
 ) -> None:
-    """The LED blinks red for a while, then returns to automatic control."""
+    """The LED blinks red for a while, then returns to automatic control.
+
+    The button says so while it blinks: its state is only when it was pressed.
+    """
+    assert hass.states.get(IDENTIFY).attributes["identifying"] is False
     await press(hass, IDENTIFY)
     assert led(simulated_miner) == [("red", 500, 250, 0)]
+    attributes = hass.states.get(IDENTIFY).attributes
+    assert attributes["identifying"] is True
+    assert attributes["identifying_until"] == dt_util.utcnow() + IDENTIFY_DURATION
 
     await tick(hass, freezer, IDENTIFY_DURATION.total_seconds() - 1)
     assert led(simulated_miner) != "auto"
+    assert hass.states.get(IDENTIFY).attributes["identifying"] is True
 
     await tick(hass, freezer, 2)
     assert led(simulated_miner) == "auto"
     assert len(writes(simulated_miner)) == 2
+    attributes = hass.states.get(IDENTIFY).attributes
+    assert attributes["identifying"] is False
+    assert attributes["identifying_until"] is None
 
 
 async def test_identify_again_blinks_longer(

@@ -1,5 +1,6 @@
 """Tests of the config flow, against simulated miners over real TCP."""
 
+import asyncio
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 from unittest.mock import AsyncMock, patch
@@ -8,12 +9,17 @@ import pytest
 import pytest_socket
 from homeassistant.config_entries import SOURCE_DHCP, SOURCE_USER
 from homeassistant.const import CONF_HOST, CONF_PASSWORD, CONF_SCAN_INTERVAL
-from homeassistant.core import HomeAssistant
-from homeassistant.data_entry_flow import FlowResultType
+from homeassistant.core import Event, HomeAssistant, callback
+from homeassistant.data_entry_flow import (
+    EVENT_DATA_ENTRY_FLOW_PROGRESS_UPDATE,
+    EVENT_DATA_ENTRY_FLOW_PROGRESSED,
+    FlowResultType,
+)
 from homeassistant.helpers.device_registry import format_mac
 from homeassistant.helpers.service_info.dhcp import DhcpServiceInfo
 from homeassistant.helpers.translation import async_get_translations
 from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.typing import WebSocketGenerator
 
 from custom_components.hashwatt.config_flow import (
     CONF_ADDRESS_RANGE,
@@ -313,6 +319,27 @@ async def test_same_miner_again_updates_its_address(
     assert mock_config_entry.data[CONF_V2_PORT] == simulated_miner.v2_port
 
 
+async def test_abandoned_dialog_never_blocks_the_miner(
+    hass: HomeAssistant, simulated_miner: SimulatedMiner
+) -> None:
+    """A dialog left at a wrong password does not stop a new one adding the miner."""
+    abandoned = (await start_single_miner_flow(hass))["flow_id"]
+    result = await hass.config_entries.flow.async_configure(
+        abandoned, miner_input(simulated_miner, **{CONF_PASSWORD: "wrong_pw"})
+    )
+    assert result["errors"] == {"base": "invalid_auth"}  # and the browser closes
+
+    flow_id = (await start_single_miner_flow(hass))["flow_id"]
+    result = await hass.config_entries.flow.async_configure(
+        flow_id, miner_input(simulated_miner)
+    )
+
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["result"].unique_id == format_mac(simulated_miner.state.mac)
+    # The abandoned dialog ended with the miner added.
+    assert not hass.config_entries.flow.async_progress()
+
+
 # --- DHCP ----------------------------------------------------------------------------------
 
 
@@ -375,6 +402,67 @@ async def test_dhcp_discovers_a_new_miner(
     assert result["data"][CONF_HOST] == miner.host
     assert result["data"][CONF_API] == "v3"
     assert result["data"][CONF_V3_PORT] == 4433
+
+
+async def test_pending_discovery_never_blocks_a_manual_add(
+    hass: HomeAssistant, fleet: MinerFleet
+) -> None:
+    """A discovered miner waiting for its password can be added by hand meanwhile."""
+    miner = fleet.miners[0]
+    discovered = await hass.config_entries.flow.async_init(
+        DOMAIN,
+        context={"source": SOURCE_DHCP},
+        data=dhcp_info(miner.host, miner.state.mac),
+    )
+    assert discovered["step_id"] == "discovery_confirm"
+
+    flow_id = (await start_single_miner_flow(hass))["flow_id"]
+    result = await hass.config_entries.flow.async_configure(flow_id, miner_input(miner))
+
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["result"].unique_id == format_mac(miner.state.mac)
+    # The discovery is over: its miner is configured.
+    assert not hass.config_entries.flow.async_progress()
+
+
+async def test_discovery_is_offered_once(
+    hass: HomeAssistant, fleet: MinerFleet
+) -> None:
+    """Discovery keeps the default: the same miner seen twice is offered once."""
+    miner = fleet.miners[0]
+    for _ in range(2):
+        result = await hass.config_entries.flow.async_init(
+            DOMAIN,
+            context={"source": SOURCE_DHCP},
+            data=dhcp_info(miner.host, miner.state.mac),
+        )
+
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "already_in_progress"
+
+
+async def test_scan_adds_a_miner_with_a_pending_discovery(
+    hass: HomeAssistant, fleet: MinerFleet
+) -> None:
+    """Miners chosen in a scan are added though discoveries of them wait."""
+    for miner in fleet.miners:
+        await hass.config_entries.flow.async_init(
+            DOMAIN,
+            context={"source": SOURCE_DHCP},
+            data=dhcp_info(miner.host, miner.state.mac),
+        )
+    result = await start_scan(hass, "127.0.55.1-3")
+    macs = [format_mac(miner.state.mac) for miner in fleet.miners]
+
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_MINERS: macs, CONF_PASSWORD: PASSWORD}
+    )
+    await hass.async_block_till_done()
+
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    entries = hass.config_entries.async_entries(DOMAIN)
+    assert {entry.unique_id for entry in entries} == set(macs)
+    assert not hass.config_entries.flow.async_progress()
 
 
 async def test_dhcp_write_disabled_adds_read_only(
@@ -471,8 +559,8 @@ def test_scan_cap_is_a_22() -> None:
     assert len(parse_address_range("10.0.0.0/22")) == 1022
 
 
-async def start_scan(hass: HomeAssistant, address_range: str) -> dict[str, Any]:
-    """Open the menu, choose scanning, enter a range and wait for the scan to finish."""
+async def show_scan_progress(hass: HomeAssistant, address_range: str) -> str:
+    """Open the menu, choose scanning, enter a range; return the flow's ID."""
     result = await hass.config_entries.flow.async_init(
         DOMAIN, context={"source": SOURCE_USER}
     )
@@ -485,8 +573,83 @@ async def start_scan(hass: HomeAssistant, address_range: str) -> dict[str, Any]:
     )
     assert result["type"] is FlowResultType.SHOW_PROGRESS
     assert result["progress_action"] == "scan"
+    flow_id: str = result["flow_id"]
+    return flow_id
+
+
+async def start_scan(hass: HomeAssistant, address_range: str) -> dict[str, Any]:
+    """Scan as the frontend does: listen once the progress shows, await the news."""
+    flow_id = await show_scan_progress(hass, address_range)
+    progressed: asyncio.Future[Event] = hass.loop.create_future()
+
+    @callback
+    def async_progressed(event: Event) -> None:
+        if not progressed.done():
+            progressed.set_result(event)
+
+    unsubscribe = hass.bus.async_listen(
+        EVENT_DATA_ENTRY_FLOW_PROGRESSED, async_progressed
+    )
+    try:
+        async with asyncio.timeout(10):
+            event = await progressed
+    finally:
+        unsubscribe()
+    assert event.data["flow_id"] == flow_id
     await hass.async_block_till_done()
-    return await hass.config_entries.flow.async_configure(result["flow_id"])
+    return await hass.config_entries.flow.async_configure(flow_id)
+
+
+async def test_scan_result_shows_on_a_page_that_subscribes_late(
+    hass: HomeAssistant, hass_ws_client: WebSocketGenerator, fleet: MinerFleet
+) -> None:
+    """A scan done before the page listens is still announced to the page.
+
+    The frontend subscribes to the flow's events only after it shows the progress
+    step; a scan of three addresses is over by then.
+    """
+    probed: asyncio.Queue[float] = asyncio.Queue()
+
+    @callback
+    def async_probed(event: Event) -> None:
+        probed.put_nowait(event.data["progress"])
+
+    hass.bus.async_listen(EVENT_DATA_ENTRY_FLOW_PROGRESS_UPDATE, async_probed)
+    flow_id = await show_scan_progress(hass, "127.0.55.1-3")
+    async with asyncio.timeout(10):
+        while await probed.get() < 1:
+            pass
+    await asyncio.sleep(0.3)  # the scan is done, and nobody listens yet
+
+    assert hass.config_entries.flow.async_get(flow_id)["step_id"] == "scan_progress"
+
+    client = await hass_ws_client(hass)
+    await client.send_json_auto_id(
+        {"type": "subscribe_events", "event_type": EVENT_DATA_ENTRY_FLOW_PROGRESSED}
+    )
+    assert (await client.receive_json())["success"]
+    async with asyncio.timeout(10):
+        event = await client.receive_json()
+    assert event["event"]["data"]["flow_id"] == flow_id
+    await hass.async_block_till_done()
+
+    result = await hass.config_entries.flow.async_configure(flow_id)
+
+    assert result["step_id"] == "scan_select"
+    assert result["description_placeholders"]["count"] == "3"
+
+
+async def test_scan_result_shows_without_a_listener(
+    hass: HomeAssistant, fleet: MinerFleet
+) -> None:
+    """A client that never listens (the REST API) gets the result all the same."""
+    with patch("custom_components.hashwatt.config_flow.SCAN_LISTENER_WAIT", 0.2):
+        flow_id = await show_scan_progress(hass, "127.0.55.1-3")
+        await hass.async_block_till_done()
+
+    result = await hass.config_entries.flow.async_configure(flow_id)
+
+    assert result["step_id"] == "scan_select"
 
 
 async def test_scan_range_errors(hass: HomeAssistant) -> None:

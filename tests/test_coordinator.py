@@ -74,6 +74,7 @@ async def test_requests_per_poll(  # noqa: PLR0917  # fixtures and parameters
     assert [authenticated for _, authenticated in both].count(True) == 1
 
 
+@pytest.mark.usefixtures("entity_registry_enabled_by_default")  # firmware
 @pytest.mark.parametrize("miner_api", ["v2", "v3"])
 async def test_outage_is_logged_once_each_way(
     hass: HomeAssistant,
@@ -166,7 +167,10 @@ async def test_write_disabled_at_runtime_raises_the_repair(
     freezer: FrozenDateTimeFactory,
     issue_registry: ir.IssueRegistry,
 ) -> None:
-    """The write API switched off later: repair issue, controls unavailable, sensors fine."""
+    """The write API switched off later: repair issue, buttons unavailable.
+
+    A setting's one entity, its control, keeps showing what the miner reports.
+    """
     simulated_miner.state.write_enabled = False
 
     await tick(hass, freezer, SLOW_SECONDS)
@@ -175,7 +179,10 @@ async def test_write_disabled_at_runtime_raises_the_repair(
         DOMAIN, write_disabled_issue_id(init_integration)
     )
     assert init_integration.runtime_data.writable is False
-    assert hass.states.get("select.miner_1_power_mode").state == STATE_UNAVAILABLE
+    assert hass.states.get("button.miner_1_reboot").state == STATE_UNAVAILABLE
+    assert (
+        hass.states.get("select.miner_1_power_mode_restarts_mining").state == "normal"
+    )
     assert hass.states.get(FAST_ENTITY).state != STATE_UNAVAILABLE
 
 
@@ -197,6 +204,7 @@ async def test_token_shortage_changes_nothing(
     assert not issue_registry.issues
 
 
+@pytest.mark.usefixtures("entity_registry_enabled_by_default")  # firmware
 @pytest.mark.parametrize(
     ("miner_api", "command"),
     [
@@ -225,6 +233,7 @@ async def test_unreadable_slow_reply_fails_the_slow_poll(
     assert init_integration.runtime_data.writable is True
 
 
+@pytest.mark.usefixtures("entity_registry_enabled_by_default")  # firmware
 async def test_inconclusive_password_check_changes_nothing(
     hass: HomeAssistant,
     simulated_miner: SimulatedMiner,

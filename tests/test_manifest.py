@@ -82,3 +82,18 @@ def test_brand_icon_is_a_256_png() -> None:
     assert data[:8] == b"\x89PNG\r\n\x1a\n"
     assert int.from_bytes(data[16:20]) == 256
     assert int.from_bytes(data[20:24]) == 256
+
+
+def test_counts_in_the_config_flow_take_plural_forms() -> None:
+    """The frontend renders these strings as ICU messages: "1 miners" never shows."""
+    config = json.loads((INTEGRATION / "translations" / "en.json").read_text())[
+        "config"
+    ]
+    counted = {
+        "step.scan_select.description": config["step"]["scan_select"]["description"],
+        "progress.scan": config["progress"]["scan"],
+        "create_entry.scan_added": config["create_entry"]["scan_added"],
+    }
+    for key, text in counted.items():
+        assert "{count}" not in text, key
+        assert "{count, plural, one {" in text, key

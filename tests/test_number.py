@@ -27,7 +27,7 @@ from simulator.whatsminer import SimulatedMiner
 from .conftest import tick
 from .control_helpers import loaded_with, writes
 
-POWER_LIMIT = "number.miner_1_power_limit"
+POWER_LIMIT = "number.miner_1_power_limit_restarts_mining"
 POWER_PERCENT = "number.miner_1_power_percent"
 TARGET_FREQUENCY = "number.miner_1_target_frequency"
 TEMPERATURE_OFFSET = "number.miner_1_temperature_offset"

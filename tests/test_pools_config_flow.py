@@ -188,6 +188,36 @@ async def test_whitepool_wrong_secret(
     assert result["errors"] == {"base": "whitepool_invalid_auth"}
 
 
+async def test_abandoned_pool_dialogs_never_block_the_key(
+    hass: HomeAssistant,
+    whitepool_mock: WhitePoolServer,
+    webminepool_mock: WebMinePoolServer,
+) -> None:
+    """A dialog left at an error does not stop a new one adding the same key."""
+    abandoned = await start_flow(hass, "whitepool")
+    result = await hass.config_entries.flow.async_configure(
+        abandoned, whitepool_input(**{CONF_API_SECRET: "not-the-secret"})
+    )
+    assert result["errors"] == {"base": "whitepool_invalid_auth"}
+    webminepool_mock.inject("balance", WebMineFault.INTERNAL_ERROR)
+    abandoned = await start_flow(hass, "webminepool")
+    result = await hass.config_entries.flow.async_configure(
+        abandoned, {CONF_SECRET_KEY: WEBMINEPOOL_SECRET_KEY}
+    )
+    assert result["type"] is FlowResultType.FORM
+
+    flow_id = await start_flow(hass, "whitepool")
+    result = await hass.config_entries.flow.async_configure(flow_id, whitepool_input())
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    flow_id = await start_flow(hass, "webminepool")
+    result = await hass.config_entries.flow.async_configure(
+        flow_id, {CONF_SECRET_KEY: WEBMINEPOOL_SECRET_KEY}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    # The abandoned dialogs ended with their keys added.
+    assert not hass.config_entries.flow.async_progress()
+
+
 async def test_whitepool_rate_limited(
     hass: HomeAssistant, whitepool_mock: WhitePoolServer, freezer: FrozenDateTimeFactory
 ) -> None:

@@ -29,7 +29,7 @@ from simulator.whatsminer import Fault, SimulatedMiner
 from .conftest import PASSWORD, START, miner_entry_data
 from .control_helpers import loaded_with, writes
 
-POWER_MODE = "select.miner_1_power_mode"
+POWER_MODE = "select.miner_1_power_mode_restarts_mining"
 HEAT_MODE = "select.hydro_miner_heat_mode"
 
 

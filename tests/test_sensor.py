@@ -58,7 +58,12 @@ async def test_noisy_sensors_are_disabled_by_default(
     setup_sensors: MockConfigEntry,
     entity_registry: er.EntityRegistry,
 ) -> None:
-    """Share counters, chip minimum, frequency and PSU electrics are opt-in."""
+    """Share counters, chip minimum, frequency and PSU electrics are opt-in.
+
+    So are figures a dashboard rarely reads (issue 15): factory hashrate, chip
+    average, PSU fan, firmware (the device page has it), last boot, and per
+    board the temperature, the hottest chip and the effective chips.
+    """
     disabled = {
         entry.entity_id
         for entry in er.async_entries_for_config_entry(
@@ -73,6 +78,18 @@ async def test_noisy_sensors_are_disabled_by_default(
         "sensor.miner_1_average_chip_frequency",
         "sensor.miner_1_psu_input_voltage",
         "sensor.miner_1_psu_input_current",
+        # get_psu carries "pin" (captured: v2/mining-stack__M30S++-class__get_psu__2.raw)
+        "sensor.miner_1_psu_input_power",
+        "sensor.miner_1_factory_hashrate",
+        "sensor.miner_1_chip_temperature_average",
+        "sensor.miner_1_psu_fan_speed",
+        "sensor.miner_1_firmware",
+        "sensor.miner_1_last_boot",
+        *(
+            f"sensor.miner_1_board_{board}_{key}"
+            for board in (1, 2, 3)
+            for key in ("temperature", "chip_temperature", "effective_chips")
+        ),
     }
 
 
@@ -152,6 +169,7 @@ async def test_energy_is_restored(
     assert float(hass.states.get(ENERGY).state) > 1234.5
 
 
+@pytest.mark.usefixtures("entity_registry_enabled_by_default")
 async def test_last_boot_ignores_poll_latency(
     hass: HomeAssistant,
     simulated_miner: SimulatedMiner,
@@ -174,6 +192,7 @@ async def test_last_boot_ignores_poll_latency(
     )
 
 
+@pytest.mark.usefixtures("entity_registry_enabled_by_default")
 async def test_boards_appearing_later_get_sensors(
     hass: HomeAssistant,
     simulated_miner: SimulatedMiner,
@@ -235,6 +254,7 @@ async def test_energy_skips_another_miner_at_the_address(
     )
 
 
+@pytest.mark.usefixtures("entity_registry_enabled_by_default")
 async def test_no_board_sensors_for_another_miners_boards(
     hass: HomeAssistant,
     simulated_miner: SimulatedMiner,
@@ -316,3 +336,23 @@ async def test_active_pool(
     assert state.state == "btc.example.org:25"
     assert state.attributes["url"] == "stratum+tcp://btc.example.org:25/path"
     assert "hunter2" not in str(state)
+
+
+@pytest.mark.parametrize("miner_api", ["v2", "v3"])
+async def test_efficiency_is_unknown_until_the_miner_hashes_steadily(
+    hass: HomeAssistant,
+    simulated_miner: SimulatedMiner,
+    setup_sensors: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """After a restart, either API: no J/TH while warming up, then the real figure."""
+    efficiency = "sensor.miner_1_efficiency"
+    steady = float(hass.states.get(efficiency).state)
+    simulated_miner.restart_mining(simulated_miner.clock())
+
+    for _ in range(29):  # the first half hour: warming up, then settling
+        await tick(hass, freezer, 60)
+        assert hass.states.get(efficiency).state == "unknown"
+    await tick(hass, freezer, 90)
+
+    assert float(hass.states.get(efficiency).state) == pytest.approx(steady, rel=0.1)

@@ -1297,3 +1297,23 @@ async def test_passwords_stay_out_of_logs_and_errors(
 
     assert new_password not in caplog.text
     assert PASSWORD not in caplog.text
+
+
+@pytest.mark.parametrize("miner_api", ["v2", "v3"])
+async def test_pre_power_on_on_a_mining_miner_says_what_to_do(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    simulated_miner: SimulatedMiner,
+) -> None:
+    """A mining miner refuses to preheat; the error says to switch mining off first."""
+    device_id = device_of(hass, init_integration)
+    assert simulated_miner.state.mining
+
+    with pytest.raises(HomeAssistantError) as raised:
+        await call(hass, "pre_power_on", {ATTR_DEVICE_ID: device_id})
+
+    assert raised.value.translation_key == "pre_power_on_refused"
+    message = str(raised.value)
+    assert message.startswith("Miner 1 refused to preheat (")
+    assert "turn its Mining switch off" in message
+    assert simulated_miner.state.mining

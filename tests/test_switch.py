@@ -13,7 +13,6 @@ from homeassistant.const import (
     SERVICE_TURN_ON,
     STATE_OFF,
     STATE_ON,
-    STATE_UNAVAILABLE,
     Platform,
 )
 from homeassistant.core import HomeAssistant
@@ -72,7 +71,7 @@ async def test_rarely_changed_settings_are_disabled_by_default(
     setup_switches: MockConfigEntry,
     entity_registry: er.EntityRegistry,
 ) -> None:
-    """Fan settings are opt-in."""
+    """Fan settings are opt-in, and so (issue 15) are fast boot and web pools."""
     disabled = {
         entry.entity_id
         for entry in er.async_entries_for_config_entry(
@@ -80,7 +79,7 @@ async def test_rarely_changed_settings_are_disabled_by_default(
         )
         if entry.disabled_by is er.RegistryEntryDisabler.INTEGRATION
     }
-    assert disabled == {FAN_ZERO_SPEED, POWEROFF_COOL}
+    assert disabled == {FAN_ZERO_SPEED, POWEROFF_COOL, FAST_BOOT, WEB_POOLS}
 
 
 @pytest.mark.parametrize("miner_api", ["v2", "v3"])
@@ -107,6 +106,7 @@ async def test_mining_off_and_on(
     assert len(writes(simulated_miner)) == 2
 
 
+@pytest.mark.usefixtures("entity_registry_enabled_by_default")
 @pytest.mark.parametrize("miner_api", ["v2", "v3"])
 async def test_fast_boot(
     hass: HomeAssistant,
@@ -204,11 +204,16 @@ async def test_write_api_switched_off(
     simulated_miner: SimulatedMiner,
     freezer: FrozenDateTimeFactory,
 ) -> None:
-    """Once the write API is off, the switches are unavailable until it is back."""
+    """With the write API off the switch shows the miner's state; a change is refused."""
     simulated_miner.state.write_enabled = False
     await tick(hass, freezer, SLOW_SCAN_INTERVAL.total_seconds())
 
-    assert hass.states.get(MINING).state == STATE_UNAVAILABLE
+    assert hass.states.get(MINING).state == STATE_ON
+    with pytest.raises(HomeAssistantError) as raised:
+        await switch(hass, MINING, SERVICE_TURN_OFF)
+    assert raised.value.translation_key == "write_disabled"
+    assert simulated_miner.state.mining
+    assert hass.states.get(MINING).state == STATE_ON
 
     simulated_miner.state.write_enabled = True
     await tick(hass, freezer, SLOW_SCAN_INTERVAL.total_seconds())

@@ -25,6 +25,9 @@ an entry for an account at a mining pool.
 
 from __future__ import annotations
 
+import asyncio
+from typing import Final
+
 from homeassistant.const import CONF_HOST, CONF_PASSWORD, Platform
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import ConfigEntryError
@@ -34,6 +37,7 @@ from homeassistant.helpers import (
     issue_registry as ir,
 )
 from homeassistant.helpers.typing import ConfigType
+from homeassistant.util.hass_dict import HassKey
 
 from .clients.whatsminer import ACCOUNT, ApiVersion, Whatsminer
 from .const import (
@@ -67,6 +71,15 @@ from .services import async_setup_services
 
 CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
 
+# Miner entries set up at the same time. When Home Assistant starts, every entry
+# starts at once; with hundreds of miners, creating their entities kept the event
+# loop so busy that first polls timed out although the miners answered. One
+# entry's setup is a few requests and about 15 ms of event-loop work, so 20 at a
+# time keep the loop's backlog well under the client's 5 s timeouts and still
+# overlap the round trips to slow miners.
+MAX_CONCURRENT_MINER_SETUPS: Final = 20
+MINER_SETUP_LIMIT: HassKey[asyncio.Semaphore] = HassKey(f"{DOMAIN}_miner_setup_limit")
+
 MINER_PLATFORMS: list[Platform] = [
     Platform.BINARY_SENSOR,
     Platform.BUTTON,
@@ -80,6 +93,7 @@ MINER_PLATFORMS: list[Platform] = [
 
 async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
     """Set up Hashwatt; everything is configured through config entries."""
+    hass.data[MINER_SETUP_LIMIT] = asyncio.Semaphore(MAX_CONCURRENT_MINER_SETUPS)
     await async_setup_services(hass)
     return True
 
@@ -100,6 +114,12 @@ async def async_setup_entry(hass: HomeAssistant, entry: HashwattConfigEntry) -> 
 
 
 async def _async_setup_miner(hass: HomeAssistant, entry: MinerConfigEntry) -> bool:
+    # The first polls and the entities both: entities are most of the loop's work.
+    async with hass.data[MINER_SETUP_LIMIT]:
+        return await _async_setup_miner_now(hass, entry)
+
+
+async def _async_setup_miner_now(hass: HomeAssistant, entry: MinerConfigEntry) -> bool:
     data = entry.data
     client = Whatsminer(
         data[CONF_HOST],

@@ -1,4 +1,7 @@
-"""Binary sensors of a Whatsminer: mining, problem, pool connected.
+"""Binary sensors of a Whatsminer: problem, pool connected.
+
+Whether the miner mines is its Mining switch: Home Assistant shows a state once,
+through its control.
 
 And of each WhiteBIT mining account: a problem while workers are offline or slow.
 """
@@ -42,15 +45,6 @@ class HashwattBinarySensorEntityDescription[DataT: (FastData, SlowData)](
     is_on_fn: Callable[[DataT], bool]
 
 
-FAST_BINARY_SENSORS: tuple[HashwattBinarySensorEntityDescription[FastData], ...] = (
-    HashwattBinarySensorEntityDescription[FastData](
-        key="mining",
-        translation_key="mining",
-        device_class=BinarySensorDeviceClass.RUNNING,
-        is_on_fn=lambda data: data.mining,
-    ),
-)
-
 SLOW_BINARY_SENSORS: tuple[HashwattBinarySensorEntityDescription[SlowData], ...] = (
     HashwattBinarySensorEntityDescription[SlowData](
         key="problem",
@@ -77,15 +71,10 @@ async def async_setup_entry(
         return
     if not is_miner_entry(entry):
         return
-    fast = entry.runtime_data.fast
     slow = entry.runtime_data.slow
-    entities: list[BinarySensorEntity] = [
-        HashwattBinarySensor(fast, description) for description in FAST_BINARY_SENSORS
-    ]
-    entities.extend(
+    async_add_entities(
         HashwattBinarySensor(slow, description) for description in SLOW_BINARY_SENSORS
     )
-    async_add_entities(entities)
 
 
 class HashwattBinarySensor[

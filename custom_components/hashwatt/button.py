@@ -6,7 +6,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
-from typing import Final, override
+from typing import Any, Final, override
 
 from homeassistant.components.button import ButtonEntity, ButtonEntityDescription
 from homeassistant.components.button.const import ButtonDeviceClass
@@ -14,6 +14,7 @@ from homeassistant.const import EVENT_HOMEASSISTANT_STOP, EntityCategory
 from homeassistant.core import CALLBACK_TYPE, Event, HassJob, HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.event import async_call_later
+from homeassistant.util import dt as dt_util
 
 from .clients.whatsminer import LedColor, Whatsminer, WhatsminerError
 from .const import LOGGER
@@ -48,6 +49,8 @@ class HashwattButtonEntityDescription(ButtonEntityDescription):
 BUTTONS: tuple[HashwattButtonEntityDescription, ...] = (
     HashwattButtonEntityDescription(
         key="identify",
+        # Its attributes say whether the LED blinks now, and until when.
+        translation_key="identify",
         device_class=ButtonDeviceClass.IDENTIFY,
         entity_category=EntityCategory.CONFIG,
         press_fn=lambda client: client.set_led(
@@ -95,6 +98,22 @@ class HashwattButtonEntity(
     entity_description: HashwattButtonEntityDescription
     _requires_write_access = True
     _cancel_undo: CALLBACK_TYPE | None = None
+    _undo_at: datetime | None = None
+
+    @property
+    @override
+    def extra_state_attributes(self) -> dict[str, Any] | None:
+        """For identify: whether the LED blinks now, and when it stops.
+
+        A button's state is only when it was last pressed; this is what shows that
+        the miner is being identified.
+        """
+        if self.entity_description.undo is None:
+            return None
+        return {
+            "identifying": self._undo_at is not None,
+            "identifying_until": self._undo_at,
+        }
 
     @miner_command
     @override
@@ -107,11 +126,18 @@ class HashwattButtonEntity(
             self._cancel_undo = async_call_later(
                 self.hass,
                 undo.after,
-                HassJob(partial(self._async_undo, undo), cancel_on_shutdown=True),
+                HassJob(partial(self._async_undo_due, undo), cancel_on_shutdown=True),
             )
+            self._undo_at = dt_util.utcnow() + undo.after
+            self.async_write_ha_state()
 
-    async def _async_undo(self, undo: TimedUndo, _now: datetime | None = None) -> None:
+    async def _async_undo_due(self, undo: TimedUndo, _now: datetime) -> None:
+        await self._async_undo(undo)
+        self.async_write_ha_state()
+
+    async def _async_undo(self, undo: TimedUndo) -> None:
         self._cancel_undo = None
+        self._undo_at = None
         try:
             await undo.undo_fn(self.miner.client)
         except WhatsminerError as error:

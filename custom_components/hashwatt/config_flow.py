@@ -43,7 +43,11 @@ from homeassistant.const import (
     CONF_URL,
 )
 from homeassistant.core import HomeAssistant, callback
-from homeassistant.data_entry_flow import AbortFlow, section
+from homeassistant.data_entry_flow import (
+    EVENT_DATA_ENTRY_FLOW_PROGRESSED,
+    AbortFlow,
+    section,
+)
 from homeassistant.helpers import config_validation as cv, device_registry as dr
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.device_registry import format_mac
@@ -143,6 +147,13 @@ MAX_SCAN_ADDRESSES: Final = 1024
 SCAN_CONCURRENCY: Final = 64
 SCAN_CONNECT_TIMEOUT: Final = 1.0
 SCAN_REPLY_TIMEOUT: Final = 3.0
+# The frontend subscribes to a flow's "progressed" event only once it shows the
+# progress step, and is not told of an event fired before that: a scan of a few
+# addresses, done in half a second, would leave the page waiting for good. The scan
+# result is held until someone new listens for that event, or this many seconds
+# (a client that does not listen, or one that listened before the scan began).
+SCAN_LISTENER_WAIT: Final = 5.0
+SCAN_LISTENER_POLL: Final = 0.05
 
 _PASSWORD_SELECTOR = TextSelector(
     TextSelectorConfig(type=TextSelectorType.PASSWORD, autocomplete="current-password")
@@ -427,8 +438,10 @@ class PoolAccountConfigFlow(ConfigFlow):
                 CONF_API_SECRET: user_input[CONF_API_SECRET].strip(),
                 CONF_REGION: user_input[CONF_REGION],
             }
+            # User-started: an abandoned dialog of the same key must not block it.
             await self.async_set_unique_id(
-                key_fingerprint(ENTRY_TYPE_WHITEPOOL, data[CONF_API_KEY])
+                key_fingerprint(ENTRY_TYPE_WHITEPOOL, data[CONF_API_KEY]),
+                raise_on_progress=False,
             )
             self._abort_if_unique_id_configured(error="pool_already_configured")
             accounts, error = await self._async_check_whitepool(data)
@@ -527,7 +540,8 @@ class PoolAccountConfigFlow(ConfigFlow):
         if user_input is not None:
             secret_key = user_input[CONF_SECRET_KEY].strip()
             await self.async_set_unique_id(
-                key_fingerprint(ENTRY_TYPE_WEBMINEPOOL, secret_key)
+                key_fingerprint(ENTRY_TYPE_WEBMINEPOOL, secret_key),
+                raise_on_progress=False,
             )
             self._abort_if_unique_id_configured(error="pool_already_configured")
             if (error := await self._async_check_webminepool(secret_key)) is None:
@@ -1045,7 +1059,10 @@ class HashwattConfigFlow(PoolAccountConfigFlow, domain=DOMAIN):
         """Probe every address of the range for a Whatsminer."""
         if self._scan_task is None:
             self._scan_task = self.hass.async_create_task(
-                self._async_scan(self._scan_hosts), f"{DOMAIN} address scan"
+                self._async_scan_for_listener(
+                    self._scan_hosts, self._progress_listeners()
+                ),
+                f"{DOMAIN} address scan",
             )
         if not self._scan_task.done():
             return self.async_show_progress(
@@ -1061,6 +1078,27 @@ class HashwattConfigFlow(PoolAccountConfigFlow, domain=DOMAIN):
             if miner.identity.mac is not None and miner.mac not in configured
         }
         return self.async_show_progress_done(next_step_id="scan_select")
+
+    def _progress_listeners(self) -> int:
+        return self.hass.bus.async_listeners().get(EVENT_DATA_ENTRY_FLOW_PROGRESSED, 0)
+
+    async def _async_scan_for_listener(
+        self, hosts: list[str], listeners_before: int
+    ) -> list[FoundMiner]:
+        """Scan, then give the page showing the progress step time to subscribe.
+
+        Finishing the task makes Home Assistant fire the flow's "progressed" event;
+        the page that showed the progress step must be listening by then.
+        """
+        found = await self._async_scan(hosts)
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + SCAN_LISTENER_WAIT
+        # The event bus tells nobody when a listener comes: look, briefly.
+        while (  # noqa: ASYNC110
+            self._progress_listeners() <= listeners_before and loop.time() < deadline
+        ):
+            await asyncio.sleep(SCAN_LISTENER_POLL)
+        return found
 
     async def _async_scan(self, hosts: list[str]) -> list[FoundMiner]:
         """Identify whatever answers as a Whatsminer, ``SCAN_CONCURRENCY`` at a time."""
@@ -1190,7 +1228,7 @@ class HashwattConfigFlow(PoolAccountConfigFlow, domain=DOMAIN):
                 f"{DOMAIN} add {miner.host}",
             )
         first, data = entries[0]
-        await self.async_set_unique_id(first.mac)
+        await self.async_set_unique_id(first.mac, raise_on_progress=False)
         self._abort_if_unique_id_configured()
         return self.async_create_entry(
             title=miner_title(first.identity, first.mac),
@@ -1201,7 +1239,8 @@ class HashwattConfigFlow(PoolAccountConfigFlow, domain=DOMAIN):
 
     async def async_step_add_scanned(self, scanned: dict[str, Any]) -> ConfigFlowResult:
         """Create the entry of one more miner chosen in a scan (its password was checked)."""
-        await self.async_set_unique_id(scanned["unique_id"])
+        # Chosen by the user: a pending discovery of the same miner must not stop it.
+        await self.async_set_unique_id(scanned["unique_id"], raise_on_progress=False)
         self._abort_if_unique_id_configured()
         return self.async_create_entry(title=scanned["title"], data=scanned["data"])
 
@@ -1372,7 +1411,11 @@ class HashwattConfigFlow(PoolAccountConfigFlow, domain=DOMAIN):
         if identity.mac is None:
             raise AbortFlow("missing_mac")
         mac = format_mac(identity.mac)
-        await self.async_set_unique_id(mac)
+        # Only user-started steps claim through here: an abandoned dialog or a
+        # pending discovery of the same miner must not block them. (The DHCP step
+        # claims with the default, so one miner is offered once.) Creating the
+        # entry ends every other flow of the same miner.
+        await self.async_set_unique_id(mac, raise_on_progress=False)
         if reconfigure:
             self._abort_if_unique_id_mismatch(reason="unexpected_miner")
         else:

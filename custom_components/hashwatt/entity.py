@@ -110,10 +110,19 @@ class HashwattMinerEntity[
     answers, the slow poll whether it is still the same miner and the password
     still works. Entities that write set ``_requires_write_access``, which also
     needs the write API on and the password verified.
+
+    A poll that changes nothing the entity shows writes no state: with hundreds
+    of miners, rewriting unchanged states was most of Home Assistant's work per
+    poll. So ``last_reported`` moves when the state or an attribute changes, as
+    for a push device, not at every poll; availability still says whether the
+    miner answers, and other writes (a button press, an event) always go through.
     """
 
     _attr_has_entity_name = True
     _requires_write_access = False
+    # What the last state write showed, and what a poll found it shows now.
+    _written: tuple[object, ...] | None = None
+    _shown_now: tuple[object, ...] | None = None
 
     def __init__(
         self, coordinator: CoordinatorT, description: EntityDescription
@@ -126,8 +135,18 @@ class HashwattMinerEntity[
         self.entity_description = description
         self.miner: MinerRuntimeData = entry.runtime_data
         self._attr_unique_id = f"{mac}_{description.key}"
-        self._attr_device_info = miner_device_info(
-            self.miner, mac, entry.data[CONF_HOST], entry.title
+
+    @property
+    @override
+    def device_info(self) -> DeviceInfo:
+        """Describe the miner's device.
+
+        Built when Home Assistant asks, as it adds the entity, rather than kept
+        by each entity: about 25 KiB per miner.
+        """
+        entry = self.coordinator.config_entry
+        return miner_device_info(
+            self.miner, cast(str, entry.unique_id), entry.data[CONF_HOST], entry.title
         )
 
     @property
@@ -143,6 +162,39 @@ class HashwattMinerEntity[
             return False
         return self.miner.writable or not self._requires_write_access
 
+    def _shown(self) -> tuple[object, ...]:
+        """Everything a state write takes from the entity that a poll can change."""
+        return (
+            self.available,
+            self.state,
+            self.unit_of_measurement,
+            self.capability_attributes,
+            self.state_attributes,
+            self.extra_state_attributes,
+        )
+
+    @callback
+    def _async_write_if_changed(self) -> None:
+        """Write the state after a poll, unless it shows what the last write did."""
+        shown = self._shown()
+        if shown != self._written:
+            self._shown_now = shown
+            self.async_write_ha_state()
+
+    @callback
+    @override
+    def _async_write_ha_state(self) -> None:
+        # Every write counts, not only the polls': a press or an event writes too.
+        shown = self._shown_now
+        self._shown_now = None
+        self._written = self._shown() if shown is None else shown
+        super()._async_write_ha_state()
+
+    @callback
+    @override
+    def _handle_coordinator_update(self) -> None:
+        self._async_write_if_changed()
+
     @override
     async def async_added_to_hass(self) -> None:
         """Follow the other coordinator too: availability depends on both."""
@@ -150,7 +202,19 @@ class HashwattMinerEntity[
         other = (
             self.miner.slow if self.coordinator is self.miner.fast else self.miner.fast
         )
-        self.async_on_remove(other.async_add_listener(self.async_write_ha_state))
+        self.async_on_remove(
+            other.async_add_listener(self._async_write_if_availability_changed)
+        )
+
+    @callback
+    def _async_write_if_availability_changed(self) -> None:
+        """After the other coordinator's poll: only availability can have changed.
+
+        What an entity shows comes from its own coordinator; the other one's
+        poll can only make it (un)available, or change write access.
+        """
+        if self._written is None or self.available != self._written[0]:
+            self.async_write_ha_state()
 
 
 type MinerCoordinator = WhatsminerFastCoordinator | WhatsminerSlowCoordinator
@@ -168,7 +232,10 @@ class MinerControlEntityDescription(EntityDescription):
 class HashwattMinerControlEntity(HashwattMinerEntity[MinerCoordinator]):
     """A control showing what the miner reports, never what was last asked of it."""
 
-    _requires_write_access = True
+    # Shown while the miner's write API is off too: this is the one entity of the
+    # setting, and the miner refuses a change then (a translated error, and the
+    # repair issue says how to turn the write API on).
+    _requires_write_access = False
 
 
 def miner_controls[DescT: MinerControlEntityDescription, EntityT](

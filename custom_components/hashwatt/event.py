@@ -67,4 +67,4 @@ class HashwattErrorEvent(HashwattMinerEntity[WhatsminerSlowCoordinator], EventEn
             # One state write per event, or automations would see only the last.
             self.async_write_ha_state()
         self._known_codes = {error.code for error in errors}
-        self.async_write_ha_state()
+        self._async_write_if_changed()

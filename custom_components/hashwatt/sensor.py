@@ -46,8 +46,9 @@ from .break_even import (
     MinerBreakEvenSensor,
     NetworkFleetBreakEvenSensor,
     async_track_miner,
+    steady_reading,
 )
-from .clients.whatsminer import Board, FastData, PowerMode, SlowData
+from .clients.whatsminer import Board, FastData, SlowData
 from .clients.whitepool import PayoutDestination, hashrate_to_terahash
 from .coordinator import (
     BitcoinNetworkConfigEntry,
@@ -170,6 +171,9 @@ FAST_SENSORS: tuple[HashwattSensorEntityDescription[FastData], ...] = (
         translation_key="hashrate_factory",
         native_unit_of_measurement=TERAHASH_PER_SECOND,
         entity_category=EntityCategory.DIAGNOSTIC,
+        # The model's nominal figure: it never changes, and the hashrate sensors
+        # are what a drop shows on.
+        entity_registry_enabled_default=False,
         suggested_display_precision=2,
         value_fn=lambda data: data.summary.hashrate_factory,
     ),
@@ -182,21 +186,17 @@ FAST_SENSORS: tuple[HashwattSensorEntityDescription[FastData], ...] = (
         value_fn=lambda data: data.summary.power,
     ),
     HashwattSensorEntityDescription[FastData](
-        key="power_limit",
-        translation_key="power_limit",
-        device_class=SensorDeviceClass.POWER,
-        native_unit_of_measurement=UnitOfPower.WATT,
-        entity_category=EntityCategory.DIAGNOSTIC,
-        suggested_display_precision=0,
-        value_fn=lambda data: data.summary.power_limit,
-    ),
-    HashwattSensorEntityDescription[FastData](
         key="efficiency",
         translation_key="efficiency",
         native_unit_of_measurement=JOULE_PER_TERAHASH,
         state_class=SensorStateClass.MEASUREMENT,
         suggested_display_precision=1,
-        value_fn=lambda data: data.summary.efficiency,
+        # Unknown until the miner hashes steadily, whatever its API: while it warms
+        # up, power over a rising hashrate is no efficiency (the break-even prices
+        # go by the same rule).
+        value_fn=lambda data: (
+            data.summary.efficiency if steady_reading(data) is not None else None
+        ),
     ),
     HashwattSensorEntityDescription[FastData](
         key="environment_temperature",
@@ -232,6 +232,8 @@ FAST_SENSORS: tuple[HashwattSensorEntityDescription[FastData], ...] = (
         device_class=SensorDeviceClass.TEMPERATURE,
         native_unit_of_measurement=UnitOfTemperature.CELSIUS,
         state_class=SensorStateClass.MEASUREMENT,
+        # The maximum is what the miner throttles for, and what to alert on.
+        entity_registry_enabled_default=False,
         suggested_display_precision=1,
         value_fn=lambda data: data.summary.chip_temperature_avg,
     ),
@@ -269,6 +271,9 @@ FAST_SENSORS: tuple[HashwattSensorEntityDescription[FastData], ...] = (
         translation_key="last_boot",
         device_class=SensorDeviceClass.TIMESTAMP,
         entity_category=EntityCategory.DIAGNOSTIC,
+        # Read when troubleshooting; an unexpected restart shows as the mining
+        # state and the error codes.
+        entity_registry_enabled_default=False,
         value_fn=_boot_time,
     ),
     HashwattSensorEntityDescription[FastData](
@@ -294,13 +299,6 @@ FAST_SENSORS: tuple[HashwattSensorEntityDescription[FastData], ...] = (
         value_fn=lambda data: data.summary.pool_rejected_percent,
     ),
     HashwattSensorEntityDescription[FastData](
-        key="power_mode",
-        translation_key="power_mode",
-        device_class=SensorDeviceClass.ENUM,
-        options=[mode.value for mode in PowerMode],
-        value_fn=lambda data: data.summary.power_mode,
-    ),
-    HashwattSensorEntityDescription[FastData](
         key="frequency_average",
         translation_key="frequency_average",
         device_class=SensorDeviceClass.FREQUENCY,
@@ -320,6 +318,8 @@ SLOW_SENSORS: tuple[HashwattSensorEntityDescription[SlowData], ...] = (
         native_unit_of_measurement=REVOLUTIONS_PER_MINUTE,
         state_class=SensorStateClass.MEASUREMENT,
         entity_category=EntityCategory.DIAGNOSTIC,
+        # A failing PSU fan shows as PSU temperature, which stays enabled.
+        entity_registry_enabled_default=False,
         exists_fn=lambda data: data.psu is not None,
         value_fn=lambda data: data.psu.fan_speed if data.psu else None,
     ),
@@ -390,17 +390,22 @@ SLOW_SENSORS: tuple[HashwattSensorEntityDescription[SlowData], ...] = (
         key="firmware",
         translation_key="firmware",
         entity_category=EntityCategory.DIAGNOSTIC,
+        # The device page shows the firmware version already.
+        entity_registry_enabled_default=False,
         value_fn=lambda data: data.version.firmware_version,
     ),
 )
 
 BOARD_SENSORS: tuple[HashwattBoardSensorEntityDescription, ...] = (
     HashwattBoardSensorEntityDescription(
+        # The miner's hottest chip and its environment stay enabled for alerts;
+        # per board, the hashrate shows a failing board.
         key="temperature",
         translation_key="board_temperature",
         device_class=SensorDeviceClass.TEMPERATURE,
         native_unit_of_measurement=UnitOfTemperature.CELSIUS,
         state_class=SensorStateClass.MEASUREMENT,
+        entity_registry_enabled_default=False,
         suggested_display_precision=1,
         board_fn=lambda board: board.temperature,
     ),
@@ -413,12 +418,14 @@ BOARD_SENSORS: tuple[HashwattBoardSensorEntityDescription, ...] = (
         board_fn=lambda board: board.hashrate_realtime,
     ),
     HashwattBoardSensorEntityDescription(
-        # The hottest chip: it is the one the miner throttles for.
+        # The hottest chip: it is the one the miner throttles for. The miner's
+        # hottest chip of all boards stays enabled; this is for finding the board.
         key="chip_temperature",
         translation_key="board_chip_temperature",
         device_class=SensorDeviceClass.TEMPERATURE,
         native_unit_of_measurement=UnitOfTemperature.CELSIUS,
         state_class=SensorStateClass.MEASUREMENT,
+        entity_registry_enabled_default=False,
         suggested_display_precision=1,
         board_fn=lambda board: board.chip_temperature_max,
     ),
@@ -427,6 +434,9 @@ BOARD_SENSORS: tuple[HashwattBoardSensorEntityDescription, ...] = (
         translation_key="board_effective_chips",
         state_class=SensorStateClass.MEASUREMENT,
         entity_category=EntityCategory.DIAGNOSTIC,
+        # Constant until a chip fails, which the board's hashrate and the
+        # miner's error codes report.
+        entity_registry_enabled_default=False,
         board_fn=lambda board: board.effective_chips,
     ),
 )
@@ -457,6 +467,7 @@ def _board_description(
         native_unit_of_measurement=template.native_unit_of_measurement,
         state_class=template.state_class,
         entity_category=template.entity_category,
+        entity_registry_enabled_default=template.entity_registry_enabled_default,
         suggested_display_precision=template.suggested_display_precision,
         value_fn=board_value,
     )
@@ -557,6 +568,16 @@ class HashwattSensor[
     def _handle_coordinator_update(self) -> None:
         self._read()
         super()._handle_coordinator_update()
+
+    @override
+    def _shown(self) -> tuple[object, ...]:
+        # The state follows from these, and is cheaper to compare than to build.
+        # A unit or precision chosen in the registry is written by Home Assistant.
+        return (
+            self.available,
+            self.native_value,
+            self.extra_state_attributes,
+        )
 
 
 class HashwattEnergySensor(

@@ -625,7 +625,16 @@ def _response_by_miner(key: str) -> Callable[[dict[str, Any]], ServiceResponse]:
 
 
 async def _pre_power_on(entry: MinerConfigEntry, call: ServiceCall) -> str:
-    state = await entry.runtime_data.client.pre_power_on()
+    try:
+        state = await entry.runtime_data.client.pre_power_on()
+    except whatsminer.WhatsminerCommandError as error:
+        # A mining miner refuses (v2: "power off btminer before pre_power_on", v3:
+        # "stop the mining service before pre power on"): say what to do instead.
+        raise HomeAssistantError(
+            translation_domain=DOMAIN,
+            translation_key="pre_power_on_refused",
+            translation_placeholders={"miner": entry.title, "error": error.message},
+        ) from error
     return state.name.lower()
 
 

@@ -48,6 +48,8 @@ SWITCHES: tuple[HashwattSwitchEntityDescription, ...] = (
         key="fast_boot",
         translation_key="fast_boot",
         entity_category=EntityCategory.CONFIG,
+        # A setting made once per miner, not a daily control.
+        entity_registry_enabled_default=False,
         exists_fn=lambda miner: miner.fast.data.summary.fast_boot is not None,
         is_on_fn=lambda miner: miner.fast.data.summary.fast_boot,
         set_fn=lambda client, on: client.set_fast_boot(on),
@@ -56,6 +58,8 @@ SWITCHES: tuple[HashwattSwitchEntityDescription, ...] = (
         key="web_pools",
         translation_key="web_pools",
         entity_category=EntityCategory.CONFIG,
+        # A setting made once per miner, not a daily control.
+        entity_registry_enabled_default=False,
         setting=True,
         exists_fn=lambda miner: miner.slow.data.settings.web_pools is not None,
         is_on_fn=lambda miner: miner.slow.data.settings.web_pools,

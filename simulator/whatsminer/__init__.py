@@ -8,6 +8,12 @@ await miner.stop()
 fleet = MinerFleet(count=10, first_ip="127.0.10.1", api="mixed")
 await fleet.start()  # each miner on its own loopback address, ports 4028/4433
 await fleet.stop()
+
+miner = SimulatedMiner(persona="v1")  # a firmware family, as captured from real miners
+# (PERSONAS: v1, v2, compat, v3, v3-2026; see personas.py for what each follows)
+
+replay = ReplayMiner(Capture.load("miner.json"))  # a captured miner's own bytes
+await replay.start("127.0.0.1", 0, 0)
 """
 
 from .common import RecordedRequest
@@ -15,6 +21,8 @@ from .faults import FAULT_DESCRIPTIONS, Fault
 from .fleet import MinerFleet
 from .hardware import MODELS, MinerModel
 from .miner import SimulatedMiner
+from .personas import PERSONAS, Persona
+from .replay import Capture, ReplayMiner
 from .state import (
     ErrorEntry,
     LedPattern,
@@ -27,6 +35,8 @@ from .state import (
 __all__ = [
     "FAULT_DESCRIPTIONS",
     "MODELS",
+    "PERSONAS",
+    "Capture",
     "ErrorEntry",
     "Fault",
     "LedPattern",
@@ -35,7 +45,9 @@ __all__ = [
     "MinerModel",
     "MinerState",
     "NetworkSetting",
+    "Persona",
     "PoolSetting",
     "RecordedRequest",
+    "ReplayMiner",
     "SimulatedMiner",
 ]

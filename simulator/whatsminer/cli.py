@@ -7,16 +7,24 @@ import asyncio
 import sys
 
 from .faults import Fault
-from .fleet import FLEET_APIS, MinerFleet
+from .fleet import FLEET_APIS, MinerFleet, run_mac_key
 from .hardware import MODELS
 from .miner import SimulatedMiner
+from .personas import PERSONAS
 
 
 def _fault_epilog() -> str:
     width = max(len(fault.value) for fault in Fault)
     lines = [f"  {fault.value:<{width}}  {fault.description}" for fault in Fault]
+    persona_width = max(len(name) for name in PERSONAS)
+    persona_lines = [
+        f"  {name:<{persona_width}}  {persona.title}"
+        for name, persona in PERSONAS.items()
+    ]
     return (
-        "fault kinds (--fault, repeatable; armed on every miner until the simulator stops):\n"
+        "firmware families (--persona):\n"
+        + "\n".join(persona_lines)
+        + "\n\nfault kinds (--fault, repeatable; armed on every miner until the simulator stops):\n"
         + "\n".join(lines)
         + "\n\nEach miner listens on its own loopback address (Linux routes all of "
         "127.0.0.0/8 to lo):\nv2 miners on 4028, v3 miners on 4433 plus the "
@@ -44,6 +52,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "compatibility layer); mixed: alternating (default v2)",
     )
     parser.add_argument(
+        "--persona",
+        action="append",
+        default=[],
+        choices=[*PERSONAS, "all"],
+        metavar="NAME",
+        help="firmware family to play (repeatable: the miners take them in turn; "
+        "'all': every family; overrides --api). Families below",
+    )
+    parser.add_argument(
         "--password",
         default=None,
         help="v2 admin password, also the v3 'super' password "
@@ -58,7 +75,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="arm a fault on every miner (kinds below)",
     )
     parser.add_argument(
-        "--seed", type=int, default=1, help="seed for serials, MACs, noise"
+        "--seed", type=int, default=1, help="seed for serials, models, noise"
+    )
+    parser.add_argument(
+        "--mac-key",
+        type=int,
+        default=None,
+        help="number the MACs are made from, with each miner's address and port "
+        "(default: random, so every run has MACs of its own)",
     )
     parser.add_argument(
         "--model",
@@ -106,13 +130,16 @@ def listener_lines(miners: list[SimulatedMiner]) -> list[str]:
     """Describe every listener: address, port, API, model, MAC."""
     lines: list[str] = []
     for miner in miners:
+        persona = miner.persona.name
         lines.append(
-            f"{miner.host}:{miner.v2_port}  v2{' (compat)' if miner.api == 'v3' else ''}"
-            f"  {miner.model}  {miner.state.mac}"
+            f"{miner.host}:{miner.v2_port}  v2"
+            f"{' (compat)' if miner.persona.v2_dialect == 'compat' else ''}"
+            f"  {miner.model}  {miner.state.mac}  {persona}"
         )
         if miner.v3_port is not None:
             lines.append(
                 f"{miner.host}:{miner.v3_port}  v3  {miner.model}  {miner.state.mac}"
+                f"  {persona}"
             )
     return lines
 
@@ -132,6 +159,8 @@ async def serve(args: argparse.Namespace) -> None:
         write_enabled=not args.read_only,
         v2_port=4028 if args.port is None else args.port,
         v3_port=4433 if args.v3_port is None else args.v3_port,
+        mac_key=run_mac_key() if args.mac_key is None else args.mac_key,
+        personas=list(PERSONAS) if "all" in args.persona else args.persona,
     )
     for miner in fleet:
         for kind in args.fault:

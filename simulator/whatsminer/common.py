@@ -72,3 +72,22 @@ def as_int(value: object) -> int | None:
         except ValueError:
             return None
     return None
+
+
+def led_pattern_text(led: object) -> str:
+    """Write the LED setting as 2026 firmware reports it: a blink pattern per LED.
+
+    Red then green, each ``on,period,duration,start`` followed by a space; a unit in
+    automatic mode was captured sending ``"1,200,100,0 0,200,100,0 "``.
+    """
+    if led == "auto" or not isinstance(led, tuple):
+        return "1,200,100,0 0,200,100,0 "
+    patterns = {pattern.color: pattern for pattern in led}
+    text = ""
+    for color in ("red", "green"):
+        pattern = patterns.get(color)
+        if pattern is None:
+            text += "0,0,0,0 "
+        else:
+            text += f"1,{pattern.period},{pattern.duration},{pattern.start} "
+    return text

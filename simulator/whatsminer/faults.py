@@ -52,7 +52,7 @@ FAULT_DESCRIPTIONS: dict[Fault, str] = {
     Fault.LIST_LEADING_COMMA: 'v2 quirk: a comma opening object lists ("[,{")',
     Fault.PSU_TEMP0_COMMA: 'v2 quirk: get_psu misses the comma before "temp0"',
     Fault.ERROR_CODE_LIST: 'v2 quirk: API 2.0.4 error codes as ["329":"2022-01-17 11:28:11"]',
-    Fault.QUOTED_FIRMWARE: 'v2 quirk: status reports "Firmware Version" as "\'20210322.22.REL\'"',
+    Fault.QUOTED_FIRMWARE: "v2 quirk: status reports the firmware version quoted: \"'20210322.22.REL'\"",
     Fault.BAD_UTF8: "v2 quirk: invalid UTF-8 bytes inside a string",
     Fault.OLD_STATUS: 'v2 quirk: status says "btmineroff" (old firmware) instead of "mineroff"',
     Fault.POWER_UNKNOWN: "report power as -1 (unknown)",

@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import ipaddress
 import resource
-from collections.abc import Iterator
+import secrets
+from collections.abc import Iterator, Sequence
 
-from .hardware import MODELS
+from .hardware import FLEET_MODELS, MAC_PREFIXES, MODELS
 from .miner import Clock, SimulatedMiner, wall_clock
+from .personas import PERSONAS
 
 FLEET_APIS = ("v2", "v3", "mixed")
 START_BATCH = 200  # miners started concurrently
@@ -37,9 +40,25 @@ def fleet_addresses(first_ip: str, count: int) -> Iterator[str]:
         address += 1
 
 
-def fleet_mac(seed: int, index: int) -> str:
-    """Return a locally administered MAC, unique per index and stable for a seed."""
-    return f"C6:07:{seed % 256:02X}:{(index >> 16) & 0xFF:02X}:{(index >> 8) & 0xFF:02X}:{index & 0xFF:02X}"
+def fleet_mac(address: str, port: int, mac_key: int) -> str:
+    """Return a locally administered MAC for a miner at ``address``:``port``.
+
+    The last three octets are the address's low 24 bits mixed with ``mac_key`` and
+    the port: distinct for every address of a fleet (XOR with a constant is a
+    bijection), and different between runs with different keys, so miners added to
+    Home Assistant from two runs never share a name (which ends with the MAC).
+    """
+    mixer = int.from_bytes(
+        hashlib.blake2b(f"{mac_key}:{port}".encode(), digest_size=3).digest(), "big"
+    )
+    tail = (int(ipaddress.IPv4Address(address)) & 0xFFFFFF) ^ mixer
+    prefix = MAC_PREFIXES[mac_key % len(MAC_PREFIXES)]
+    return f"{prefix}:{tail >> 16:02X}:{(tail >> 8) & 0xFF:02X}:{tail & 0xFF:02X}"
+
+
+def run_mac_key() -> int:
+    """Return a fresh random MAC key, for a run whose MACs no earlier run used."""
+    return secrets.randbits(32)
 
 
 def _raise_file_limit(needed: int) -> None:
@@ -54,9 +73,13 @@ def _raise_file_limit(needed: int) -> None:
 class MinerFleet:
     """``count`` simulated miners on consecutive loopback addresses.
 
-    ``api="mixed"`` alternates old-firmware (v2) and new-firmware (v3) miners; without
+    ``personas`` (names of ``personas.PERSONAS``) gives the miners those firmware
+    families in turn, overriding ``api``. ``api="mixed"`` alternates old-firmware (v2)
+    and new-firmware (v3) miners; without
     ``model`` the models are drawn from :data:`MODELS` by the seed. Each miner gets its
-    own seed (``seed * 100_000 + index``) and a MAC unique within the fleet.
+    own seed (``seed * 100_000 + index``) and a MAC unique within the fleet, made from
+    its address and ``mac_key`` (default: the seed, so a seed gives the same MACs; pass
+    :func:`run_mac_key` for MACs no other run has).
     """
 
     def __init__(  # noqa: PLR0913
@@ -72,6 +95,8 @@ class MinerFleet:
         write_enabled: bool = True,
         v2_port: int = 4028,
         v3_port: int = 4433,
+        mac_key: int | None = None,
+        personas: Sequence[str] = (),
     ) -> None:
         if count < 1:
             msg = "a fleet needs at least one miner"
@@ -79,29 +104,45 @@ class MinerFleet:
         if api not in FLEET_APIS:
             msg = f"api must be one of {', '.join(FLEET_APIS)}, not {api!r}"
             raise ValueError(msg)
+        unknown = [name for name in personas if name not in PERSONAS]
+        if unknown:
+            msg = f"unknown persona {unknown[0]!r}; known: {', '.join(PERSONAS)}"
+            raise ValueError(msg)
         if model is not None and model not in MODELS:
             msg = f"unknown model {model!r}; known: {', '.join(MODELS)}"
             raise ValueError(msg)
         self.addresses = list(fleet_addresses(first_ip, count))
         self.v2_port = v2_port
         self.v3_port = v3_port
-        names = sorted(MODELS)
+        names = sorted(FLEET_MODELS)
         self.miners: list[SimulatedMiner] = []
         for index in range(count):
             miner_seed = seed * 100_000 + index
-            if api == "mixed":
-                miner_api = "v2" if index % 2 == 0 else "v3"
+            persona: str | None = None
+            miner_api: str | None
+            if personas:
+                # Firmware families in turn; each brings its own model unless one is given.
+                persona, miner_api = personas[index % len(personas)], None
+                miner_model = model
             else:
-                miner_api = api
+                miner_api = (
+                    ("v2" if index % 2 == 0 else "v3") if api == "mixed" else api
+                )
+                miner_model = model or names[(miner_seed * 7919) % len(names)]
             self.miners.append(
                 SimulatedMiner(
-                    model=model or names[(miner_seed * 7919) % len(names)],
+                    model=miner_model,
                     api=miner_api,
+                    persona=persona,
                     password=password,
                     seed=miner_seed,
                     write_enabled=write_enabled,
                     clock=clock,
-                    mac=fleet_mac(seed, index),
+                    mac=fleet_mac(
+                        self.addresses[index],
+                        v2_port,
+                        seed if mac_key is None else mac_key,
+                    ),
                 )
             )
 

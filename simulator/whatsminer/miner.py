@@ -20,6 +20,7 @@ from . import physics
 from .common import Outcome, RecordedRequest, make_salt
 from .faults import Fault, FaultBook, make_rule
 from .hardware import DEFAULT_MODEL, MODELS
+from .personas import DEFAULT_PERSONAS, PERSONAS, Persona
 from .state import ErrorEntry, MinerState, PoolSetting
 from .v2 import V2Handler, build_log_archive
 from .v3 import V3Handler
@@ -120,17 +121,20 @@ class _Listener:
 class SimulatedMiner:
     """A Whatsminer speaking API v2 on one port and, with new firmware, API v3 on another.
 
-    ``api="v2"``: old firmware, 4028 only (4433 closed). ``api="v3"``: new firmware,
-    API v3 plus the compatibility layer on 4028. ``password`` is the v2 admin password
+    ``persona`` names the firmware family it plays (see ``personas.PERSONAS``); without
+    it ``api`` picks one: ``api="v2"``: 2022-2024 firmware, 4028 only (4433 closed);
+    ``api="v3"``: 2025 firmware, API v3 plus the compatibility layer on 4028. A named
+    persona brings its own model unless ``model`` is given. ``password`` is the v2 admin password
     and, on v3 miners, also the ``super`` account's; None keeps the factory passwords
     (``admin``; v3 accounts ``super``/``user1``.. equal to their names).
     """
 
     def __init__(  # noqa: PLR0913
         self,
-        model: str = DEFAULT_MODEL,
-        api: str = "v2",
+        model: str | None = None,
+        api: str | None = None,
         *,
+        persona: str | None = None,
         password: str | None = None,
         seed: int = 1,
         write_enabled: bool = True,  # noqa: FBT001, FBT002
@@ -139,12 +143,28 @@ class SimulatedMiner:
         reboot_downtime: float = DEFAULT_REBOOT_DOWNTIME,
         worker: str | None = None,
     ) -> None:
+        if persona is None:
+            if api is None:
+                api = "v2"
+            if api not in APIS:
+                msg = f"api must be 'v2' or 'v3', not {api!r}"
+                raise ValueError(msg)
+            persona = DEFAULT_PERSONAS[api]
+            model = model or DEFAULT_MODEL
+        elif persona not in PERSONAS:
+            msg = f"unknown persona {persona!r}; known: {', '.join(PERSONAS)}"
+            raise ValueError(msg)
+        self.persona: Persona = PERSONAS[persona]
+        if api is not None and api != self.persona.api:
+            msg = f"persona {persona!r} speaks API {self.persona.api}, not {api}"
+            raise ValueError(msg)
+        api = self.persona.api
+        model = model or self.persona.model
         if model not in MODELS:
             msg = f"unknown model {model!r}; known: {', '.join(MODELS)}"
             raise ValueError(msg)
-        if api not in APIS:
-            msg = f"api must be 'v2' or 'v3', not {api!r}"
-            raise ValueError(msg)
+        # Which captured fields each reply took from its capture as they were (request -> paths).
+        self.persona_fills: dict[str, list[str]] = {}
         self.seed = seed
         self.clock = clock
         self.reboot_downtime = reboot_downtime
@@ -200,8 +220,8 @@ class SimulatedMiner:
             accounts=accounts,
             v3_salt=make_salt(rng),
             write_enabled=write_enabled,
-            firmware_version="20230911.12.Rel" if api == "v2" else "20250214.16.Rel2",
-            api_version="2.0.5",
+            firmware_version=self.persona.firmware_version,
+            api_version=self.persona.api_version,
             miner_sn=f"HTM3X{rng.randrange(10, 99)}J{serial_tail}",
             psu_sn=f"{rng.randrange(1000, 9999)}A2{serial_tail}",
             board_sns=tuple(
@@ -640,12 +660,14 @@ def _edit_trailing_comma(body: bytes) -> bytes:
 
 
 def _edit_bad_utf8(body: bytes) -> bytes:
-    marker = b'"Description":"'
-    at = body.find(marker)
-    if at < 0:
-        return body
-    at += len(marker)
-    return body[:at] + b"\xff\xfe" + body[at:]
+    # Inside a string value: the Description, else the Msg (cgminer status entries of
+    # newer firmware carry no Description).
+    for marker in (b'"Description":"', b'"Msg":"'):
+        at = body.find(marker)
+        if at >= 0:
+            at += len(marker)
+            return body[:at] + b"\xff\xfe" + body[at:]
+    return body
 
 
 _QUIRK_EDITS: dict[Fault, Callable[[bytes], bytes]] = {

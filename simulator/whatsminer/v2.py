@@ -21,8 +21,16 @@ from typing import TYPE_CHECKING, Any
 from custom_components.hashwatt.clients.whatsminer import crypto
 
 from . import physics
-from .common import Outcome, RecordedRequest, as_int, local_time_text
+from .common import (
+    Outcome,
+    RecordedRequest,
+    as_int,
+    led_pattern_text,
+    local_time_text,
+)
+from .conform import conform
 from .faults import Fault
+from .personas import STATIC_FIELDS
 from .state import LedPattern, LogServer, NetworkSetting, PoolSetting
 
 if TYPE_CHECKING:
@@ -142,7 +150,7 @@ class V2Handler:
     @property
     def compat(self) -> bool:
         """Tell whether 4028 answers as new firmware's compatibility layer."""
-        return self.miner.state.api == "v3"
+        return self.miner.persona.v2_dialect == "compat"
 
     def _compat_for(self, command: str | None) -> bool:
         return (
@@ -169,7 +177,7 @@ class V2Handler:
             "When": int(now),
             "Code": code,
             "Msg": msg,
-            "Description": "",
+            "Description": self.miner.persona.native_description,
         }
 
     def _record(
@@ -212,6 +220,19 @@ class V2Handler:
                 dumps(self.native(14, "invalid API command or data", now, "E"))
             )
         self._record(command, params, client_ip, now, authenticated=False)
+        if (
+            self.miner.persona.cgminer_reads_need_command
+            and "command" not in request
+            and all(part in CGMINER_READS for part in command.split("+"))
+        ):
+            status = {
+                "STATUS": "E",
+                "When": int(now),
+                "Code": 24,
+                "Msg": "Missing JSON 'command'",
+                "Description": CGMINER_DESCRIPTION,
+            }
+            return Outcome(dumps({"STATUS": [status], "id": 1}), command)
         if command in WRITES:
             return Outcome(
                 dumps(self.native(45, "Permission denied", now, "E")), command
@@ -223,7 +244,58 @@ class V2Handler:
     def read(
         self, command: str, request: dict[str, Any], client_ip: str, now: float
     ) -> Outcome:
-        """Answer a read command (plaintext or decrypted)."""
+        """Answer a read command (plaintext or decrypted) as the persona's firmware does."""
+        refusal = self.miner.persona.refusals.get(command)
+        if refusal is not None:
+            body = self.native(refusal.code, refusal.message, now, refusal.status)
+            return Outcome(dumps(body), command)
+        outcome = self._build_read(command, request, client_ip, now)
+        try:
+            reply = json.loads(outcome.body)
+        except ValueError:
+            return outcome  # a quirk made it invalid JSON on purpose
+        if not isinstance(reply, dict):
+            return outcome
+        if command == "get_miner_info" and isinstance(request.get("info"), str):
+            pass  # asked for some fields only: the capture (all fields) does not apply
+        elif "+" in command and "STATUS" not in reply:
+            for part in command.split("+"):
+                if isinstance(reply.get(part), list) and reply[part]:
+                    reply[part] = [self._conform(part, reply[part][0])]
+        else:
+            reply = self._conform(command, reply)
+        if command == "status" and self._fault(Fault.OLD_STATUS, "status"):
+            message = reply.get("Msg")
+            if isinstance(message, dict) and "mineroff" in message:
+                message["btmineroff"] = message.pop("mineroff")
+        outcome.body = dumps(reply)
+        return outcome
+
+    def _conform(self, command: str, reply: dict[str, Any]) -> dict[str, Any]:
+        persona = self.miner.persona
+        template = persona.template(command)
+        if template is None or reply.get("STATUS") == "E":
+            return reply
+        if self._compat_for(command) and not self.compat:
+            return reply  # the compat-layer fault on an older persona: no capture fits
+        if isinstance(reply.get("STATUS"), list) and reply["STATUS"][0].get(
+            "STATUS"
+        ) not in (None, "S"):
+            return reply
+        fills: list[str] = []
+        shaped: dict[str, Any] = conform(
+            reply,
+            template,
+            passthrough=persona.passthrough,
+            fillable=STATIC_FIELDS,
+            fills=fills,
+        )
+        self.miner.persona_fills[command] = fills
+        return shaped
+
+    def _build_read(
+        self, command: str, request: dict[str, Any], client_ip: str, now: float
+    ) -> Outcome:
         parts = command.split("+")
         if len(parts) > 1:
             # btminer's reads are cgminer's: it joins any number of forwarded
@@ -275,7 +347,7 @@ class V2Handler:
         for command in commands:
             section, code = CGMINER_READS[command]
             if command == "summary":
-                items = [self._summary_item(reading, now, th_units=False)]
+                items = [self._summary_item(reading, now)]
                 message = "Summary"
             elif command == "pools":
                 items = self._pool_items(reading, now)
@@ -303,9 +375,9 @@ class V2Handler:
     def _compat_read(self, command: str, now: float) -> dict[str, Any]:
         reading = self.miner.reading(now)
         if command == "summary":
-            return self.native(
-                131, self._summary_item(reading, now, th_units=True), now
-            )
+            # Still MH/s (a captured M60S-class reply: "HS RT":140544208, the sum of
+            # its three boards' 45.61 + 50.13 + 44.80 TH/s); only edevs are in TH/s.
+            return self.native(131, self._summary_item(reading, now), now)
         if command == "devdetails":
             return self.native(132, "This command is deprecated.", now, "E")
         if command == "pools":
@@ -320,14 +392,13 @@ class V2Handler:
         }
         return {"STATUS": [status], "DEVS": items, "id": 1}
 
-    def _summary_item(
-        self, reading: physics.Reading, now: float, *, th_units: bool
-    ) -> dict[str, Any]:
+    def _summary_item(self, reading: physics.Reading, now: float) -> dict[str, Any]:
+        """Every summary field any firmware sends; the persona keeps its own (MH/s)."""
         state = self.miner.state
-        scale = 1.0 if th_units else 1e6  # MH/s unless the compat layer's TH/s
+        miner = self.miner
 
         def rate(value: float) -> float:
-            return round(value * scale, 2 if not th_units else 3)
+            return round(value * 1e6, 2)
 
         power: int = reading.power
         if self._fault(Fault.POWER_UNKNOWN, "summary"):
@@ -336,14 +407,23 @@ class V2Handler:
             round(reading.power / reading.hashrate, 2) if reading.hashrate > 0 else 0.0
         )
         board_temps = [board.temperature for board in reading.boards]
-        return {
+        boards_realtime = sum(board.hashrate for board in reading.boards)
+        compat = self._compat_for("summary")
+        errors = state.errors
+        firmware = state.firmware_version
+        if miner.persona.v2_dialect == "v1":
+            firmware = f"'{firmware}'"  # old firmware quotes it (captured)
+        difficulty = physics.POOL_DIFFICULTY
+        item: dict[str, Any] = {
             "Elapsed": reading.elapsed,
             "MHS av": rate(reading.hashrate_avg),
             "MHS 5s": rate(reading.hashrate),
             "MHS 1m": rate(reading.hashrate_1m),
             "MHS 5m": rate(reading.hashrate_5m),
             "MHS 15m": rate(reading.hashrate_15m),
-            "HS RT": rate(reading.hashrate_5m),
+            # The compatibility layer's HS RT is the sum of the boards' realtime rates
+            # (captured); older firmware repeats MHS 5m there (captured, v1.4.0).
+            "HS RT": rate(boards_realtime if compat else reading.hashrate_5m),
             "Accepted": reading.accepted,
             "Rejected": reading.rejected,
             "Total MH": round(reading.hashrate_avg * 1e6 * reading.elapsed, 4),
@@ -370,9 +450,7 @@ class V2Handler:
             if reading.running and reading.target_hashrate
             else 0.0,
             "Target Freq": reading.target_frequency,
-            "Target MHS": round(reading.target_hashrate * 1e6)
-            if not th_units
-            else round(reading.target_hashrate, 3),
+            "Target MHS": round(reading.target_hashrate * 1e6),
             "Env Temp": reading.env_temp,
             "Power Mode": state.power_mode,
             "Factory GHS": round(reading.factory * 1000),
@@ -382,7 +460,31 @@ class V2Handler:
             "Chip Temp Avg": reading.chip_avg,
             "Debug": f"-0.0_100.0_{int(reading.env_temp * 10)}",
             "Btminer Fast Boot": "enable" if state.fast_boot else "disable",
+            "Upfreq Complete": 1 if reading.upfreq_complete else 0,
         }
+        if miner.persona.v2_dialect != "v1":
+            return item
+        # Old firmware (captured, API v1.4.0) also reports these.
+        item |= {
+            "Power_RT": power,
+            "MAC": state.mac,
+            "Firmware Version": firmware,
+            "Chip Data": state.model.chip,
+            "Liquid Cooling": state.model.hydro,
+            "Power Fanspeed": reading.psu_fan,
+            "Power Current": round(power / 11.8) if power > 0 else 0,
+            "Voltage": 1180 if reading.running else 0,
+            "Getworks": reading.accepted // 8 + (1 if reading.running else 0),
+            "Difficulty Accepted": float(reading.accepted * difficulty),
+            "Hardware Errors": reading.accepted // 40,
+            "Utility": round(60 * reading.accepted / reading.elapsed, 2)
+            if reading.elapsed
+            else 0.0,
+            "Error Code Count": len(errors),
+        }
+        for index, entry in enumerate(errors):
+            item[f"Error Code {index}"] = entry.code
+        return item
 
     def _pool_items(self, reading: physics.Reading, now: float) -> list[dict[str, Any]]:
         items: list[dict[str, Any]] = []
@@ -431,6 +533,7 @@ class V2Handler:
                     "Current Block Version": 536870916,
                 }
             )
+            items[-1]["To Remove"] = False  # 2024+ firmware (captured)
         return items
 
     def _dev_items(
@@ -438,8 +541,11 @@ class V2Handler:
     ) -> list[dict[str, Any]]:
         state = self.miner.state
         scale = 1.0 if th_units else 1e6
-        return [
-            {
+        old_firmware = self.miner.persona.v2_dialect == "v1"
+        items: list[dict[str, Any]] = []
+        for board in reading.boards:
+            accepted = reading.accepted // len(reading.boards)
+            item: dict[str, Any] = {
                 "ASC": board.index,
                 "Slot": board.index,
                 "Enabled": "Y",
@@ -453,7 +559,7 @@ class V2Handler:
                 "MHS 15m": round(board.hashrate_avg * scale, 2),
                 "HS RT": round(board.hashrate * scale, 2),
                 "HS Factory": round(board.factory * 1000),
-                "Accepted": reading.accepted // len(reading.boards),
+                "Accepted": accepted,
                 "Rejected": 0,
                 "Last Valid Work": int(now) - 1 if board.alive else 0,
                 "Upfreq Complete": 1 if reading.upfreq_complete else 0,
@@ -465,8 +571,26 @@ class V2Handler:
                 "Chip Temp Avg": board.chip_avg,
                 "chip_vol_diff": 9,
             }
-            for board in reading.boards
-        ]
+            # Per-board factory GH/s (captured on 2022 firmware and the compat layer).
+            item["Factory GHS"] = round(board.factory * 1000)
+            if old_firmware:  # captured on API v1.4.0
+                item |= {
+                    "ID": board.index,
+                    "Name": "SM",
+                    "Device Elapsed": reading.elapsed,
+                    "Fan Speed In": reading.fan_in,
+                    "Fan Speed Out": reading.fan_out,
+                    "Total MH": round(board.hashrate_avg * 1e6 * reading.elapsed, 1),
+                    "Difficulty Accepted": float(accepted * physics.POOL_DIFFICULTY),
+                    "Diff1 Work": accepted * 263,
+                    "Last Share Time": int(now) - 10 if accepted else 0,
+                    "Hardware Errors": accepted // 40,
+                    "Utility": round(60 * accepted / reading.elapsed, 2)
+                    if reading.elapsed
+                    else 0.0,
+                }
+            items.append(item)
+        return items
 
     def _devdetail_items(self) -> list[dict[str, Any]]:
         model = self.miner.state.model
@@ -532,6 +656,8 @@ class V2Handler:
             "platform": "H6OS" if state.api == "v2" else "H616",
             "chip": state.model.chip,
         }
+        if self._compat_for("get_version"):
+            message["miner_type"] = state.model.v3_type  # new firmware names the model
         return Outcome(dumps(self.native(131, message, now)))
 
     def _get_psu(
@@ -544,8 +670,10 @@ class V2Handler:
             "hw_version": "V01.00",
             "sw_version": "V01.00.V01.03",
             "model": state.model.psu_model,
-            "iin": str(round(reading.psu_iin * 1000)),
-            "vin": str(round(reading.psu_vin * 100)),
+            "enable": "1",
+            "iin": str(round(reading.psu_iin * 1000)),  # mA
+            "vin": str(round(reading.psu_vin * 100)),  # 0.01 V
+            "pin": str(round(reading.psu_vin * reading.psu_iin * 0.96)),  # W
             "fan_speed": str(reading.psu_fan),
             "version": "-1",
             "serial_no": state.psu_sn,
@@ -558,18 +686,35 @@ class V2Handler:
         state = self.miner.state
         off = "false" if physics.running(state, now) else "true"
         firmware = state.firmware_version
-        if self._fault(Fault.QUOTED_FIRMWARE, "status"):
-            firmware = f"'{firmware}'"
-        off_key = (
-            "btmineroff" if self._fault(Fault.OLD_STATUS, "status") else "mineroff"
-        )
-        message = {
-            off_key: off,
-            "Firmware Version": firmware,
-            "power_mode": state.power_mode,
-            "power_limit_set": str(state.power_limit),
-            "hash_percent": str(state.target_freq),
-        }
+        quoted = self._fault(Fault.QUOTED_FIRMWARE, "status")
+        message: dict[str, Any]
+        if self.miner.persona.v2_dialect == "v1":
+            # Captured on API v1.4.0: the version quoted, and "btmineroff" "true" while
+            # the same miner's summary shows it hashing: old firmware's flag says nothing.
+            message = {"btmineroff": "true", "Firmware Version": f"'{firmware}'"}
+        else:
+            # Captured on 2024 firmware (API 2.0.x): every value a string, the mode in
+            # lower case, the version under "FirmwareVersion" (no space, no quotes).
+            message = {
+                "mineroff": off,
+                "mineroff_reason": "",
+                "mineroff_time": "",
+                "FirmwareVersion": f"'{firmware}'" if quoted else firmware,
+                "power_mode": state.power_mode.lower(),
+                "power_limit_set": str(state.power_limit),
+                "hash_percent": str(state.target_freq),
+            }
+        for key, value in self.miner.persona.status_values.items():
+            if key in message:
+                message[key] = value
+        if self.miner.persona.v3_dialect == "2026":
+            reading = self.miner.reading(now)
+            message |= {  # captured on 20260312.16.REL3 (numbers, not strings)
+                "fast_mining": "false",
+                "fast_hash": "false",
+                "liquid_temp": round(reading.env_temp + 4.0),
+                "power_pct": round(physics.effective_percent(state, now)),
+            }
         return Outcome(dumps(self.native(131, message, now)))
 
     def _get_miner_info(
@@ -577,7 +722,7 @@ class V2Handler:
     ) -> Outcome:
         state = self.miner.state
         network = state.network
-        values = {
+        values: dict[str, Any] = {
             "ip": network.ip or self.miner.host,
             "proto": network.proto,
             "netmask": network.netmask,
@@ -589,6 +734,11 @@ class V2Handler:
             "minersn": state.miner_sn,
             "powersn": state.psu_sn,
         }
+        values["upfreq_speed"] = str(state.upfreq_speed)  # 2024+ firmware (captured)
+        if self._compat_for("get_miner_info"):  # new firmware (captured)
+            values["ntp"] = list(state.ntp_servers)
+        if self.miner.persona.v3_dialect == "2026":
+            values["ledstat"] = led_pattern_text(state.led)
         wanted = request.get("info")
         if isinstance(wanted, str):
             names = [name.strip() for name in wanted.split(",")]
@@ -654,7 +804,9 @@ class V2Handler:
             return Outcome(dumps(self.native(137, "base64 decode error", now, "E")))
         if decrypted is None or command is None:
             self._record(command, params, client_ip, now, authenticated=False)
-            body = {"STATUS": "E", "Code": 23, "Msg": "enc json load err"}
+            # The whole btminer envelope (captured:
+            # v2/whatsminer-api-issue3__unknown__reboot.raw).
+            body = self.native(23, "enc json load err", now, "E")
             return Outcome(dumps(body), command)
         token_ok = self.token_valid(decrypted.get("token"), client_ip, now)
         if token_ok and self._fault(Fault.TOKEN_CHECK_ERROR, command):

@@ -63,8 +63,16 @@ from typing import TYPE_CHECKING, Any
 from custom_components.hashwatt.clients.whatsminer import crypto
 
 from . import physics
-from .common import Outcome, RecordedRequest, as_int, local_time_text
+from .common import (
+    Outcome,
+    RecordedRequest,
+    as_int,
+    led_pattern_text,
+    local_time_text,
+)
+from .conform import conform
 from .faults import Fault
+from .personas import STATIC_FIELDS
 from .state import LedPattern, LogServer, NetworkSetting, PoolSetting
 
 if TYPE_CHECKING:
@@ -177,11 +185,52 @@ class V3Handler:
                 message = self._reads[command](request.get("param"), now)
             except V3Error as err:
                 return Outcome(self.reply(err.code, err.message, command, now), command)
+            message = self._shape(command, request.get("param"), message)
             return Outcome(self.reply(0, message, command, now), command)
         if command not in self._writes:
             self._record(command, params, client_ip, now, auth=False)
             return Outcome(self.reply(-2, "invalid command", command, now), command)
         return self._write(command, request, params, client_ip, now)
+
+    def _shape(self, command: str, param: object, message: Any) -> Any:  # noqa: ANN401
+        """Bring a read's ``msg`` into the shape of the capture the persona follows."""
+        persona = self.miner.persona
+        if not isinstance(message, dict):
+            return message
+        if command == "get.miner.status":
+            # Joined sections ("summary+pools") each follow their own capture.
+            for part, value in list(message.items()):
+                template = persona.template(f"{command} {part}")
+                if template is not None:
+                    # A fragment capture holds the section alone (msg.edevs).
+                    shape = template if isinstance(template, list) else template["msg"]
+                    message[part] = self._conform(
+                        f"{command} {part}",
+                        value,
+                        shape if isinstance(template, list) else shape[part],
+                    )
+            return message
+        template = persona.template(command)
+        if template is None:
+            return message
+        shape = template["msg"]
+        if command == "get.device.info" and param in DEVICE_INFO_SECTIONS:
+            if param not in shape:
+                return message
+            shape = {param: shape[param]}
+        return self._conform(command, message, shape)
+
+    def _conform(self, request: str, value: object, shape: object) -> Any:  # noqa: ANN401
+        fills: list[str] = []
+        shaped = conform(
+            value,
+            shape,
+            passthrough=self.miner.persona.passthrough,
+            fillable=STATIC_FIELDS,
+            fills=fills,
+        )
+        self.miner.persona_fills[request] = fills
+        return shaped
 
     # -- writes ----------------------------------------------------------------------------
 
@@ -307,13 +356,13 @@ class V3Handler:
             },
             "miner": miner,
             "system": {
-                "api": API_VERSION,
+                "api": self.miner.persona.v3_api_version or API_VERSION,
                 "platform": "H616",
                 "fwversion": state.firmware_version,
                 "control-board-version": "CB6V10",
                 "btrom": "1",
                 "apiswitch": "1" if state.write_enabled else "0",
-                "ledstatus": "auto" if state.led == "auto" else "manual",
+                "ledstatus": self._led_status(),
             },
             "power": {
                 "type": model.psu_model,
@@ -331,14 +380,38 @@ class V3Handler:
                 "vendor": "1",
             },
             "salt": state.v3_salt,
-            "error-code": [
+        }
+        # Captured: no "error-code" key at all while the miner has no error.
+        if state.errors or param == "error-code":
+            sections["error-code"] = [
                 {str(e.code): local_time_text(e.at, state.zonename), "reason": e.reason}
                 for e in state.errors
-            ],
-        }
+            ]
+        if self.miner.persona.v3_dialect == "2026":
+            self._device_info_2026(sections, reading)
         if param in DEVICE_INFO_SECTIONS:
             return {str(param): sections[str(param)]}
         return sections
+
+    def _device_info_2026(
+        self, sections: dict[str, Any], reading: physics.Reading
+    ) -> None:
+        """API 3.0.5 (2026) sends less about the boards and more about power and coolant."""
+        miner = sections["miner"]
+        for key in [k for k in miner if k.startswith("pcbsn")]:
+            del miner[key]
+        miner.pop("board-num", None)
+        miner.pop("fast-boot", None)
+        power = sections["power"]
+        if self.miner.state.model.hydro:
+            power["liquid-temperature"] = round(reading.env_temp + 4.0, 1)
+        power["fanspeed"] = 0 if self.miner.state.model.hydro else power["fanspeed"]
+
+    def _led_status(self) -> str:
+        led = self.miner.state.led
+        if self.miner.persona.v3_dialect == "2026":
+            return led_pattern_text(led)
+        return "auto" if led == "auto" else "manual"
 
     def _power(self, reading: physics.Reading, command: str) -> int:
         if self.miner.faults.take(Fault.POWER_UNKNOWN, "v3", command) is not None:
@@ -360,6 +433,14 @@ class V3Handler:
                 message["pools"] = self._pool_list(reading, now)
             else:
                 message["edevs"] = self._edevs(reading)
+        if self.miner.persona.v3_dialect == "2026":
+            # API 3.0.5: boards without realtime rate or status, pools without counters.
+            for board in message.get("edevs", ()):
+                board.pop("hash-realtime", None)
+                board.pop("status", None)
+            for pool in message.get("pools", ()):
+                for key in ("accepted", "rejected", "reject-rate"):
+                    pool.pop(key, None)
         return message
 
     def _summary(self, reading: physics.Reading) -> dict[str, Any]:

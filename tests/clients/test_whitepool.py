@@ -1324,3 +1324,35 @@ def test_json_roundtrip_of_models_via_dispatcher_helper() -> None:
         "hashrate": "1.5E+14",
         "reject_rate": "0.01",
     }
+
+
+async def test_paid_rewards_stay_as_paid(
+    client: WhitePoolClient, whitepool_server: WhitePoolServer
+) -> None:
+    """The mock pays each day what the account hashed that day, and never recomputes it."""
+    worker = SimWorker("steady.one", hashrate=Decimal(100) * 10**12)
+    # A day before any sample (paid by what it hashes when first asked), a day at
+    # 100 TH/s sampled as the demo does, then two at 50 TH/s.
+    account = whitepool_server.add_account(
+        "steady", created_at=whitepool_server.clock() - 1.5 * DAY, workers=[worker]
+    )
+    sampled_day = datetime.fromtimestamp(whitepool_server.clock() // DAY * DAY, UTC)
+    for _ in range(24):
+        whitepool_server.sample()
+        whitepool_server.clock.advance(DAY / 24)
+    worker.hashrate = Decimal(50) * 10**12
+    for _ in range(48):
+        whitepool_server.sample()
+        whitepool_server.clock.advance(DAY / 24)
+
+    first = await client.rewards(account.name, limit=100)
+    paid = [r for r in first.rewards if r.status is RewardStatus.SUCCESSFUL]
+    assert paid
+    worker.hashrate = Decimal(500) * 10**12
+    again = await client.rewards(account.name, limit=100)
+
+    assert [r for r in again.rewards if r.status is RewardStatus.SUCCESSFUL] == paid
+    assert len(paid) == 3
+    # The sampled day was mined at 100 TH/s, not at what the account hashes now.
+    (day,) = [r for r in paid if r.date == sampled_day]
+    assert Decimal(97) * 10**12 <= day.hashrate <= Decimal(103) * 10**12

@@ -490,9 +490,21 @@ async def test_bad_input_is_refused_before_sending(  # noqa: PLR0917  # fixtures
 @pytest.mark.parametrize(
     ("service", "entity_id", "data"),
     [
-        ("number.set_value", "number.miner_1_power_limit", {"value": -1}),
-        ("number.set_value", "number.miner_1_power_limit", {"value": 100000}),
-        ("select.select_option", "select.miner_1_power_mode", {"option": "turbo"}),
+        (
+            "number.set_value",
+            "number.miner_1_power_limit_restarts_mining",
+            {"value": -1},
+        ),
+        (
+            "number.set_value",
+            "number.miner_1_power_limit_restarts_mining",
+            {"value": 100000},
+        ),
+        (
+            "select.select_option",
+            "select.miner_1_power_mode_restarts_mining",
+            {"option": "turbo"},
+        ),
     ],
 )
 async def test_bad_entity_values_are_refused_before_sending(  # noqa: PLR0917  # fixtures

@@ -144,7 +144,7 @@ async def test_writes_while_many_miners_poll(
                     "select",
                     "select_option",
                     {
-                        ATTR_ENTITY_ID: f"select.miner_{number}_power_mode",
+                        ATTR_ENTITY_ID: f"select.miner_{number}_power_mode_restarts_mining",
                         "option": mode,
                     },
                     blocking=True,
@@ -180,9 +180,14 @@ async def test_writes_while_many_miners_poll(
         assert sent == dict.fromkeys(sent, ROUNDS), (number, sent)
         delivered.update(sent)
         # What the miner reports now is what Home Assistant shows.
-        shown = hass.states.get(f"sensor.miner_{number}_power_limit").state
+        shown = hass.states.get(
+            f"number.miner_{number}_power_limit_restarts_mining"
+        ).state
         assert float(shown) == miner.state.power_limit
-        assert hass.states.get(f"select.miner_{number}_power_mode").state == MODES[-1]
+        assert (
+            hass.states.get(f"select.miner_{number}_power_mode_restarts_mining").state
+            == MODES[-1]
+        )
         if api == "v2":
             # One cached token served every write of the test.
             assert miner.tokens_issued == tokens_before[miner.state.mac]

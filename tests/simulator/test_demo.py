@@ -6,6 +6,7 @@ tests) and that the WhitePool mock's workers track the miners.
 """
 
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import aiohttp
 import pytest
@@ -25,6 +26,7 @@ async def demo() -> AsyncIterator[Demo]:
         whitepool_port=0,
         webminepool_port=0,
         mempool_port=0,
+        push_port=0,
     )
     await demo.start()
     yield demo
@@ -87,3 +89,64 @@ async def test_the_bitcoin_network_is_served(demo: Demo) -> None:
     url = f"{demo.mempool.url}/blocks/tip/height"
     async with aiohttp.ClientSession() as session, session.get(url) as response:
         assert int(await response.text()) == demo.mempool.height
+
+
+def test_the_pool_has_only_the_fleets_account() -> None:
+    demo = Demo.build(miners=1, first_ip="127.0.78.1")
+    assert list(demo.whitepool.accounts) == [WHITEPOOL_ACCOUNT]
+
+
+def test_settings_and_paid_rewards_survive_a_restart(tmp_path: Path) -> None:
+    """What Home Assistant changed is still so when the demo starts again."""
+    state = tmp_path / "demo-state.json"
+    demo = Demo.build(miners=2, first_ip="127.0.78.1")
+    demo.restore(state)  # no file yet: nothing to restore
+    first, second = demo.fleet
+    first.state.power_limit = 2345
+    first.state.power_mode = "Low"
+    second.state.fast_boot = True
+    second.set_mining(second.clock(), mining=False)
+    account = demo.whitepool.accounts[WHITEPOOL_ACCOUNT]
+    paid = demo.whitepool._reward_items(account)  # noqa: SLF001
+    demo.save()
+
+    again = Demo.build(miners=2, first_ip="127.0.78.1")
+    again.restore(state)
+
+    first, second = again.fleet
+    assert first.state.power_limit == 2345
+    assert first.state.power_mode == "Low"
+    assert second.state.fast_boot is True
+    assert second.state.mining is False
+    assert again.fleet.miners[0].state.mining is True
+    rewards = again.whitepool.accounts[WHITEPOOL_ACCOUNT].paid_rewards
+    assert [
+        rewards[reward["date"]] for reward in paid if reward["status"] == "successful"
+    ] == [reward for reward in paid if reward["status"] == "successful"]
+
+
+def test_an_unreadable_state_restores_nothing(tmp_path: Path) -> None:
+    state = tmp_path / "demo-state.json"
+    state.write_text("{not json", encoding="utf-8")
+    demo = Demo.build(miners=1, first_ip="127.0.78.1")
+    limit = demo.fleet.miners[0].state.power_limit
+
+    demo.restore(state)
+
+    assert demo.fleet.miners[0].state.power_limit == limit
+
+
+async def test_the_demo_phone_takes_notifications(demo: Demo) -> None:
+    """Home Assistant's mobile app posts a phone's notifications to its push URL."""
+    url = demo.describe()["phone"]["push_url"]
+    async with aiohttp.ClientSession() as session:
+        async with session.post(
+            url, json={"message": "Miner 1 reports error 2010.", "title": "Hashwatt"}
+        ) as response:
+            assert response.status == 201
+        async with session.post(url, json={"title": "no message"}) as response:
+            assert response.status == 400
+
+    assert [push["message"] for push in demo.phone.received] == [
+        "Miner 1 reports error 2010."
+    ]

@@ -13,6 +13,8 @@ from simulator.__main__ import main as simulator_main
 from simulator.whatsminer import Fault, MinerFleet, SimulatedMiner
 from simulator.whatsminer.cli import add_arguments, serve
 from simulator.whatsminer.fleet import fleet_addresses
+from simulator.whatsminer.hardware import MAC_PREFIXES
+from simulator.whatsminer.personas import PERSONAS
 
 from .conftest import ManualClock, MinerFactory, V3Connection, v2_call
 
@@ -84,6 +86,56 @@ def test_fleet_addresses_skip_network_and_broadcast_octets():
         list(fleet_addresses("192.168.1.10", 1))
 
 
+def test_fleet_macs_are_unique_and_differ_between_runs():
+    first = MinerFleet(count=300, first_ip="127.0.10.200", seed=1, mac_key=11)
+    again = MinerFleet(count=300, first_ip="127.0.10.200", seed=1, mac_key=11)
+    other_run = MinerFleet(count=300, first_ip="127.0.10.200", seed=1, mac_key=12)
+    macs = [miner.state.mac for miner in first]
+    assert len(set(macs)) == 300
+    assert macs == [miner.state.mac for miner in again]  # a key reproduces its MACs
+    other = [miner.state.mac for miner in other_run]
+    # Home Assistant names a miner after its model and the MAC's last three octets:
+    # no miner of one run may share them with a miner of the other.
+    assert not {mac[-8:] for mac in macs} & {mac[-8:] for mac in other}
+    for mac in (*macs, *other):
+        assert mac[:8] in MAC_PREFIXES
+        assert int(mac[:2], 16) & 0b11 == 0b10  # locally administered, unicast
+        assert not mac.endswith("00:00:00")
+
+
+def test_fleet_macs_default_to_the_seed():
+    """The demo relies on this: the same seed finds the same miners every run."""
+    one = MinerFleet(count=2, seed=7)
+    two = MinerFleet(count=2, seed=7)
+    assert [m.state.mac for m in one] == [m.state.mac for m in two]
+
+
+@pytest.mark.usefixtures("loopback_network")
+async def test_two_runs_of_the_command_line_have_different_macs(
+    monkeypatch: pytest.MonkeyPatch,
+):
+    macs: list[str] = []
+    for _ in range(2):
+        output = io.StringIO()
+        monkeypatch.setattr(sys, "stdout", output)
+        args = _parser().parse_args(["--first-ip", "127.0.10.235", "--seed", "1"])
+        task = asyncio.create_task(serve(args))
+        try:
+            async with asyncio.timeout(5):
+                while not output.getvalue():  # noqa: ASYNC110 - the printed lines are the ready signal
+                    await asyncio.sleep(0.01)
+            info = await v2_call(
+                4028, {"cmd": "get_miner_info", "info": "mac"}, host="127.0.10.235"
+            )
+            macs.append(info["Msg"]["mac"])
+            assert macs[-1] in output.getvalue().split()
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+    assert macs[0][-8:] != macs[1][-8:]
+
+
 @pytest.mark.parametrize(
     "options",
     [{"count": 0}, {"count": 1, "api": "v4"}, {"count": 1, "model": "S19"}],
@@ -125,8 +177,13 @@ def test_help_lists_every_option_and_fault():
         "--seed",
         "--model",
         "--port",
+        "--mac-key",
+        "--persona",
     ):
         assert option in text
+    for name, persona in PERSONAS.items():
+        assert name in text
+        assert persona.title in text
     for fault in Fault:
         assert fault.value in text
         assert fault.description in text
@@ -166,6 +223,43 @@ async def test_serve_prints_listeners_and_stops(monkeypatch: pytest.MonkeyPatch)
     assert lines[1].startswith("127.0.10.236:4433  v3")
     with pytest.raises(ConnectionRefusedError):
         await asyncio.open_connection("127.0.10.236", 4433)
+
+
+@pytest.mark.usefixtures("loopback_network")
+async def test_serve_plays_every_persona_in_turn(monkeypatch: pytest.MonkeyPatch):
+    output = io.StringIO()
+    monkeypatch.setattr(sys, "stdout", output)
+    count = len(PERSONAS)
+    args = _parser().parse_args(
+        ["--count", str(count), "--first-ip", "127.0.10.220", "--persona", "all"]
+    )
+    task = asyncio.create_task(serve(args))
+    try:
+        async with asyncio.timeout(5):
+            while not output.getvalue():  # noqa: ASYNC110 - the printed lines are the ready signal
+                await asyncio.sleep(0.01)
+        versions = []
+        for index in range(count):
+            reply = await v2_call(
+                4028, {"cmd": "get_version"}, host=f"127.0.10.{220 + index}"
+            )
+            versions.append(reply["Msg"]["fw_ver"])
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+    assert versions == [p.firmware_version for p in PERSONAS.values()]
+    lines = output.getvalue().splitlines()
+    assert [line.split()[-1] for line in lines if ":4028 " in line] == list(PERSONAS)
+
+
+def test_fleet_takes_personas_in_turn():
+    fleet = MinerFleet(count=4, personas=["v1", "v3-2026"], seed=3)
+    assert [m.persona.name for m in fleet] == ["v1", "v3-2026", "v1", "v3-2026"]
+    assert [m.api for m in fleet] == ["v2", "v3", "v2", "v3"]
+    assert [m.model for m in fleet] == ["M20S", "M7BS", "M20S", "M7BS"]
+    with pytest.raises(ValueError, match="unknown persona"):
+        MinerFleet(count=1, personas=["v9"])
 
 
 async def test_serve_refuses_ports_for_a_fleet():

@@ -218,17 +218,21 @@ async def test_truncated_join_reads_what_arrived(
 
 
 async def test_compatibility_layer_of_new_firmware(make_miner: MinerFactory) -> None:
-    """New firmware on 4028: TH/s summary in Msg, joins and devdetails refused, still read."""
+    """New firmware on 4028: MH/s summary in Msg, the model from get_version, still read."""
     clock = Clock()
     miner = await make_miner(api="v3", clock=clock)
     client = v2_client(miner)
     identity = await client.identify()
-    assert identity.model is None  # devdetails: 132 "This command is deprecated."
+    # devdetails says 132 "This command is deprecated."; get_version names the model
+    # as miner_type (captured: compat/tether__M7BS_VM30__get_version.raw).
+    assert identity.model == miner.state.model.variant
     assert identity.firmware_version == miner.state.firmware_version
     data = await client.fetch_fast()
     reading = miner.reading(clock.now)
+    # The compat summary's HS RT is the sum of its boards' (captured:
+    # compat/pulse__M60S__summary.raw and __edevs.raw).
     assert data.summary.hashrate_realtime == pytest.approx(
-        reading.hashrate_5m, abs=1e-3
+        sum(board.hashrate for board in reading.boards), abs=1e-3
     )
     assert data.summary.hashrate_average == pytest.approx(
         reading.hashrate_avg, abs=1e-3
@@ -237,7 +241,7 @@ async def test_compatibility_layer_of_new_firmware(make_miner: MinerFactory) -> 
         reading.boards[0].hashrate, abs=0.01
     )
     slow = await client.fetch_slow()
-    assert slow.identity.model is None
+    assert slow.identity.model == miner.state.model.variant
     assert slow.pools
     # Refused joins are not asked for again: one request per command from now on.
     miner.requests.clear()

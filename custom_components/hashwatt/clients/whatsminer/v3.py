@@ -186,9 +186,12 @@ class WhatsminerV3:
         return self._message(command, body, write=False)
 
     def _forget(self) -> None:
-        """Forget what was learned about the firmware: it may have changed."""
+        """Forget what was learned about the firmware: it may have changed.
+
+        The power mode is not re-read here: the slow poll that follows an
+        outage reads the settings anyway.
+        """
         self._unsupported.clear()
-        self._settings_read = False
         self._liquid_cooled = None
 
     def exchanges(self) -> tuple[Exchange, ...]:
