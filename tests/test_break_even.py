@@ -32,9 +32,9 @@ from custom_components.hashwatt.break_even import (
     STEADY_AFTER,
     PoolRate,
     SteadyReading,
-    break_even_price,
     steady_reading,
 )
+from custom_components.hashwatt.clients.mining_economics import break_even_price
 from custom_components.hashwatt.clients.whatsminer.models import FastData, Summary
 from custom_components.hashwatt.clients.whitepool import (
     Reward,

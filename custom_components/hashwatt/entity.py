@@ -254,10 +254,24 @@ def miner_controls[DescT: MinerControlEntityDescription, EntityT](
 
 # --- Mining pools ------------------------------------------------------------------------
 
+_WORKER_KEY_PREFIX: Final = "worker-"
+
 
 def whitepool_unique_id(account: str, key: str) -> str:
     """Return the unique ID of a mining account's entity (names never hold a '-')."""
     return f"whitepool-{account}-{key}"
+
+
+def whitepool_worker_key(worker: str) -> str:
+    """Return the key of a worker's hashrate sensor on its account's device."""
+    return f"{_WORKER_KEY_PREFIX}{worker}"
+
+
+def is_whitepool_worker_unique_id(unique_id: str) -> bool:
+    """Whether a unique ID (as ``whitepool_unique_id`` builds it) is a worker's."""
+    scope, _, account_and_key = unique_id.partition("-")
+    key = account_and_key.partition("-")[2]
+    return scope == "whitepool" and key.startswith(_WORKER_KEY_PREFIX)
 
 
 def webminepool_unique_id(entry: WebMinePoolConfigEntry, key: str) -> str:

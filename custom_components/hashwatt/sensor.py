@@ -38,20 +38,31 @@ from homeassistant.const import (
 )
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+from homeassistant.helpers.restore_state import ExtraStoredData, RestoreEntity
 from homeassistant.helpers.typing import StateType
+from homeassistant.helpers.update_coordinator import CoordinatorEntity
 from homeassistant.util import dt as dt_util
 
 from .break_even import (
-    FleetBreakEvenSensor,
-    MinerBreakEvenSensor,
-    NetworkFleetBreakEvenSensor,
+    ATTR_POOL_HOST,
+    ATTR_SOURCE,
+    ATTR_SOURCE_ENTRY,
+    FLEET_UPDATE_INTERVAL,
+    MinerEfficiency,
+    SteadyReading,
+    async_fleet_price,
+    async_follow_miners,
+    async_follow_sources,
+    async_miner_revenue,
     async_track_miner,
     steady_reading,
 )
+from .clients.mining_economics import break_even_price
 from .clients.whatsminer import Board, FastData, SlowData
 from .clients.whitepool import PayoutDestination, hashrate_to_terahash
 from .coordinator import (
     BitcoinNetworkConfigEntry,
+    BitcoinNetworkCoordinator,
     BitcoinNetworkData,
     HashwattConfigEntry,
     WebMinePoolConfigEntry,
@@ -75,8 +86,10 @@ from .entity import (
     WhitePoolEntity,
     async_add_pool_account_items,
     async_remove_gone_entities,
+    is_whitepool_worker_unique_id,
     webminepool_unique_id,
     whitepool_unique_id,
+    whitepool_worker_key,
 )
 from .helpers import without_url_credentials
 from .totals import async_starting_energy
@@ -867,10 +880,6 @@ def _account_description(
     )
 
 
-def _worker_key(worker: str) -> str:
-    return f"worker-{worker}"
-
-
 def _worker_description(account: str, worker: str) -> WhitePoolSensorEntityDescription:
     """Describe an online worker's hashrate sensor, on its account's device."""
 
@@ -883,7 +892,7 @@ def _worker_description(account: str, worker: str) -> WhitePoolSensorEntityDescr
         )
 
     return WhitePoolSensorEntityDescription(
-        key=_worker_key(worker),
+        key=whitepool_worker_key(worker),
         translation_key="worker_hashrate",
         # Workers are named "account.rig"; the device already names the account.
         translation_placeholders={"worker": worker.removeprefix(f"{account}.")},
@@ -960,12 +969,9 @@ def _async_setup_whitepool_sensors(
         entry,
         coordinator,
         platform=Platform.SENSOR,
-        is_item_fn=lambda unique_id: (
-            unique_id.startswith("whitepool-")
-            and unique_id.split("-", 2)[-1].startswith(_worker_key(""))
-        ),
+        is_item_fn=is_whitepool_worker_unique_id,
         current_fn=lambda: {
-            whitepool_unique_id(account, _worker_key(worker))
+            whitepool_unique_id(account, whitepool_worker_key(worker))
             for account, worker in online_workers()
         },
     )
@@ -1229,3 +1235,204 @@ class BitcoinNetworkSensor(BitcoinNetworkEntity, SensorEntity):
         if (attributes_fn := self.entity_description.attributes_fn) is None:
             return None
         return attributes_fn(self.coordinator.data)
+
+
+# --- Break-even prices (where their revenue comes from: break_even.py) ----------
+
+MINER_BREAK_EVEN = SensorEntityDescription(
+    key="break_even_price",
+    translation_key="break_even_price",
+    state_class=SensorStateClass.MEASUREMENT,
+    suggested_display_precision=4,
+)
+
+
+FLEET_BREAK_EVEN = SensorEntityDescription(
+    key="fleet_break_even_price",
+    translation_key="fleet_break_even_price",
+    state_class=SensorStateClass.MEASUREMENT,
+    suggested_display_precision=4,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class _StoredReading(ExtraStoredData):
+    reading: SteadyReading
+    pool_host: str | None
+
+    @override
+    def as_dict(self) -> dict[str, Any]:
+        return {**self.reading.as_dict(), ATTR_POOL_HOST: self.pool_host}
+
+
+class MinerBreakEvenSensor(
+    HashwattMinerEntity[WhatsminerFastCoordinator], SensorEntity, RestoreEntity
+):
+    """A miner's break-even electricity price (see the module docstring).
+
+    No device class: it is a price per unit of energy, not an amount of money.
+    """
+
+    def __init__(self, tracker: MinerEfficiency) -> None:
+        """Show the break-even price of the miner ``tracker`` follows."""
+        super().__init__(tracker.coordinator, MINER_BREAK_EVEN)
+        self._tracker = tracker
+        self._has_inputs = False
+
+    @override
+    async def async_added_to_hass(self) -> None:
+        """Start from the steady reading saved before a restart; follow the sources."""
+        await super().async_added_to_hass()
+        if self._tracker.last_steady is None and (
+            stored := await self.async_get_last_extra_data()
+        ):
+            data = stored.as_dict()
+            host = data.get(ATTR_POOL_HOST)
+            self._tracker.async_restore(
+                SteadyReading.from_dict(data), host if isinstance(host, str) else None
+            )
+        self.async_on_remove(
+            async_follow_sources(self.hass, self._async_update_and_write)
+        )
+        self._async_update()
+
+    @property
+    @override
+    def extra_restore_state_data(self) -> ExtraStoredData | None:
+        """Keep the last steady reading for after a restart."""
+        reading = self._tracker.last_steady
+        return (
+            None
+            if reading is None
+            else _StoredReading(reading, self._tracker.pool_host)
+        )
+
+    @property
+    @override
+    def available(self) -> bool:
+        """Whether the miner answers and both a steady reading and a revenue exist."""
+        return super().available and self._has_inputs
+
+    @callback
+    def _async_update(self) -> None:
+        reading = self._tracker.reading()
+        revenue = async_miner_revenue(self.hass, self._tracker)
+        value = None if revenue is None else revenue.in_currency
+        self._has_inputs = reading is not None and value is not None
+        if reading is None or revenue is None or value is None:
+            self._attr_native_value = None
+            self._attr_extra_state_attributes = {}
+            return
+        self._attr_native_unit_of_measurement = (
+            f"{revenue.currency}/{UnitOfEnergy.KILO_WATT_HOUR}"
+        )
+        self._attr_native_value = break_even_price(value, reading.efficiency)
+        self._attr_extra_state_attributes = {
+            ATTR_SOURCE: revenue.source.value,
+            ATTR_SOURCE_ENTRY: revenue.source_entry,
+        }
+
+    @callback
+    def _async_update_and_write(self) -> None:
+        self._async_update()
+        self.async_write_ha_state()
+
+    @callback
+    @override
+    def _handle_coordinator_update(self) -> None:
+        self._async_update()
+        super()._handle_coordinator_update()
+
+
+class _FleetBreakEven[CoordinatorT: WhitePoolCoordinator | BitcoinNetworkCoordinator](
+    CoordinatorEntity[CoordinatorT], SensorEntity
+):
+    """The break-even electricity price of every loaded miner together.
+
+    On a WhitePool or Bitcoin-network entry's own device, at that entry's BTC price
+    and in its currency. Subclasses put it first, before the entry's entity base.
+    """
+
+    _has_inputs = False
+    _updated_at: datetime | None = None
+
+    @override
+    async def async_added_to_hass(self) -> None:
+        """Follow the miners as they poll, load and unload, and the sources."""
+        await super().async_added_to_hass()
+        self.async_on_remove(
+            async_follow_miners(
+                self.hass, self._async_miner_polled, self._async_update_and_write
+            )
+        )
+        self.async_on_remove(
+            async_follow_sources(self.hass, self._async_update_and_write)
+        )
+        self._async_update()
+
+    @property
+    @override
+    def available(self) -> bool:
+        """Whether the entry's source answers and some miner has a price."""
+        return super().available and self._has_inputs
+
+    def _btc_price(self) -> tuple[Decimal, str] | None:
+        """The entry's BTC price and its currency, if it has one now."""
+        data = self.coordinator.data
+        if not self.coordinator.last_update_success or data.btc_price is None:
+            return None
+        return data.btc_price, data.currency
+
+    @callback
+    def _async_update(self) -> None:
+        self._updated_at = dt_util.utcnow()
+        price = self._btc_price()
+        fleet = None if price is None else async_fleet_price(self.hass, price[0])
+        self._has_inputs = fleet is not None
+        if price is None or fleet is None:
+            self._attr_native_value = None
+            self._attr_extra_state_attributes = {}
+            return
+        self._attr_native_unit_of_measurement = (
+            f"{price[1]}/{UnitOfEnergy.KILO_WATT_HOUR}"
+        )
+        self._attr_native_value = fleet.value
+        self._attr_extra_state_attributes = fleet.attributes
+
+    @callback
+    def _async_update_and_write(self) -> None:
+        self._async_update()
+        self.async_write_ha_state()
+
+    @callback
+    def _async_miner_polled(self) -> None:
+        # Another miner polls soon after: skipping one loses nothing for long.
+        if (
+            self._updated_at is None
+            or dt_util.utcnow() - self._updated_at >= FLEET_UPDATE_INTERVAL
+        ):
+            self._async_update_and_write()
+
+    @callback
+    @override
+    def _handle_coordinator_update(self) -> None:
+        self._async_update()
+        super()._handle_coordinator_update()
+
+
+class FleetBreakEvenSensor(_FleetBreakEven[WhitePoolCoordinator], WhitePoolEntity):
+    """The fleet's break-even price at a WhitePool entry's BTC price."""
+
+    def __init__(self, coordinator: WhitePoolCoordinator) -> None:
+        """Price the fleet in ``coordinator``'s entry's currency."""
+        super().__init__(coordinator, FLEET_BREAK_EVEN)
+
+
+class NetworkFleetBreakEvenSensor(
+    _FleetBreakEven[BitcoinNetworkCoordinator], BitcoinNetworkEntity
+):
+    """The fleet's break-even price at a Bitcoin-network entry's BTC price."""
+
+    def __init__(self, coordinator: BitcoinNetworkCoordinator) -> None:
+        """Price the fleet in ``coordinator``'s entry's currency."""
+        super().__init__(coordinator, FLEET_BREAK_EVEN)
