@@ -1187,6 +1187,15 @@ def render(results: dict[str, Any]) -> str:
         notes = fault["note"]
         if fault["foreign_states"] is not None:
             notes = f"states with its figures: {fault['foreign_states']}"
+        elif fault["target"] == "pool" and unavailable is not None:
+            notes = (
+                "timed from the injection: one request fails, at the pool's next poll"
+            )
+            if "signature" in fault["name"] and recovered is None:
+                notes += (
+                    "; the pool calls the key invalid: reauthentication starts and "
+                    "the entry waits for the user"
+                )
         lines.append(
             f"| {fault['name']} | {fault['target']} | "
             f"{'never' if unavailable is None else f'{unavailable:.1f} s'} | "
