@@ -2,6 +2,7 @@
 
 import json
 
+import pytest
 from homeassistant.core import HomeAssistant
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.components.diagnostics import (
@@ -17,19 +18,25 @@ from .conftest import WEBMINEPOOL_SECRET_KEY, WHITEPOOL_API_KEY, WHITEPOOL_API_S
 ADDRESS = "bc1qar0srrr7xfkvy5l643lydnw9re59gtzzwf5mdq"
 
 
+@pytest.fixture
+def external_payouts(whitepool_mock: WhitePoolServer) -> None:
+    """The account has paid out to an address of its own from the start.
+
+    (A reward once paid keeps the destination it was paid to.)
+    """
+    account = whitepool_mock.accounts["my_miner_01"]
+    account.payout_destination = "external_address"
+    account.external_address = ADDRESS
+
+
+@pytest.mark.usefixtures("external_payouts")
 async def test_whitepool_diagnostics(
     hass: HomeAssistant,
-    whitepool_mock: WhitePoolServer,
     init_whitepool: MockConfigEntry,
     hass_client: ClientSessionGenerator,
     snapshot: SnapshotAssertion,
 ) -> None:
     """The key, the payout address, and account and worker names are not in them."""
-    account = whitepool_mock.accounts["my_miner_01"]
-    account.payout_destination = "external_address"
-    account.external_address = ADDRESS
-    await init_whitepool.runtime_data.coordinator.async_refresh_after_write()
-
     diagnostics = await get_diagnostics_for_config_entry(
         hass, hass_client, init_whitepool
     )
