@@ -74,6 +74,7 @@ LOGIN_PASSWORD: Final = "soak-login-not-a-secret"  # noqa: S105  # loopback only
 # How long each fault is held, and how long recovery may take before it counts as none.
 HOLD_SECONDS: Final = 75.0
 RECOVERY_SECONDS: Final = 150.0
+MIN_MINERS: Final = 6
 # Short-term statistics are compiled every 5 minutes, about 10 s after the period.
 STATISTICS_PERIOD: Final = timedelta(minutes=5)
 
@@ -1069,8 +1070,11 @@ async def run_faults(
     while time.time() < deadline:
         batch = []
         for _ in range(3):
+            kinds = len(miner_faults) + 1
             view = targets[turn % len(targets)]
-            step = turn % (len(miner_faults) + 1)
+            # The order of faults moves on by one each round: every fault meets
+            # API v2 and v3 miners in turn (they alternate).
+            step = (turn + turn // kinds) % kinds
             if step == len(miner_faults):
                 batch.append(runner.another_miner(view))
             else:
@@ -1183,6 +1187,15 @@ def render(results: dict[str, Any]) -> str:
         notes = fault["note"]
         if fault["foreign_states"] is not None:
             notes = f"states with its figures: {fault['foreign_states']}"
+        elif fault["target"] == "pool" and unavailable is not None:
+            notes = (
+                "timed from the injection: one request fails, at the pool's next poll"
+            )
+            if "signature" in fault["name"] and recovered is None:
+                notes += (
+                    "; the pool calls the key invalid: reauthentication starts and "
+                    "the entry waits for the user"
+                )
         lines.append(
             f"| {fault['name']} | {fault['target']} | "
             f"{'never' if unavailable is None else f'{unavailable:.1f} s'} | "
@@ -1245,6 +1258,10 @@ def main() -> int:
         "--no-docs", action="store_true", help="do not write docs/reliability.md"
     )
     args = parser.parse_args()
+    if args.miners < MIN_MINERS:
+        parser.error(
+            f"--miners: at least {MIN_MINERS} (one untouched, faults on three at a time)"
+        )
     loop = asyncio.new_event_loop()
     main_task = loop.create_task(soak(args))
     # Ctrl-C or SIGTERM: cancel the run; its finally stops what it started.

@@ -30,7 +30,7 @@ GRANTED = frozenset({"set.miner.power", "set.miner.service"})
 
 MINING = "switch.miner_1_mining"
 POWER_TARGET = "number.miner_1_power_target"
-POWER_LIMIT = "number.miner_1_power_limit"
+POWER_LIMIT = "number.miner_1_power_limit_restarts_mining"
 HASHRATE = "sensor.miner_1_hashrate"
 
 pytestmark = pytest.mark.parametrize("miner_api", ["v3"])
