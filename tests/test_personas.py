@@ -127,6 +127,7 @@ V2_ONLY = [name for name, persona in PERSONAS.items() if persona.api == "v2"]
 WITH_V3 = [name for name, persona in PERSONAS.items() if persona.api == "v3"]
 
 
+@pytest.mark.usefixtures("entity_registry_enabled_by_default")
 @pytest.mark.parametrize("persona_miner", ALL, indirect=True)
 async def test_first_poll_shows_right_values_in_right_units(
     hass: HomeAssistant, persona_miner: SimulatedMiner

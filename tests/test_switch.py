@@ -32,7 +32,6 @@ from .control_helpers import loaded_with, writes
 
 MINING = "switch.miner_1_mining"
 FAST_BOOT = "switch.miner_1_fast_boot"
-WEB_POOLS = "switch.miner_1_pool_changes_from_web_page"
 FAN_ZERO_SPEED = "switch.miner_1_fans_may_stop"
 POWEROFF_COOL = "switch.miner_1_cooling_after_power_off"
 
@@ -71,7 +70,7 @@ async def test_rarely_changed_settings_are_disabled_by_default(
     setup_switches: MockConfigEntry,
     entity_registry: er.EntityRegistry,
 ) -> None:
-    """Fan settings are opt-in, and so (issue 15) are fast boot and web pools."""
+    """Fan settings are opt-in, and so (issue 15) is fast boot."""
     disabled = {
         entry.entity_id
         for entry in er.async_entries_for_config_entry(
@@ -79,7 +78,7 @@ async def test_rarely_changed_settings_are_disabled_by_default(
         )
         if entry.disabled_by is er.RegistryEntryDisabler.INTEGRATION
     }
-    assert disabled == {FAN_ZERO_SPEED, POWEROFF_COOL, FAST_BOOT, WEB_POOLS}
+    assert disabled == {FAN_ZERO_SPEED, POWEROFF_COOL, FAST_BOOT}
 
 
 @pytest.mark.parametrize("miner_api", ["v2", "v3"])
@@ -125,7 +124,6 @@ async def test_fast_boot(
 @pytest.mark.parametrize(
     ("entity_id", "service", "read_back", "expected"),
     [
-        (WEB_POOLS, SERVICE_TURN_OFF, lambda state: state.web_pools, False),
         (FAN_ZERO_SPEED, SERVICE_TURN_ON, lambda state: state.fan_zero_speed, True),
         (POWEROFF_COOL, SERVICE_TURN_OFF, lambda state: state.poweroff_cool, False),
     ],

@@ -55,17 +55,6 @@ SWITCHES: tuple[HashwattSwitchEntityDescription, ...] = (
         set_fn=lambda client, on: client.set_fast_boot(on),
     ),
     HashwattSwitchEntityDescription(
-        key="web_pools",
-        translation_key="web_pools",
-        entity_category=EntityCategory.CONFIG,
-        # A setting made once per miner, not a daily control.
-        entity_registry_enabled_default=False,
-        setting=True,
-        exists_fn=lambda miner: miner.slow.data.settings.web_pools is not None,
-        is_on_fn=lambda miner: miner.slow.data.settings.web_pools,
-        set_fn=lambda client, on: client.set_web_pools(on),
-    ),
-    HashwattSwitchEntityDescription(
         key="fan_zero_speed",
         translation_key="fan_zero_speed",
         entity_category=EntityCategory.CONFIG,

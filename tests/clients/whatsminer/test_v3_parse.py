@@ -66,7 +66,6 @@ DEVICE_INFO = {
         "pcbsn2": "HHM1EK46702216K00002",
         "miner-sn": "MSN123456789",
         "power-limit-set": "3600",
-        "web-pool": 1,
     },
     "system": {
         "api": "3.0.0",
@@ -433,7 +432,6 @@ def test_slow_poll_reads_device_info_pools_and_settings():
     assert settings_read.temperature_offset == -10
     assert settings_read.poweroff_cool is True
     assert settings_read.fan_zero_speed is False
-    assert settings_read.web_pools is True
     assert parse_v3.parse_power_mode(miner_setting) is PowerMode.NORMAL
 
 
@@ -445,7 +443,6 @@ def test_slow_poll_without_settings_or_psu():
     assert slow.info.power_serial is None
     assert slow.settings.poweroff_cool is None
     assert slow.settings.power_percent is None
-    assert slow.settings.web_pools is True  # device info still says
 
 
 @pytest.mark.parametrize(
@@ -652,5 +649,5 @@ def test_pool_reject_rate_as_the_miner_reports_it():
     ],
 )
 def test_heat_modes(reported, mode):
-    settings_read = parse_v3.parse_settings({}, {"heat-mode": reported}, None)
+    settings_read = parse_v3.parse_settings({"heat-mode": reported}, None)
     assert settings_read.heat_mode is mode

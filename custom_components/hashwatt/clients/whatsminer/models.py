@@ -263,7 +263,6 @@ class MinerSettings:
     target_frequency: int | None = None
     temperature_offset: int | None = None
     upfreq_speed: int | None = None
-    web_pools: bool | None = None
     fan_zero_speed: bool | None = None
     poweroff_cool: bool | None = None
     heat_mode: HeatMode | None = None  # liquid-cooled miners on API v3

@@ -495,10 +495,9 @@ def parse_psu(message: object) -> Psu | None:
 
 
 def parse_settings(
-    device: object, miner_setting: object | None, fan_setting: object | None
+    miner_setting: object | None, fan_setting: object | None
 ) -> MinerSettings:
-    """Read back settings from ``get.miner.setting``, ``get.fan.setting`` and device info."""
-    miner = _section(device, "miner")
+    """Read back settings from ``get.miner.setting`` and ``get.fan.setting``."""
     setting = as_mapping(miner_setting)
     fan = as_mapping(fan_setting)
     return MinerSettings(
@@ -506,7 +505,6 @@ def parse_settings(
         target_frequency=as_whole(setting.get("target-freq")),
         temperature_offset=as_whole(fan.get("fan-temp-offset")),
         upfreq_speed=as_whole(setting.get("upfreq-speed")),
-        web_pools=as_flag(miner.get("web-pool")),
         fan_zero_speed=as_flag(fan.get("fan-zero-speed")),
         poweroff_cool=as_flag(fan.get("fan-poweroff-cool")),
         heat_mode=as_heat_mode(setting.get("heat-mode")),
@@ -533,7 +531,7 @@ def parse_slow(
         psu=parse_psu(device),
         errors=parse_errors(as_mapping(device).get("error-code")),
         pools=parse_pools(as_mapping(status).get("pools")),
-        settings=parse_settings(device, miner_setting, fan_setting),
+        settings=parse_settings(miner_setting, fan_setting),
     )
 
 
