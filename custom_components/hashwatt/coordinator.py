@@ -288,7 +288,7 @@ class MinerRuntimeData:
             await self.slow.async_request_refresh()
 
 
-def write_disabled_issue_id(entry: ConfigEntry) -> str:
+def write_disabled_issue_id(entry: MinerConfigEntry) -> str:
     """Return the ID of the repair issue raised while an entry's write API is off."""
     return f"write_disabled_{entry.entry_id}"
 
