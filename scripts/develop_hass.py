@@ -28,7 +28,7 @@ def point_pools_at_mocks(config: Path) -> None:
     # Home Assistant puts the configuration folder first on the path, too.
     sys.path.insert(0, str(config))
     try:
-        pools = importlib.import_module("custom_components.hashwatt.pool_coordinator")
+        pools = importlib.import_module("custom_components.hashwatt.coordinator")
     except ModuleNotFoundError:
         return  # a tree without the pool layer: nothing to point anywhere
     for region in pools.WHITEPOOL_URLS:

@@ -382,13 +382,13 @@ def miner_entries(description: dict[str, Any]) -> list[WantedEntry]:
 
 
 def pool_entries(description: dict[str, Any]) -> list[WantedEntry]:
-    """The WhiteBIT mining pool and WebMinePool entries, as config_flow_pools makes them."""
+    """The WhiteBIT mining pool and WebMinePool entries, as config_flow makes them."""
     # The pool layer is younger than the miners': a tree without it gets no pool entries.
     try:
         from custom_components.hashwatt.clients.whitepool.models import (  # noqa: PLC0415
             MiningAccount,
         )
-        from custom_components.hashwatt.config_flow_pools import (  # noqa: PLC0415
+        from custom_components.hashwatt.config_flow import (  # noqa: PLC0415
             WEBMINEPOOL_TITLE,
             whitepool_title,
         )
@@ -400,7 +400,7 @@ def pool_entries(description: dict[str, Any]) -> list[WantedEntry]:
             ENTRY_TYPE_WHITEPOOL,
             REGION_COM,
         )
-        from custom_components.hashwatt.pool_coordinator import (  # noqa: PLC0415
+        from custom_components.hashwatt.coordinator import (  # noqa: PLC0415
             key_fingerprint,
         )
     except ImportError:
@@ -441,7 +441,7 @@ def network_entries(description: dict[str, Any]) -> list[WantedEntry]:
     """The Bitcoin-network entry, pointed at the demo's mempool.space mock."""
     # The network entry is younger still: a tree without it gets none.
     try:
-        from custom_components.hashwatt.config_flow_pools import (  # noqa: PLC0415
+        from custom_components.hashwatt.config_flow import (  # noqa: PLC0415
             BITCOIN_NETWORK_TITLE,
             network_unique_id,
         )

@@ -37,7 +37,7 @@ from custom_components.hashwatt.const import (
     ENTRY_TYPE_WHATSMINER,
     ENTRY_TYPE_WHITEPOOL,
 )
-from custom_components.hashwatt.pool_coordinator import WHITEPOOL_URLS, key_fingerprint
+from custom_components.hashwatt.coordinator import WHITEPOOL_URLS, key_fingerprint
 from simulator.mempool import MempoolServer
 from simulator.webminepool import WebMinePoolServer
 from simulator.whatsminer import SimulatedMiner
@@ -209,7 +209,7 @@ async def webminepool_mock(
     )
     await server.start()
     with patch(
-        "custom_components.hashwatt.pool_coordinator.WEBMINEPOOL_API_URL", server.url
+        "custom_components.hashwatt.coordinator.WEBMINEPOOL_API_URL", server.url
     ):
         yield server
     await server.stop()

@@ -32,16 +32,16 @@ from custom_components.hashwatt.break_even import (
     STEADY_AFTER,
     PoolRate,
     SteadyReading,
-    break_even_price,
-    confirms_fpps_unit,
-    newest_confirmed_reward,
     steady_reading,
 )
+from custom_components.hashwatt.clients.mining_economics import break_even_price
 from custom_components.hashwatt.clients.whatsminer.models import FastData, Summary
 from custom_components.hashwatt.clients.whitepool import (
     Reward,
     RewardStatus,
     WhitePoolClient,
+    confirms_fpps_unit,
+    newest_confirmed_reward,
 )
 from custom_components.hashwatt.const import (
     CONF_BTC_QUOTE,

@@ -21,7 +21,7 @@ from pytest_homeassistant_custom_component.common import (
 
 from custom_components.hashwatt.break_even import DATA_BREAK_EVEN
 from custom_components.hashwatt.const import CONF_POOL_FEE, DOMAIN
-from custom_components.hashwatt.network_coordinator import BitcoinNetworkCoordinator
+from custom_components.hashwatt.coordinator import BitcoinNetworkCoordinator
 from simulator.mempool import MempoolServer
 from simulator.whatsminer import SimulatedMiner
 from simulator.whatsminer.state import PoolSetting

@@ -24,19 +24,25 @@ from custom_components.hashwatt.clients.whatsminer.errors import (
     WhatsminerWriteDisabledError,
 )
 from custom_components.hashwatt.const import DOMAIN
-from custom_components.hashwatt.coordinator import HashwattConfigEntry
+from custom_components.hashwatt.coordinator import MinerConfigEntry
+from custom_components.hashwatt.errors import (
+    MEMPOOL_ERRORS,
+    WEBMINEPOOL_ERRORS,
+    WHATSMINER_ERRORS,
+    WHITEPOOL_ERRORS,
+)
 from custom_components.hashwatt.helpers import miner_command
 from simulator.whatsminer import SimulatedMiner
 
 
 @miner_command
-async def fail_with(entry: HashwattConfigEntry, error: Exception) -> None:
+async def fail_with(entry: MinerConfigEntry, error: Exception) -> None:
     """Raise ``error`` as a client call would."""
     raise error
 
 
 @miner_command
-async def succeed(entry: HashwattConfigEntry, value: int) -> int:
+async def succeed(entry: MinerConfigEntry, value: int) -> int:
     """Stand for a command that works."""
     return value * 2
 
@@ -202,6 +208,14 @@ def test_every_error_raised_is_translated() -> None:
         for key in key
         if key
     }
+    # The client errors' keys, for actions and polls alike, are in the tables.
+    used |= {
+        key
+        for table in (WHATSMINER_ERRORS, WHITEPOOL_ERRORS, WEBMINEPOOL_ERRORS)
+        for row in table
+        for key in (row.action, row.poll)
+    }
+    used |= {row.poll for row in MEMPOOL_ERRORS}
 
     # The scan finds what it should: keys of the decorator and of the actions.
     assert {"command_refused", "invalid_action_data", "failed_on_miners"} <= used

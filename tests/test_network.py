@@ -30,7 +30,7 @@ from custom_components.hashwatt.const import (
     CONF_POOL_FEE,
     DOMAIN,
 )
-from custom_components.hashwatt.network_coordinator import MAX_FIGURES_AGE
+from custom_components.hashwatt.coordinator import MAX_FIGURES_AGE
 from simulator.mempool import (
     DIFFICULTY_PATH,
     PRICES_PATH,

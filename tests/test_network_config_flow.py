@@ -8,7 +8,7 @@ from homeassistant.const import CONF_URL
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 
-from custom_components.hashwatt.config_flow_pools import network_title
+from custom_components.hashwatt.config_flow import network_title
 from custom_components.hashwatt.const import (
     CONF_CURRENCY,
     CONF_ENTRY_TYPE,

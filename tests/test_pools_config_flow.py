@@ -15,7 +15,7 @@ from homeassistant.helpers import device_registry as dr
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.hashwatt.clients.whitepool import MiningAccount
-from custom_components.hashwatt.config_flow_pools import whitepool_title
+from custom_components.hashwatt.config_flow import whitepool_title
 from custom_components.hashwatt.const import (
     CONF_API_SECRET,
     CONF_ENTRY_TYPE,
@@ -25,8 +25,8 @@ from custom_components.hashwatt.const import (
     ENTRY_TYPE_WEBMINEPOOL,
     ENTRY_TYPE_WHITEPOOL,
 )
-from custom_components.hashwatt.pool_coordinator import key_fingerprint
-from custom_components.hashwatt.pools import whitepool_account_identifier
+from custom_components.hashwatt.coordinator import key_fingerprint
+from custom_components.hashwatt.entity import whitepool_account_identifier
 from simulator.webminepool import Fault as WebMineFault, WebMinePoolServer
 from simulator.whitepool import Fault, WhitePoolServer
 

@@ -20,6 +20,8 @@ from custom_components.hashwatt.clients.whitepool import (
     Reward,
     RewardStatus,
     WorkerCounts,
+    reward_period,
+    rewards_of_last_day,
 )
 from custom_components.hashwatt.const import (
     DOMAIN,
@@ -28,11 +30,7 @@ from custom_components.hashwatt.const import (
     WHITEPOOL_SCAN_INTERVAL,
     WHITEPOOL_SLOW_INTERVAL,
 )
-from custom_components.hashwatt.pool_coordinator import (
-    WhitePoolAccountData,
-    reward_period,
-    rewards_of_last_day,
-)
+from custom_components.hashwatt.coordinator import WhitePoolAccountData
 from simulator.webminepool import Fault as WebMineFault, WebMinePoolServer
 from simulator.whitepool import Fault, WhitePoolServer
 

@@ -18,7 +18,7 @@ from custom_components.hashwatt.const import (
     WEBMINEPOOL_SCAN_INTERVAL,
     WHITEPOOL_SCAN_INTERVAL,
 )
-from custom_components.hashwatt.pools import (
+from custom_components.hashwatt.entity import (
     webminepool_identifier,
     whitepool_account_identifier,
     whitepool_service_identifier,

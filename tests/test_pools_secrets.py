@@ -36,7 +36,7 @@ from custom_components.hashwatt.const import (
     WEBMINEPOOL_SCAN_INTERVAL,
     WHITEPOOL_SCAN_INTERVAL,
 )
-from custom_components.hashwatt.pools import whitepool_account_identifier
+from custom_components.hashwatt.entity import whitepool_account_identifier
 from simulator.webminepool import Fault as WebMineFault, WebMinePoolServer
 from simulator.whitepool import Fault, WhitePoolServer
 

@@ -33,7 +33,9 @@ async def test_whitepool_entities(
     """The pool's BTC price; each account's figures; each online worker's hashrate."""
     entry = whitepool_entry()
     entry.add_to_hass(hass)
-    with patch("custom_components.hashwatt.pools.WHITEPOOL_PLATFORMS", [platform]):
+    with patch(
+        "custom_components.hashwatt.pool_accounts.WHITEPOOL_PLATFORMS", [platform]
+    ):
         await hass.config_entries.async_setup(entry.entry_id)
         await hass.async_block_till_done()
 

@@ -20,12 +20,12 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry, MockUs
 
 from custom_components.hashwatt.clients.whitepool import WhitePoolError
 from custom_components.hashwatt.const import CONF_API_SECRET, CONF_REGION, DOMAIN
-from custom_components.hashwatt.helpers import pool_command
-from custom_components.hashwatt.pool_coordinator import WHITEPOOL_URLS
-from custom_components.hashwatt.pools import (
+from custom_components.hashwatt.coordinator import WHITEPOOL_URLS
+from custom_components.hashwatt.entity import (
     webminepool_identifier,
     whitepool_account_identifier,
 )
+from custom_components.hashwatt.helpers import pool_account_command
 from simulator.webminepool import WebMinePoolServer
 from simulator.whitepool import Fault, WhitePoolServer
 
@@ -640,7 +640,7 @@ async def test_unexpected_pool_error(hass: HomeAssistant) -> None:
     """An error of no known kind is still translated, and names the entry."""
     entry = whitepool_entry()
 
-    @pool_command
+    @pool_account_command
     async def fail(entry: ConfigEntry) -> None:
         raise WhitePoolError("something new")
 

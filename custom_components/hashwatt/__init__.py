@@ -1,4 +1,27 @@
-"""The Hashwatt integration: Whatsminer ASIC miners and mining-pool accounts."""
+"""The Hashwatt integration: Whatsminer miners, pool accounts and the Bitcoin network.
+
+Three kinds of entry (``const.EntryType``) share one architecture; each behaviour
+is in one file:
+
+- ``clients/``: the protocols (Whatsminer API v2/v3, WhitePool, WebMinePool,
+  mempool) and the arithmetic on their figures; nothing of Home Assistant.
+- ``__init__.py`` (this file): setting up and unloading every entry type; the
+  pool accounts' devices are in ``pool_accounts.py``.
+- ``coordinator.py``: the coordinators, the runtime data of each entry type, the
+  config-entry alias over them (``HashwattConfigEntry``) and the ``is_*_entry``
+  guards that narrow it by the entry type stored in the entry's data.
+- ``errors.py``: which client error means which translated message, one table per
+  client, for polls, config flows and actions alike.
+- ``helpers.py``: the decorators every command to a miner or pool account runs in.
+- ``entity.py``: the base entities, every device's identifiers and device info.
+- one file per platform (``sensor.py``, ``switch.py``, ...): description tables per
+  kind of device; ``break_even.py`` finds the revenue break-even prices go by.
+- ``services.py``, ``config_flow.py``, ``diagnostics.py``: the actions, the flows
+  and the diagnostics of every entry type.
+
+"Stratum pool" is a pool a miner mines on (its pool settings); "pool account" is
+an entry for an account at a mining pool.
+"""
 
 from __future__ import annotations
 
@@ -16,9 +39,7 @@ from homeassistant.helpers import (
 from homeassistant.helpers.typing import ConfigType
 from homeassistant.util.hass_dict import HassKey
 
-from .clients.whatsminer.client import Whatsminer
-from .clients.whatsminer.models import ApiVersion
-from .clients.whatsminer.v3 import ACCOUNT
+from .clients.whatsminer import ACCOUNT, ApiVersion, Whatsminer
 from .const import (
     CONF_ACCOUNT,
     CONF_API,
@@ -26,29 +47,27 @@ from .const import (
     CONF_V2_PORT,
     CONF_V3_PORT,
     DOMAIN,
-    ENTRY_TYPE_BITCOIN_NETWORK,
-    ENTRY_TYPE_WEBMINEPOOL,
-    ENTRY_TYPE_WHATSMINER,
-    ENTRY_TYPE_WHITEPOOL,
 )
 from .coordinator import (
     HashwattConfigEntry,
+    MinerConfigEntry,
     MinerRuntimeData,
     WhatsminerFastCoordinator,
     WhatsminerSlowCoordinator,
-    write_disabled_issue_id,
-)
-from .network_coordinator import (
     async_setup_network_entry,
     async_unload_network_entry,
+    is_miner_entry,
+    is_network_entry,
+    is_pool_account_entry,
+    write_disabled_issue_id,
 )
-from .pools import (
-    async_can_remove_pool_device,
-    async_setup_pool_entry,
-    async_unload_pool_entry,
+from .entity import miner_identifier
+from .pool_accounts import (
+    async_can_remove_pool_account_device,
+    async_setup_pool_account_entry,
+    async_unload_pool_account_entry,
 )
 from .services import async_setup_services
-from .services_pools import async_setup_pool_services
 
 CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
 
@@ -76,35 +95,31 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
     """Set up Hashwatt; everything is configured through config entries."""
     hass.data[MINER_SETUP_LIMIT] = asyncio.Semaphore(MAX_CONCURRENT_MINER_SETUPS)
     await async_setup_services(hass)
-    async_setup_pool_services(hass)
     return True
 
 
 async def async_setup_entry(hass: HomeAssistant, entry: HashwattConfigEntry) -> bool:
-    """Set up one miner (pool accounts will be other entry types)."""
-    entry_type = entry.data.get(CONF_ENTRY_TYPE)
-    if entry_type == ENTRY_TYPE_WHATSMINER:
+    """Set up one entry: a miner, a pool account or the Bitcoin network."""
+    if is_miner_entry(entry):
         return await _async_setup_miner(hass, entry)
-    if entry_type in (ENTRY_TYPE_WHITEPOOL, ENTRY_TYPE_WEBMINEPOOL):
-        return await async_setup_pool_entry(hass, entry)
-    if entry_type == ENTRY_TYPE_BITCOIN_NETWORK:
+    if is_pool_account_entry(entry):
+        return await async_setup_pool_account_entry(hass, entry)
+    if is_network_entry(entry):
         return await async_setup_network_entry(hass, entry)
     raise ConfigEntryError(
         translation_domain=DOMAIN,
         translation_key="unknown_entry_type",
-        translation_placeholders={"entry_type": str(entry_type)},
+        translation_placeholders={"entry_type": str(entry.data.get(CONF_ENTRY_TYPE))},
     )
 
 
-async def _async_setup_miner(hass: HomeAssistant, entry: HashwattConfigEntry) -> bool:
+async def _async_setup_miner(hass: HomeAssistant, entry: MinerConfigEntry) -> bool:
     # The first polls and the entities both: entities are most of the loop's work.
     async with hass.data[MINER_SETUP_LIMIT]:
         return await _async_setup_miner_now(hass, entry)
 
 
-async def _async_setup_miner_now(
-    hass: HomeAssistant, entry: HashwattConfigEntry
-) -> bool:
+async def _async_setup_miner_now(hass: HomeAssistant, entry: MinerConfigEntry) -> bool:
     data = entry.data
     client = Whatsminer(
         data[CONF_HOST],
@@ -139,7 +154,7 @@ async def _async_setup_miner_now(
 
 
 @callback
-def _async_follow_miner(hass: HomeAssistant, entry: HashwattConfigEntry) -> None:
+def _async_follow_miner(hass: HomeAssistant, entry: MinerConfigEntry) -> None:
     """Keep the device and the stored API in step with what the slow poll read."""
     slow = entry.runtime_data.slow
     if not slow.last_update_success:
@@ -147,7 +162,7 @@ def _async_follow_miner(hass: HomeAssistant, entry: HashwattConfigEntry) -> None
     identity = slow.data.identity
     dr.async_get(hass).async_get_or_create(
         config_entry_id=entry.entry_id,
-        identifiers={(DOMAIN, str(entry.unique_id))},
+        identifiers={miner_identifier(str(entry.unique_id))},
         model=identity.model,
         serial_number=identity.serial_number,
         sw_version=identity.firmware_version,
@@ -160,9 +175,7 @@ def _async_follow_miner(hass: HomeAssistant, entry: HashwattConfigEntry) -> None
 
 
 @callback
-def _async_remove_stale_devices(
-    hass: HomeAssistant, entry: HashwattConfigEntry
-) -> None:
+def _async_remove_stale_devices(hass: HomeAssistant, entry: MinerConfigEntry) -> None:
     """Remove devices this entry no longer provides: one miner, one device.
 
     A device belongs to one config entry only (Home Assistant 2026.10): removing it
@@ -170,7 +183,7 @@ def _async_remove_stale_devices(
     """
     device_registry = dr.async_get(hass)
     for device in dr.async_entries_for_config_entry(device_registry, entry.entry_id):
-        if (DOMAIN, entry.unique_id) not in device.identifiers:
+        if miner_identifier(str(entry.unique_id)) not in device.identifiers:
             device_registry.async_remove_device(device.id)
 
 
@@ -178,15 +191,17 @@ async def async_remove_config_entry_device(
     hass: HomeAssistant, entry: HashwattConfigEntry, device_entry: dr.DeviceEntry
 ) -> bool:
     """Allow removing a device, unless it is the miner this entry still polls."""
-    if entry.data[CONF_ENTRY_TYPE] != ENTRY_TYPE_WHATSMINER:
-        return async_can_remove_pool_device(entry, device_entry)
-    return (DOMAIN, entry.unique_id) not in device_entry.identifiers
+    if is_miner_entry(entry):
+        return miner_identifier(str(entry.unique_id)) not in device_entry.identifiers
+    if is_pool_account_entry(entry):
+        return async_can_remove_pool_account_device(entry, device_entry)
+    return False  # the Bitcoin network's one device goes with its entry
 
 
 async def async_unload_entry(hass: HomeAssistant, entry: HashwattConfigEntry) -> bool:
     """Unload an entry."""
-    if entry.data[CONF_ENTRY_TYPE] == ENTRY_TYPE_BITCOIN_NETWORK:
+    if is_network_entry(entry):
         return await async_unload_network_entry(hass, entry)
-    if entry.data[CONF_ENTRY_TYPE] != ENTRY_TYPE_WHATSMINER:
-        return await async_unload_pool_entry(hass, entry)
+    if is_pool_account_entry(entry):
+        return await async_unload_pool_account_entry(hass, entry)
     return await hass.config_entries.async_unload_platforms(entry, MINER_PLATFORMS)

@@ -17,19 +17,20 @@ from homeassistant.components.binary_sensor import (
     BinarySensorEntityDescription,
 )
 from homeassistant.components.binary_sensor.const import BinarySensorDeviceClass
-from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .clients.whatsminer.models import FastData, SlowData
-from .const import CONF_ENTRY_TYPE, ENTRY_TYPE_WHATSMINER
+from .clients.whatsminer import FastData, SlowData
 from .coordinator import (
     HashwattConfigEntry,
     WhatsminerFastCoordinator,
     WhatsminerSlowCoordinator,
+    WhitePoolAccountData,
+    WhitePoolConfigEntry,
+    is_miner_entry,
+    is_whitepool_entry,
 )
-from .entity import HashwattMinerEntity, WhitePoolEntity, async_add_pool_items
-from .pool_coordinator import WhitePoolAccountData, WhitePoolCoordinator
+from .entity import HashwattMinerEntity, WhitePoolEntity, async_add_pool_account_items
 
 # Read-only platform: the coordinators do the polling.
 PARALLEL_UPDATES = 0
@@ -64,9 +65,11 @@ async def async_setup_entry(
     entry: HashwattConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
-    """Add a miner's binary sensors."""
-    if entry.data[CONF_ENTRY_TYPE] != ENTRY_TYPE_WHATSMINER:
-        async_setup_pool_binary_sensors(entry, async_add_entities)
+    """Add a miner's binary sensors, or a WhitePool key's."""
+    if is_whitepool_entry(entry):
+        async_setup_pool_account_binary_sensors(entry, async_add_entities)
+        return
+    if not is_miner_entry(entry):
         return
     slow = entry.runtime_data.slow
     async_add_entities(
@@ -111,14 +114,14 @@ WHITEPOOL_ACCOUNT_BINARY_SENSORS: tuple[WhitePoolBinarySensorEntityDescription, 
 
 
 @callback
-def async_setup_pool_binary_sensors(
-    entry: ConfigEntry[Any], async_add_entities: AddConfigEntryEntitiesCallback
+def async_setup_pool_account_binary_sensors(
+    entry: WhitePoolConfigEntry, async_add_entities: AddConfigEntryEntitiesCallback
 ) -> None:
     """Add the binary sensors of each mining account as it shows up.
 
     Only WhitePool entries have binary sensors.
     """
-    coordinator: WhitePoolCoordinator = entry.runtime_data.coordinator
+    coordinator = entry.runtime_data.coordinator
 
     @callback
     def async_add_accounts(accounts: list[str]) -> None:
@@ -128,7 +131,7 @@ def async_setup_pool_binary_sensors(
             for description in WHITEPOOL_ACCOUNT_BINARY_SENSORS
         )
 
-    async_add_pool_items(
+    async_add_pool_account_items(
         entry, coordinator, lambda: coordinator.data.accounts, async_add_accounts
     )
 

@@ -10,6 +10,9 @@ price P the two are equal at the electricity price
 R is taken net of the pool's fee (what the pool actually pays out), so below this
 price the miner earns more than its electricity costs, above it mining loses money.
 
+This module finds what the break-even sensors (in sensor.py, with the others) go
+by: each miner's steady efficiency, its revenue source, the fleet's price.
+
 **The FPPS rate's unit.** WhiteBIT documents ``fppsRate`` of a reward only as "FPPS
 rate" (no unit, no example). Next to it each reward states its ``totalReward`` (BTC)
 and the ``hashRate`` (H/s) it was paid for, for one day: under FPPS the reward is the
@@ -63,13 +66,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
-from typing import Any, Final, Self, override
+from typing import Any, Final, Self
 
-from homeassistant.components.sensor import (
-    SensorEntity,
-    SensorEntityDescription,
-    SensorStateClass,
-)
 from homeassistant.config_entries import (
     SIGNAL_CONFIG_ENTRY_CHANGED,
     ConfigEntry,
@@ -81,43 +79,34 @@ from homeassistant.helpers.dispatcher import (
     async_dispatcher_connect,
     async_dispatcher_send,
 )
-from homeassistant.helpers.restore_state import ExtraStoredData, RestoreEntity
-from homeassistant.helpers.update_coordinator import DataUpdateCoordinator
-from homeassistant.util import dt as dt_util
+from homeassistant.helpers.update_coordinator import (
+    DataUpdateCoordinator,
+)
 from homeassistant.util.hass_dict import HassKey
 
 from .clients.mining_economics import (
-    SECONDS_PER_DAY,
-    break_even_price,
     fleet_break_even_price,
     stratum_host,
 )
-from .clients.whatsminer.models import FastData, SlowData
-from .clients.whitepool import Reward, RewardStatus, hashrate_to_terahash
+from .clients.whatsminer import FastData, SlowData
+from .clients.whitepool import (
+    newest_confirmed_reward,
+)
 from .const import (
-    CONF_ENTRY_TYPE,
     DOMAIN,
-    ENTRY_TYPE_BITCOIN_NETWORK,
-    ENTRY_TYPE_WHITEPOOL,
     LOGGER,
 )
 from .coordinator import (
-    HashwattConfigEntry,
+    BitcoinNetworkCoordinator,
+    MinerConfigEntry,
     MinerRuntimeData,
     WhatsminerFastCoordinator,
-)
-from .entity import BitcoinNetworkEntity, HashwattMinerEntity, WhitePoolEntity
-from .network_coordinator import BitcoinNetworkCoordinator, BitcoinNetworkRuntimeData
-from .pool_coordinator import (
     WhitePoolCoordinator,
     WhitePoolData,
-    WhitePoolRuntimeData,
-    reward_period,
+    is_network_entry,
+    is_whitepool_entry,
 )
 
-# How far a reward's total may be from its rate × hashrate × period for the rate's
-# unit to count as confirmed (see the module docstring).
-FPPS_TOLERANCE: Final = Decimal("0.1")
 # Mining this long since its (re)start, a miner's efficiency counts as steady: it
 # raises its frequency step by step after a start (10 minutes in the simulator at
 # the default up-frequency speed); the rest is margin.
@@ -131,33 +120,6 @@ FLEET_UPDATE_INTERVAL: Final = timedelta(seconds=30)
 
 
 # --- The computation ---------------------------------------------------------------------
-
-
-def confirms_fpps_unit(reward: Reward, period: timedelta) -> bool:
-    """Tell whether a reward's total is its FPPS rate (BTC/(TH/s)/day) × hashrate × period."""
-    rate = reward.fpps_rate
-    if (
-        reward.status is RewardStatus.CANCELED
-        or rate is None
-        or rate <= 0
-        or reward.total_reward <= 0
-        or reward.hashrate <= 0
-    ):
-        return False
-    days = Decimal(period.total_seconds()) / SECONDS_PER_DAY
-    expected = rate * hashrate_to_terahash(reward.hashrate) * days
-    return abs(reward.total_reward - expected) <= expected * FPPS_TOLERANCE
-
-
-def newest_confirmed_reward(rewards: Iterable[Reward]) -> Reward | None:
-    """Return the newest reward whose figures confirm its FPPS rate's unit."""
-    rewards = tuple(rewards)
-    period = reward_period(rewards)
-    return max(
-        (reward for reward in rewards if confirms_fpps_unit(reward, period)),
-        key=lambda reward: reward.date,
-        default=None,
-    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -426,9 +388,7 @@ def _async_acquire(hass: HomeAssistant) -> CALLBACK_TYPE:
     if data.stop_listening is None:
 
         @callback
-        def async_entry_changed(
-            _change: ConfigEntryChange, entry: ConfigEntry[Any]
-        ) -> None:
+        def async_entry_changed(_change: ConfigEntryChange, entry: ConfigEntry) -> None:
             if _is_source(entry):
                 data.sources = None
                 async_dispatcher_send(hass, SIGNAL_SOURCES_CHANGED)
@@ -456,9 +416,7 @@ def _async_acquire(hass: HomeAssistant) -> CALLBACK_TYPE:
 
 
 @callback
-def async_track_miner(
-    hass: HomeAssistant, entry: HashwattConfigEntry
-) -> MinerEfficiency:
+def async_track_miner(hass: HomeAssistant, entry: MinerConfigEntry) -> MinerEfficiency:
     """Follow a loaded miner's efficiency until its entry unloads."""
     entry.async_on_unload(_async_acquire(hass))
     tracker = MinerEfficiency(entry.runtime_data)
@@ -481,11 +439,8 @@ def async_track_miner(
     return tracker
 
 
-def _is_source(entry: ConfigEntry[Any]) -> bool:
-    return entry.domain == DOMAIN and entry.data.get(CONF_ENTRY_TYPE) in (
-        ENTRY_TYPE_WHITEPOOL,
-        ENTRY_TYPE_BITCOIN_NETWORK,
-    )
+def _is_source[T](entry: ConfigEntry[T]) -> bool:
+    return is_whitepool_entry(entry) or is_network_entry(entry)
 
 
 @callback
@@ -497,14 +452,11 @@ def _loaded_sources(hass: HomeAssistant) -> list[RevenueCoordinator]:
     """
     data = _data(hass)
     if data.sources is None:
-        sources: list[RevenueCoordinator] = []
-        for entry in hass.config_entries.async_loaded_entries(DOMAIN):
-            if not _is_source(entry):
-                continue
-            runtime = entry.runtime_data
-            if isinstance(runtime, WhitePoolRuntimeData | BitcoinNetworkRuntimeData):
-                sources.append(runtime.coordinator)
-        data.sources = sources
+        data.sources = [
+            entry.runtime_data.coordinator
+            for entry in hass.config_entries.async_loaded_entries(DOMAIN)
+            if is_whitepool_entry(entry) or is_network_entry(entry)
+        ]
     return data.sources
 
 
@@ -663,116 +615,13 @@ def async_follow_miners(
     return async_stop
 
 
-# --- Sensors -----------------------------------------------------------------------------
-
-MINER_BREAK_EVEN = SensorEntityDescription(
-    key="break_even_price",
-    translation_key="break_even_price",
-    state_class=SensorStateClass.MEASUREMENT,
-    suggested_display_precision=4,
-)
+# --- What the sensors show --------------------------------------------------------------
 
 ATTR_SOURCE: Final = "source"
 ATTR_SOURCE_ENTRY: Final = "source_entry"
 ATTR_MINERS: Final = "miners"
 ATTR_POOL_HOST: Final = "pool_host"
 SOURCE_MIXED: Final = "mixed"
-
-FLEET_BREAK_EVEN = SensorEntityDescription(
-    key="fleet_break_even_price",
-    translation_key="fleet_break_even_price",
-    state_class=SensorStateClass.MEASUREMENT,
-    suggested_display_precision=4,
-)
-
-
-@dataclass(frozen=True, slots=True)
-class _StoredReading(ExtraStoredData):
-    reading: SteadyReading
-    pool_host: str | None
-
-    @override
-    def as_dict(self) -> dict[str, Any]:
-        return {**self.reading.as_dict(), ATTR_POOL_HOST: self.pool_host}
-
-
-class MinerBreakEvenSensor(
-    HashwattMinerEntity[WhatsminerFastCoordinator], SensorEntity, RestoreEntity
-):
-    """A miner's break-even electricity price (see the module docstring).
-
-    No device class: it is a price per unit of energy, not an amount of money.
-    """
-
-    def __init__(self, tracker: MinerEfficiency) -> None:
-        """Show the break-even price of the miner ``tracker`` follows."""
-        super().__init__(tracker.coordinator, MINER_BREAK_EVEN)
-        self._tracker = tracker
-        self._has_inputs = False
-
-    @override
-    async def async_added_to_hass(self) -> None:
-        """Start from the steady reading saved before a restart; follow the sources."""
-        await super().async_added_to_hass()
-        if self._tracker.last_steady is None and (
-            stored := await self.async_get_last_extra_data()
-        ):
-            data = stored.as_dict()
-            host = data.get(ATTR_POOL_HOST)
-            self._tracker.async_restore(
-                SteadyReading.from_dict(data), host if isinstance(host, str) else None
-            )
-        self.async_on_remove(
-            async_follow_sources(self.hass, self._async_update_and_write)
-        )
-        self._async_update()
-
-    @property
-    @override
-    def extra_restore_state_data(self) -> ExtraStoredData | None:
-        """Keep the last steady reading for after a restart."""
-        reading = self._tracker.last_steady
-        return (
-            None
-            if reading is None
-            else _StoredReading(reading, self._tracker.pool_host)
-        )
-
-    @property
-    @override
-    def available(self) -> bool:
-        """Whether the miner answers and both a steady reading and a revenue exist."""
-        return super().available and self._has_inputs
-
-    @callback
-    def _async_update(self) -> None:
-        reading = self._tracker.reading()
-        revenue = async_miner_revenue(self.hass, self._tracker)
-        value = None if revenue is None else revenue.in_currency
-        self._has_inputs = reading is not None and value is not None
-        if reading is None or revenue is None or value is None:
-            self._attr_native_value = None
-            self._attr_extra_state_attributes = {}
-            return
-        self._attr_native_unit_of_measurement = (
-            f"{revenue.currency}/{UnitOfEnergy.KILO_WATT_HOUR}"
-        )
-        self._attr_native_value = break_even_price(value, reading.efficiency)
-        self._attr_extra_state_attributes = {
-            ATTR_SOURCE: revenue.source.value,
-            ATTR_SOURCE_ENTRY: revenue.source_entry,
-        }
-
-    @callback
-    def _async_update_and_write(self) -> None:
-        self._async_update()
-        self.async_write_ha_state()
-
-    @callback
-    @override
-    def _handle_coordinator_update(self) -> None:
-        self._async_update()
-        super()._handle_coordinator_update()
 
 
 @dataclass(frozen=True, slots=True)
@@ -810,116 +659,3 @@ def async_fleet_price(hass: HomeAssistant, btc_price: Decimal) -> FleetPrice | N
         sources[revenue.source] += 1
     value = fleet_break_even_price(miners)
     return None if value is None else FleetPrice(value=value, sources=sources)
-
-
-class _FleetBreakEven(SensorEntity):
-    """The break-even electricity price of every loaded miner together.
-
-    On a WhitePool or Bitcoin-network entry's own device, in that entry's currency;
-    subclasses say which BTC price and currency that is.
-    """
-
-    _has_inputs = False
-    _updated_at: datetime | None = None
-
-    @override
-    async def async_added_to_hass(self) -> None:
-        """Follow the miners as they poll, load and unload, and the sources."""
-        await super().async_added_to_hass()
-        self.async_on_remove(
-            async_follow_miners(
-                self.hass, self._async_miner_polled, self._async_update_and_write
-            )
-        )
-        self.async_on_remove(
-            async_follow_sources(self.hass, self._async_update_and_write)
-        )
-        self._async_update()
-
-    def _btc_price(self) -> tuple[Decimal, str] | None:
-        """The entry's BTC price and its currency, if it has one now."""
-        raise NotImplementedError
-
-    @callback
-    def _async_update(self) -> None:
-        self._updated_at = dt_util.utcnow()
-        price = self._btc_price()
-        fleet = None if price is None else async_fleet_price(self.hass, price[0])
-        self._has_inputs = fleet is not None
-        if price is None or fleet is None:
-            self._attr_native_value = None
-            self._attr_extra_state_attributes = {}
-            return
-        self._attr_native_unit_of_measurement = (
-            f"{price[1]}/{UnitOfEnergy.KILO_WATT_HOUR}"
-        )
-        self._attr_native_value = fleet.value
-        self._attr_extra_state_attributes = fleet.attributes
-
-    @callback
-    def _async_update_and_write(self) -> None:
-        self._async_update()
-        self.async_write_ha_state()
-
-    @callback
-    def _async_miner_polled(self) -> None:
-        # Another miner polls soon after: skipping one loses nothing for long.
-        if (
-            self._updated_at is None
-            or dt_util.utcnow() - self._updated_at >= FLEET_UPDATE_INTERVAL
-        ):
-            self._async_update_and_write()
-
-
-class FleetBreakEvenSensor(WhitePoolEntity, _FleetBreakEven):
-    """The fleet's break-even price at a WhitePool entry's BTC price."""
-
-    def __init__(self, coordinator: WhitePoolCoordinator) -> None:
-        """Price the fleet in ``coordinator``'s entry's currency."""
-        super().__init__(coordinator, FLEET_BREAK_EVEN)
-
-    @property
-    @override
-    def available(self) -> bool:
-        """Whether the pool answers and some miner has a price."""
-        return super().available and self._has_inputs
-
-    @override
-    def _btc_price(self) -> tuple[Decimal, str] | None:
-        data = self.coordinator.data
-        if not self.coordinator.last_update_success or data.btc_price is None:
-            return None
-        return data.btc_price, data.btc_quote
-
-    @callback
-    @override
-    def _handle_coordinator_update(self) -> None:
-        self._async_update()
-        super()._handle_coordinator_update()
-
-
-class NetworkFleetBreakEvenSensor(BitcoinNetworkEntity, _FleetBreakEven):
-    """The fleet's break-even price at a Bitcoin-network entry's BTC price."""
-
-    def __init__(self, coordinator: BitcoinNetworkCoordinator) -> None:
-        """Price the fleet in ``coordinator``'s entry's currency."""
-        super().__init__(coordinator, FLEET_BREAK_EVEN)
-
-    @property
-    @override
-    def available(self) -> bool:
-        """Whether the API answers and some miner has a price."""
-        return super().available and self._has_inputs
-
-    @override
-    def _btc_price(self) -> tuple[Decimal, str] | None:
-        data = self.coordinator.data
-        if not self.coordinator.last_update_success or data.btc_price is None:
-            return None
-        return data.btc_price, data.currency
-
-    @callback
-    @override
-    def _handle_coordinator_update(self) -> None:
-        self._async_update()
-        super()._handle_coordinator_update()

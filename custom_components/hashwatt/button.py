@@ -16,11 +16,9 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.event import async_call_later
 from homeassistant.util import dt as dt_util
 
-from .clients.whatsminer.client import Whatsminer
-from .clients.whatsminer.errors import WhatsminerError
-from .clients.whatsminer.models import LedColor
+from .clients.whatsminer import LedColor, Whatsminer, WhatsminerError
 from .const import LOGGER
-from .coordinator import HashwattConfigEntry, WhatsminerFastCoordinator
+from .coordinator import MinerConfigEntry, WhatsminerFastCoordinator
 from .entity import HashwattMinerEntity
 from .helpers import miner_command
 
@@ -82,7 +80,7 @@ BUTTONS: tuple[HashwattButtonEntityDescription, ...] = (
 
 async def async_setup_entry(
     hass: HomeAssistant,
-    entry: HashwattConfigEntry,
+    entry: MinerConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Set up a miner's buttons."""

@@ -3,31 +3,53 @@
 Every miner entry is identified by the miner's MAC. A MAC that reads as missing
 or all zeros (as some miners report while booting) never becomes an identity:
 such a miner is refused rather than added under an ID it won't have tomorrow.
+
+Pool accounts (WhiteBIT mining pool, WebMinePool) and the Bitcoin network, read
+from a mempool.space-compatible API for its hashprice, have their steps in
+``PoolAccountConfigFlow``, mixed into the one flow (``HashwattConfigFlow``).
+
+Every key is tried against the API before an entry is created or changed. An entry's
+unique ID is a fingerprint of its key (a truncated SHA-256, never the key itself), so
+each key is added once; a new key given at reauthentication or reconfiguration takes
+the fingerprint with it. A WhiteBIT key must still reach at least one of the mining
+accounts the entry had: another WhiteBIT user's key is refused.
+
+A Bitcoin-network entry is identified by its API root (lower case, no trailing slash);
+the API is read, mining figures included, before the entry is created or changed: a
+self-hosted mempool without its mining index answers 404 there and is refused.
 """
 
 from __future__ import annotations
 
 import asyncio
 import ipaddress
-from collections.abc import Iterator, Mapping
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Final, override
 
 import probatio
 from homeassistant.config_entries import (
     ConfigEntry,
+    ConfigFlow,
     ConfigFlowResult,
     OptionsFlow,
     OptionsFlowWithReload,
 )
-from homeassistant.const import CONF_HOST, CONF_PASSWORD, CONF_SCAN_INTERVAL
-from homeassistant.core import callback
+from homeassistant.const import (
+    CONF_API_KEY,
+    CONF_HOST,
+    CONF_PASSWORD,
+    CONF_SCAN_INTERVAL,
+    CONF_URL,
+)
+from homeassistant.core import HomeAssistant, callback
 from homeassistant.data_entry_flow import (
     EVENT_DATA_ENTRY_FLOW_PROGRESSED,
     AbortFlow,
     section,
 )
-from homeassistant.helpers import config_validation as cv
+from homeassistant.helpers import config_validation as cv, device_registry as dr
+from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.device_registry import format_mac
 from homeassistant.helpers.selector import (
     NumberSelector,
@@ -43,38 +65,71 @@ from homeassistant.helpers.selector import (
 )
 from homeassistant.helpers.service_info.dhcp import DhcpServiceInfo
 
-from .clients.whatsminer.client import Whatsminer
-from .clients.whatsminer.errors import (
-    WhatsminerAuthError,
-    WhatsminerConnectionError,
-    WhatsminerError,
-    WhatsminerTokenLimitError,
-    WhatsminerWriteDisabledError,
+from .clients.mempool import (
+    DEFAULT_BASE_URL as MEMPOOL_DEFAULT_URL,
+    PRICE_CURRENCIES,
+    MempoolClient,
+    MempoolError,
 )
-from .clients.whatsminer.models import ApiVersion, MinerIdentity
-from .clients.whatsminer.v3 import ACCOUNT, ACCOUNTS
-from .config_flow_pools import (
-    BitcoinNetworkOptionsFlow,
-    PoolConfigFlow,
-    WhitePoolOptionsFlow,
+from .clients.webminepool import (
+    WebMinePoolError,
+)
+from .clients.whatsminer import (
+    ACCOUNT,
+    ACCOUNTS,
+    DEFAULT_V2_PORT,
+    DEFAULT_V3_PORT,
+    ApiVersion,
+    MinerIdentity,
+    Whatsminer,
+    WhatsminerError,
+)
+from .clients.whitepool import (
+    MiningAccount,
+    WhitePoolError,
 )
 from .const import (
     CONF_ACCOUNT,
     CONF_API,
+    CONF_API_SECRET,
+    CONF_BTC_QUOTE,
+    CONF_CURRENCY,
     CONF_ENTRY_TYPE,
+    CONF_POOL_FEE,
     CONF_READ_ONLY,
+    CONF_REGION,
+    CONF_SECRET_KEY,
     CONF_V2_PORT,
     CONF_V3_PORT,
+    DEFAULT_POOL_FEE,
     DEFAULT_SCAN_INTERVAL,
-    DEFAULT_V2_PORT,
-    DEFAULT_V3_PORT,
     DOMAIN,
     ENTRY_TYPE_BITCOIN_NETWORK,
+    ENTRY_TYPE_WEBMINEPOOL,
     ENTRY_TYPE_WHATSMINER,
     ENTRY_TYPE_WHITEPOOL,
     FACTORY_HOSTNAME,
     MAX_SCAN_INTERVAL,
     MIN_SCAN_INTERVAL,
+    REGION_COM,
+    REGION_EU,
+)
+from .coordinator import (
+    FALLBACK_QUOTE,
+    WebMinePoolConfigEntry,
+    WhitePoolConfigEntry,
+    default_currency,
+    key_fingerprint,
+    webminepool_client,
+    whitepool_client,
+)
+from .entity import account_of_device
+from .errors import (
+    MEMPOOL_ERRORS,
+    WEBMINEPOOL_ERRORS,
+    WHATSMINER_ERRORS,
+    WHITEPOOL_ERRORS,
+    flow_error,
 )
 
 CONF_ADDRESS_RANGE: Final = "address_range"
@@ -166,19 +221,7 @@ def miner_title(identity: MinerIdentity, mac: str) -> str:
     return f"{identity.model or 'Whatsminer'} {mac[-8:]}"
 
 
-def _error_key(err: WhatsminerError) -> str:
-    if isinstance(err, WhatsminerConnectionError):
-        return "cannot_connect"
-    if isinstance(err, WhatsminerAuthError):
-        return "invalid_auth"
-    if isinstance(err, WhatsminerTokenLimitError):
-        return "token_limit"
-    if isinstance(err, WhatsminerWriteDisabledError):
-        return "write_disabled"
-    return "invalid_reply"
-
-
-# What stops a scanned miner from being added (keys of ``_error_key``; miners with
+# What stops a scanned miner from being added (flow keys of ``WHATSMINER_ERRORS``; miners with
 # "write_disabled" are added read-only): the form field whose error says so, its
 # translation key, and the placeholder listing those miners. No connection and an
 # unreadable reply share one error: either way the password check got no answer.
@@ -212,7 +255,7 @@ async def _async_check_password(client: Whatsminer) -> str | None:
     try:
         await client.verify_password()
     except WhatsminerError as err:
-        return _error_key(err)
+        return flow_error(WHATSMINER_ERRORS, err)
     return None
 
 
@@ -268,10 +311,497 @@ class _PendingEntry:
     placeholders: dict[str, str]
 
 
-class HashwattConfigFlow(PoolConfigFlow, domain=DOMAIN):
+# --- Pool accounts and the Bitcoin network -------------------------------------
+
+WHITEPOOL_TITLE: Final = "WhiteBIT mining pool"
+WEBMINEPOOL_TITLE: Final = "WebMinePool"
+BITCOIN_NETWORK_TITLE: Final = "Bitcoin network"
+MAX_POOL_FEE: Final = 10.0  # percent: FPPS pools take 0-4 %; more is a typo
+
+_SECRET = TextSelector(TextSelectorConfig(type=TextSelectorType.PASSWORD))
+_REGION = SelectSelector(
+    SelectSelectorConfig(
+        options=[REGION_COM, REGION_EU],
+        translation_key="whitepool_region",
+        mode=SelectSelectorMode.LIST,
+    )
+)
+_WHITEPOOL_KEY_SCHEMA: Final = {
+    probatio.Required(CONF_API_KEY): TextSelector(),
+    probatio.Required(CONF_API_SECRET): _SECRET,
+}
+_WEBMINEPOOL_SCHEMA: Final = probatio.Schema(
+    {probatio.Required(CONF_SECRET_KEY): _SECRET}
+)
+
+
+_NETWORK_SCHEMA: Final = probatio.Schema(
+    {
+        probatio.Required(CONF_URL, default=MEMPOOL_DEFAULT_URL): TextSelector(
+            TextSelectorConfig(type=TextSelectorType.URL)
+        )
+    }
+)
+
+
+def network_unique_id(url: str) -> str:
+    """A Bitcoin-network entry's unique ID: its API root, as the client normalizes it."""
+    return f"{ENTRY_TYPE_BITCOIN_NETWORK}_{url.lower()}"
+
+
+def network_title(url: str) -> str:
+    """Name an entry by its host unless it is the public mempool.space."""
+    if url == MEMPOOL_DEFAULT_URL:
+        return BITCOIN_NETWORK_TITLE
+    host = url.split("://", 1)[-1].split("/", 1)[0]
+    return f"{BITCOIN_NETWORK_TITLE} ({host})"
+
+
+def whitepool_title(accounts: tuple[MiningAccount, ...]) -> str:
+    """Name an entry by its oldest mining account, to tell several keys apart."""
+    if not accounts:
+        return WHITEPOOL_TITLE
+    oldest = min(accounts, key=lambda account: account.created_at)
+    return f"{WHITEPOOL_TITLE} ({oldest.name})"
+
+
+def _whitepool_schema(region: str) -> probatio.Schema:
+    return probatio.Schema(
+        {
+            **_WHITEPOOL_KEY_SCHEMA,
+            probatio.Required(CONF_REGION, default=region): _REGION,
+        }
+    )
+
+
+def _known_accounts(hass: HomeAssistant, entry: WhitePoolConfigEntry) -> set[str]:
+    """The mining accounts an entry has devices for."""
+    registry = dr.async_get(hass)
+    return {
+        account
+        for device in dr.async_entries_for_config_entry(registry, entry.entry_id)
+        if (account := account_of_device(device)) is not None
+    }
+
+
+class PoolAccountConfigFlow(ConfigFlow):
+    """The steps that add, reauthenticate and reconfigure pool accounts.
+
+    Mixed into the integration's one config flow, whose user menu, reauth and
+    reconfigure steps lead here for pool entries.
+    """
+
+    # --- Shared ---------------------------------------------------------------------
+
+    def _show_key_form[T](
+        self,
+        step_id: str,
+        schema: probatio.Schema,
+        entry: ConfigEntry[T],
+        errors: dict[str, str],
+    ) -> ConfigFlowResult:
+        """Ask for a new key of ``entry``, which the form names."""
+        return self.async_show_form(
+            step_id=step_id,
+            data_schema=schema,
+            description_placeholders={"name": entry.title},
+            errors=errors,
+        )
+
+    def _abort_if_key_taken[T](self, fingerprint: str, entry: ConfigEntry[T]) -> None:
+        """Abort when another entry already uses the new key."""
+        for other in self._async_current_entries(include_ignore=False):
+            if other.entry_id != entry.entry_id and other.unique_id == fingerprint:
+                raise AbortFlow("pool_already_configured")
+
+    # --- WhiteBIT mining pool -------------------------------------------------------
+
+    async def _async_check_whitepool(
+        self, data: Mapping[str, Any]
+    ) -> tuple[tuple[MiningAccount, ...], str | None]:
+        """List the key's mining accounts; return them, or an error key."""
+        client = whitepool_client(self.hass, data)
+        try:
+            return await client.accounts(), None
+        except WhitePoolError as err:
+            return (), flow_error(WHITEPOOL_ERRORS, err)
+
+    async def async_step_whitepool(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Add a WhiteBIT API key: its mining accounts become devices."""
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            data = {
+                CONF_ENTRY_TYPE: ENTRY_TYPE_WHITEPOOL,
+                CONF_API_KEY: user_input[CONF_API_KEY].strip(),
+                CONF_API_SECRET: user_input[CONF_API_SECRET].strip(),
+                CONF_REGION: user_input[CONF_REGION],
+            }
+            # User-started: an abandoned dialog of the same key must not block it.
+            await self.async_set_unique_id(
+                key_fingerprint(ENTRY_TYPE_WHITEPOOL, data[CONF_API_KEY]),
+                raise_on_progress=False,
+            )
+            self._abort_if_unique_id_configured(error="pool_already_configured")
+            accounts, error = await self._async_check_whitepool(data)
+            if error is None:
+                names = {account.name for account in accounts}
+                for entry in self._async_current_entries(include_ignore=False):
+                    if entry.data.get(CONF_ENTRY_TYPE) == ENTRY_TYPE_WHITEPOOL and (
+                        names & _known_accounts(self.hass, entry)
+                    ):
+                        return self.async_abort(
+                            reason="whitepool_accounts_configured",
+                            description_placeholders={"title": entry.title},
+                        )
+                return self.async_create_entry(
+                    title=whitepool_title(accounts), data=data
+                )
+            errors["base"] = error
+        return self.async_show_form(
+            step_id="whitepool",
+            data_schema=_whitepool_schema(
+                user_input[CONF_REGION] if user_input else REGION_COM
+            ),
+            errors=errors,
+        )
+
+    async def _async_change_whitepool_key(
+        self,
+        entry: WhitePoolConfigEntry,
+        step_id: str,
+        user_input: dict[str, Any] | None,
+        *,
+        with_region: bool,
+    ) -> ConfigFlowResult:
+        """Ask for a new key (and region) for ``entry``, check it, and store it."""
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            updates = {
+                CONF_API_KEY: user_input[CONF_API_KEY].strip(),
+                CONF_API_SECRET: user_input[CONF_API_SECRET].strip(),
+                CONF_REGION: user_input.get(CONF_REGION, entry.data[CONF_REGION]),
+            }
+            fingerprint = key_fingerprint(ENTRY_TYPE_WHITEPOOL, updates[CONF_API_KEY])
+            self._abort_if_key_taken(fingerprint, entry)
+            accounts, error = await self._async_check_whitepool(
+                {**entry.data, **updates}
+            )
+            if error is None:
+                known = _known_accounts(self.hass, entry)
+                if known and not known & {account.name for account in accounts}:
+                    return self.async_abort(reason="whitepool_wrong_account")
+                return self.async_update_reload_and_abort(
+                    entry, unique_id=fingerprint, data_updates=updates
+                )
+            errors["base"] = error
+        schema = (
+            _whitepool_schema((user_input or entry.data)[CONF_REGION])
+            if with_region
+            else probatio.Schema(_WHITEPOOL_KEY_SCHEMA)
+        )
+        return self._show_key_form(step_id, schema, entry, errors)
+
+    async def async_step_whitepool_reauth(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Ask for a WhiteBIT API key again: WhiteBIT refused the stored one."""
+        return await self._async_change_whitepool_key(
+            self._get_reauth_entry(), "whitepool_reauth", user_input, with_region=False
+        )
+
+    async def async_step_whitepool_reconfigure(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Change a WhitePool entry's key or region."""
+        return await self._async_change_whitepool_key(
+            self._get_reconfigure_entry(),
+            "whitepool_reconfigure",
+            user_input,
+            with_region=True,
+        )
+
+    # --- WebMinePool ----------------------------------------------------------------
+
+    async def _async_check_webminepool(self, secret_key: str) -> str | None:
+        """Read the site's balance with ``secret_key``; return an error key, or None."""
+        try:
+            await webminepool_client(self.hass, secret_key).balance()
+        except WebMinePoolError as err:
+            return flow_error(WEBMINEPOOL_ERRORS, err)
+        return None
+
+    async def async_step_webminepool(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Add a WebMinePool site by its secret key."""
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            secret_key = user_input[CONF_SECRET_KEY].strip()
+            await self.async_set_unique_id(
+                key_fingerprint(ENTRY_TYPE_WEBMINEPOOL, secret_key),
+                raise_on_progress=False,
+            )
+            self._abort_if_unique_id_configured(error="pool_already_configured")
+            if (error := await self._async_check_webminepool(secret_key)) is None:
+                return self.async_create_entry(
+                    title=WEBMINEPOOL_TITLE,
+                    data={
+                        CONF_ENTRY_TYPE: ENTRY_TYPE_WEBMINEPOOL,
+                        CONF_SECRET_KEY: secret_key,
+                    },
+                )
+            errors["base"] = error
+        return self.async_show_form(
+            step_id="webminepool", data_schema=_WEBMINEPOOL_SCHEMA, errors=errors
+        )
+
+    async def _async_update_webminepool(
+        self,
+        entry: WebMinePoolConfigEntry,
+        step_id: str,
+        user_input: dict[str, Any] | None,
+    ) -> ConfigFlowResult:
+        """Ask for a new secret key for ``entry``, check it, and store it."""
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            secret_key = user_input[CONF_SECRET_KEY].strip()
+            fingerprint = key_fingerprint(ENTRY_TYPE_WEBMINEPOOL, secret_key)
+            self._abort_if_key_taken(fingerprint, entry)
+            if (error := await self._async_check_webminepool(secret_key)) is None:
+                return self.async_update_reload_and_abort(
+                    entry,
+                    unique_id=fingerprint,
+                    data_updates={CONF_SECRET_KEY: secret_key},
+                )
+            errors["base"] = error
+        return self._show_key_form(step_id, _WEBMINEPOOL_SCHEMA, entry, errors)
+
+    async def async_step_webminepool_reauth(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Ask for the site's secret key again: WebMinePool refused the stored one."""
+        return await self._async_update_webminepool(
+            self._get_reauth_entry(), "webminepool_reauth", user_input
+        )
+
+    async def async_step_webminepool_reconfigure(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Change the site's secret key (after refreshing it on WebMinePool)."""
+        return await self._async_update_webminepool(
+            self._get_reconfigure_entry(), "webminepool_reconfigure", user_input
+        )
+
+    # --- Bitcoin network (mempool.space API) ----------------------------------------
+
+    async def _async_check_network(self, url: str) -> tuple[str, str | None]:
+        """Read the API's figures at ``url``; return its normalized root and an error key."""
+        try:
+            client = MempoolClient(async_get_clientsession(self.hass), url)
+            await client.network_figures()
+        except MempoolError as err:
+            return url, flow_error(MEMPOOL_ERRORS, err)
+        return client.base_url, None
+
+    async def async_step_bitcoin_network(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Add the Bitcoin network's figures from a mempool.space-compatible API."""
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            url, error = await self._async_check_network(user_input[CONF_URL])
+            if error is None:
+                await self.async_set_unique_id(
+                    network_unique_id(url), raise_on_progress=False
+                )
+                self._abort_if_unique_id_configured(
+                    error="bitcoin_network_already_configured"
+                )
+                return self.async_create_entry(
+                    title=network_title(url),
+                    data={CONF_ENTRY_TYPE: ENTRY_TYPE_BITCOIN_NETWORK, CONF_URL: url},
+                )
+            errors["base"] = error
+        return self.async_show_form(
+            step_id="bitcoin_network",
+            data_schema=self.add_suggested_values_to_schema(
+                _NETWORK_SCHEMA, user_input
+            ),
+            errors=errors,
+        )
+
+    async def async_step_bitcoin_network_reconfigure(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Point a Bitcoin-network entry at another API (a self-hosted mempool, say)."""
+        entry = self._get_reconfigure_entry()
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            url, error = await self._async_check_network(user_input[CONF_URL])
+            if error is None:
+                unique_id = network_unique_id(url)
+                for other in self._async_current_entries(include_ignore=False):
+                    if (
+                        other.entry_id != entry.entry_id
+                        and other.unique_id == unique_id
+                    ):
+                        return self.async_abort(
+                            reason="bitcoin_network_already_configured"
+                        )
+                return self.async_update_reload_and_abort(
+                    entry,
+                    unique_id=unique_id,
+                    title=network_title(url),
+                    data_updates={CONF_URL: url},
+                )
+            errors["base"] = error
+        return self.async_show_form(
+            step_id="bitcoin_network_reconfigure",
+            data_schema=self.add_suggested_values_to_schema(
+                _NETWORK_SCHEMA, user_input or entry.data
+            ),
+            description_placeholders={"name": entry.title},
+            errors=errors,
+        )
+
+    # --- Entry points from the integration's flow -----------------------------------
+
+    async def async_start_pool_reauth(
+        self, entry_data: Mapping[str, Any]
+    ) -> ConfigFlowResult:
+        """Start reauthenticating a pool entry."""
+        if entry_data[CONF_ENTRY_TYPE] == ENTRY_TYPE_WHITEPOOL:
+            return await self.async_step_whitepool_reauth()
+        return await self.async_step_webminepool_reauth()
+
+    async def async_start_pool_account_reconfigure(
+        self, entry_type: str
+    ) -> ConfigFlowResult:
+        """Start reconfiguring a pool or Bitcoin-network entry."""
+        if entry_type == ENTRY_TYPE_WHITEPOOL:
+            return await self.async_step_whitepool_reconfigure()
+        if entry_type == ENTRY_TYPE_BITCOIN_NETWORK:
+            return await self.async_step_bitcoin_network_reconfigure()
+        return await self.async_step_webminepool_reconfigure()
+
+
+class _EntryOptionsFlow(OptionsFlowWithReload):
+    """The options of a pool-account or Bitcoin-network entry: one form.
+
+    The form has a step of its own (``first_step``): the miners' options step is
+    "init" too, with other strings.
+    """
+
+    first_step: str
+
+    async def async_step_init(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Start with the entry's form."""
+        step: Callable[[], Awaitable[ConfigFlowResult]] = getattr(
+            self, f"async_step_{self.first_step}"
+        )
+        return await step()
+
+
+class WhitePoolOptionsFlow(_EntryOptionsFlow):
+    """Choose the currency of the BTC price, which the break-even prices are in too."""
+
+    first_step = "currency"
+
+    async def async_step_currency(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Offer every currency WhiteBIT's public ticker has a BTC market in."""
+        if user_input is not None:
+            return self.async_create_entry(
+                data={CONF_BTC_QUOTE: user_input[CONF_BTC_QUOTE]}
+            )
+        try:
+            quotes = await whitepool_client(
+                self.hass, self.config_entry.data
+            ).btc_quotes()
+        except WhitePoolError as err:
+            return self.async_abort(reason=flow_error(WHITEPOOL_ERRORS, err))
+        if not quotes:
+            return self.async_abort(reason="whitepool_failed")
+        # What the coordinator uses without the option: Home Assistant's currency.
+        current = self.config_entry.options.get(CONF_BTC_QUOTE) or (
+            self.hass.config.currency
+            if self.hass.config.currency in quotes
+            else FALLBACK_QUOTE
+        )
+        return self.async_show_form(
+            step_id="currency",
+            data_schema=probatio.Schema(
+                {
+                    probatio.Required(CONF_BTC_QUOTE, default=current): SelectSelector(
+                        SelectSelectorConfig(
+                            options=list(quotes), mode=SelectSelectorMode.DROPDOWN
+                        )
+                    )
+                }
+            ),
+        )
+
+
+class BitcoinNetworkOptionsFlow(_EntryOptionsFlow):
+    """Choose the currency of the BTC price and the pool fee break-even goes by."""
+
+    first_step = "bitcoin_network"
+
+    async def async_step_bitcoin_network(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Offer the currencies mempool prices BTC in, and a pool fee of 0 to 10 %."""
+        if user_input is not None:
+            return self.async_create_entry(
+                data={
+                    CONF_CURRENCY: user_input[CONF_CURRENCY],
+                    CONF_POOL_FEE: float(user_input[CONF_POOL_FEE]),
+                }
+            )
+        options = self.config_entry.options
+        return self.async_show_form(
+            step_id="bitcoin_network",
+            data_schema=probatio.Schema(
+                {
+                    probatio.Required(
+                        CONF_CURRENCY,
+                        default=options.get(CONF_CURRENCY)
+                        or default_currency(self.hass),
+                    ): SelectSelector(
+                        SelectSelectorConfig(
+                            options=list(PRICE_CURRENCIES),
+                            mode=SelectSelectorMode.DROPDOWN,
+                        )
+                    ),
+                    probatio.Required(
+                        CONF_POOL_FEE,
+                        default=options.get(CONF_POOL_FEE, DEFAULT_POOL_FEE),
+                    ): NumberSelector(
+                        NumberSelectorConfig(
+                            min=0,
+                            max=MAX_POOL_FEE,
+                            step=0.1,
+                            unit_of_measurement="%",
+                            mode=NumberSelectorMode.BOX,
+                        )
+                    ),
+                }
+            ),
+        )
+
+
+# --- Miners, and the flow of every entry type ---------------------------------
+
+
+class HashwattConfigFlow(PoolAccountConfigFlow, domain=DOMAIN):
     """Add Whatsminer miners, one by one, by address range, or as discovered.
 
-    Mining-pool accounts are added by the steps of ``PoolConfigFlow``.
+    Mining-pool accounts are added by the steps of ``PoolAccountConfigFlow``.
     """
 
     VERSION = 1
@@ -345,7 +875,7 @@ class HashwattConfigFlow(PoolConfigFlow, domain=DOMAIN):
             try:
                 identity, mac, problem = await self._async_connect(password)
             except WhatsminerError as err:
-                errors["base"] = _error_key(err)
+                errors["base"] = flow_error(WHATSMINER_ERRORS, err)
             else:
                 if identity.api is not ApiVersion.V3 and self._account != ACCOUNT:
                     # API v2 has one account, admin: a user account can't be used.
@@ -776,7 +1306,7 @@ class HashwattConfigFlow(PoolConfigFlow, domain=DOMAIN):
         """Change the miner's address or ports; it must still be the same miner."""
         entry = self._get_reconfigure_entry()
         if (entry_type := entry.data[CONF_ENTRY_TYPE]) != ENTRY_TYPE_WHATSMINER:
-            return await self.async_start_pool_reconfigure(entry_type)
+            return await self.async_start_pool_account_reconfigure(entry_type)
         errors: dict[str, str] = {}
         stored_account = entry.data.get(CONF_ACCOUNT, ACCOUNT)
         if user_input is not None:
@@ -788,7 +1318,7 @@ class HashwattConfigFlow(PoolConfigFlow, domain=DOMAIN):
             try:
                 identity = await client.identify()
             except WhatsminerError as err:
-                errors["base"] = _error_key(err)
+                errors["base"] = flow_error(WHATSMINER_ERRORS, err)
             else:
                 await self._async_claim(identity, reconfigure=True)
                 problem = await self._async_check_account(

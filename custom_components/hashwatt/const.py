@@ -4,19 +4,44 @@ from __future__ import annotations
 
 import logging
 from datetime import timedelta
+from enum import StrEnum
 from typing import Final
+
+from homeassistant.config_entries import ConfigEntry
 
 DOMAIN: Final = "hashwatt"
 LOGGER: Final = logging.getLogger(__package__)
 
 MANUFACTURER: Final = "MicroBT"
 
-# Config entry data. Every entry says what it is, so pool accounts can join later.
+# Config entry data. Every entry says what it is (``CONF_ENTRY_TYPE``); that, not
+# the runtime data, is what code narrows an entry by (see coordinator.py).
 CONF_ENTRY_TYPE: Final = "entry_type"
-ENTRY_TYPE_WHATSMINER: Final = "whatsminer"
-ENTRY_TYPE_WHITEPOOL: Final = "whitepool"
-ENTRY_TYPE_WEBMINEPOOL: Final = "webminepool"
-ENTRY_TYPE_BITCOIN_NETWORK: Final = "bitcoin_network"
+
+
+class EntryType(StrEnum):
+    """What a config entry is: a miner, a pool account, or the Bitcoin network."""
+
+    WHATSMINER = "whatsminer"
+    WHITEPOOL = "whitepool"
+    WEBMINEPOOL = "webminepool"
+    BITCOIN_NETWORK = "bitcoin_network"
+
+
+def entry_type[T](entry: ConfigEntry[T]) -> EntryType | None:
+    """Return what a Hashwatt entry is (None for another domain's or an unknown one)."""
+    if entry.domain != DOMAIN:
+        return None
+    try:
+        return EntryType(str(entry.data.get(CONF_ENTRY_TYPE)))
+    except ValueError:
+        return None
+
+
+ENTRY_TYPE_WHATSMINER: Final = EntryType.WHATSMINER
+ENTRY_TYPE_WHITEPOOL: Final = EntryType.WHITEPOOL
+ENTRY_TYPE_WEBMINEPOOL: Final = EntryType.WEBMINEPOOL
+ENTRY_TYPE_BITCOIN_NETWORK: Final = EntryType.BITCOIN_NETWORK
 
 # WhiteBIT mining pool ("WhitePool") entries: an API key, its secret, and the host
 # serving the account (CONF_API_KEY from homeassistant.const).
@@ -41,7 +66,7 @@ DEFAULT_POOL_FEE: Final = 2.0  # percent
 BITCOIN_NETWORK_SCAN_INTERVAL: Final = timedelta(minutes=3)
 BITCOIN_PRICE_INTERVAL: Final = timedelta(minutes=30)
 
-# Pool polls; see pool_coordinator.py for the requests each one makes.
+# Pool polls; see coordinator.py for the requests each one makes.
 WHITEPOOL_SCAN_INTERVAL: Final = timedelta(minutes=5)
 WHITEPOOL_SLOW_INTERVAL: Final = timedelta(minutes=15)
 WEBMINEPOOL_SCAN_INTERVAL: Final = timedelta(minutes=10)
@@ -57,9 +82,6 @@ CONF_READ_ONLY: Final = "read_only"
 # The API v3 account writes are signed with: "super" (the default, then not
 # stored) or "user1".."user3" with the rights super granted them.
 CONF_ACCOUNT: Final = "account"
-
-DEFAULT_V2_PORT: Final = 4028
-DEFAULT_V3_PORT: Final = 4433
 
 # Options: the fast poll's interval in seconds (CONF_SCAN_INTERVAL from homeassistant.const).
 DEFAULT_SCAN_INTERVAL: Final = 30

@@ -16,24 +16,29 @@ from decimal import Decimal
 from enum import Enum
 from typing import Any
 
-from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import CONF_API_KEY, CONF_HOST, CONF_URL
 from homeassistant.core import HomeAssistant
 from homeassistant.util import dt as dt_util
 
 from .clients.mempool import DEFAULT_BASE_URL as MEMPOOL_DEFAULT_URL
-from .clients.whatsminer.capture import capture_document
+from .clients.whatsminer import capture_document
 from .const import (
     CONF_API_SECRET,
-    CONF_ENTRY_TYPE,
     CONF_SECRET_KEY,
-    ENTRY_TYPE_BITCOIN_NETWORK,
-    ENTRY_TYPE_WHATSMINER,
 )
-from .coordinator import HashwattConfigEntry
+from .coordinator import (
+    BitcoinNetworkConfigEntry,
+    HashwattConfigEntry,
+    PoolAccountConfigEntry,
+    WebMinePoolData,
+    WhitePoolData,
+    is_miner_entry,
+    is_network_entry,
+    is_pool_account_entry,
+    is_webminepool_entry,
+    is_whitepool_entry,
+)
 from .helpers import without_url_credentials
-from .network_coordinator import BitcoinNetworkRuntimeData
-from .pool_coordinator import WebMinePoolData, WhitePoolData, WhitePoolRuntimeData
 
 REDACTED = "**REDACTED**"
 
@@ -72,10 +77,12 @@ async def async_get_config_entry_diagnostics(
     ``capture --redact`` does: MAC, serials, addresses, hostname and workers
     replaced by stand-ins.
     """
-    if entry.data[CONF_ENTRY_TYPE] == ENTRY_TYPE_BITCOIN_NETWORK:
+    if is_network_entry(entry):
         return _network_diagnostics(entry)
-    if entry.data[CONF_ENTRY_TYPE] != ENTRY_TYPE_WHATSMINER:
-        return _pool_diagnostics(entry)
+    if is_pool_account_entry(entry):
+        return _pool_account_diagnostics(entry)
+    if not is_miner_entry(entry):
+        return {}
     runtime = entry.runtime_data
     client = runtime.client
     raw_replies = capture_document(
@@ -190,15 +197,16 @@ def _webminepool_data(data: WebMinePoolData, pseudonym: _Pseudonyms) -> dict[str
     }
 
 
-def _pool_diagnostics(entry: ConfigEntry[Any]) -> dict[str, Any]:
+def _pool_account_diagnostics(entry: PoolAccountConfigEntry) -> dict[str, Any]:
     """Return a pool entry's settings and last poll: keys, payout details and names hidden."""
-    runtime = entry.runtime_data
-    coordinator = runtime.coordinator
+    coordinator = entry.runtime_data.coordinator
     pseudonym = _Pseudonyms()
-    if isinstance(runtime, WhitePoolRuntimeData):
-        data = _whitepool_data(coordinator.data, pseudonym)
+    if is_whitepool_entry(entry):
+        data = _whitepool_data(entry.runtime_data.coordinator.data, pseudonym)
+    elif is_webminepool_entry(entry):
+        data = _webminepool_data(entry.runtime_data.coordinator.data, pseudonym)
     else:
-        data = _webminepool_data(coordinator.data, pseudonym)
+        return {}
     diagnostics: dict[str, Any] = _jsonable(
         {
             "entry": {
@@ -217,10 +225,9 @@ def _pool_diagnostics(entry: ConfigEntry[Any]) -> dict[str, Any]:
     return diagnostics
 
 
-def _network_diagnostics(entry: ConfigEntry[Any]) -> dict[str, Any]:
+def _network_diagnostics(entry: BitcoinNetworkConfigEntry) -> dict[str, Any]:
     """Return a Bitcoin-network entry's settings and last figures."""
-    runtime: BitcoinNetworkRuntimeData = entry.runtime_data
-    coordinator = runtime.coordinator
+    coordinator = entry.runtime_data.coordinator
     public = entry.data[CONF_URL] == MEMPOOL_DEFAULT_URL
     data = coordinator.data
     diagnostics: dict[str, Any] = _jsonable(

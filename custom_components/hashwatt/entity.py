@@ -7,12 +7,13 @@ entities of accounts, workers and users as the pools list them.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from typing import Any, Final, cast, override
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import CONF_HOST, Platform
 from homeassistant.core import HomeAssistant, callback
-from homeassistant.helpers import entity_registry as er
+from homeassistant.helpers import device_registry as dr, entity_registry as er
 from homeassistant.helpers.device_registry import (
     CONNECTION_NETWORK_MAC,
     DeviceEntryType,
@@ -26,25 +27,61 @@ from homeassistant.helpers.update_coordinator import (
 
 from .const import DOMAIN, MANUFACTURER
 from .coordinator import (
+    BitcoinNetworkConfigEntry,
+    BitcoinNetworkCoordinator,
+    MinerConfigEntry,
     MinerRuntimeData,
+    WebMinePoolConfigEntry,
+    WebMinePoolCoordinator,
     WhatsminerFastCoordinator,
     WhatsminerSlowCoordinator,
-)
-from .network_coordinator import BitcoinNetworkCoordinator, network_identifier
-from .pool_coordinator import (
-    WebMinePoolCoordinator,
     WhitePoolAccountData,
+    WhitePoolConfigEntry,
     WhitePoolCoordinator,
-)
-from .pools import (
-    webminepool_identifier,
-    whitepool_account_identifier,
-    whitepool_service_identifier,
 )
 
 WHITEBIT: Final = "WhiteBIT"
 WEBMINEPOOL: Final = "WebMinePool"
 MEMPOOL: Final = "mempool.space"
+
+
+# --- Identifiers: every device's, built here only -------------------------------
+
+
+def miner_identifier(mac: str) -> tuple[str, str]:
+    """Identify a miner's device by its MAC (the entry's unique ID)."""
+    return DOMAIN, mac
+
+
+_ACCOUNT_PREFIX: Final = "whitepool-account-"
+
+
+def whitepool_service_identifier(entry: WhitePoolConfigEntry) -> tuple[str, str]:
+    """Identify the device of the pool itself (one per entry: it has no ID of its own)."""
+    return DOMAIN, f"whitepool-{entry.entry_id}"
+
+
+def whitepool_account_identifier(account: str) -> tuple[str, str]:
+    """Identify a mining account's device; account names are unique across WhiteBIT."""
+    return DOMAIN, f"{_ACCOUNT_PREFIX}{account}"
+
+
+def account_of_device(device: dr.AnyDeviceEntry) -> str | None:
+    """Return the mining account a device stands for, if it is one."""
+    for domain, identifier in device.identifiers:
+        if domain == DOMAIN and identifier.startswith(_ACCOUNT_PREFIX):
+            return identifier.removeprefix(_ACCOUNT_PREFIX)
+    return None
+
+
+def webminepool_identifier(entry: WebMinePoolConfigEntry) -> tuple[str, str]:
+    """Identify a WebMinePool site's device (the API gives the site no ID)."""
+    return DOMAIN, f"webminepool-{entry.entry_id}"
+
+
+def network_identifier(entry: BitcoinNetworkConfigEntry) -> tuple[str, str]:
+    """Identify a Bitcoin-network entry's device (one per entry)."""
+    return DOMAIN, f"bitcoin-network-{entry.entry_id}"
 
 
 def miner_device_info(
@@ -53,7 +90,7 @@ def miner_device_info(
     """Describe the miner as a device, from what the slow poll read."""
     identity = runtime.slow.data.identity
     return DeviceInfo(
-        identifiers={(DOMAIN, mac)},
+        identifiers={miner_identifier(mac)},
         connections={(CONNECTION_NETWORK_MAC, mac)},
         manufacturer=MANUFACTURER,
         model=identity.model,
@@ -180,7 +217,44 @@ class HashwattMinerEntity[
             self.async_write_ha_state()
 
 
+type MinerCoordinator = WhatsminerFastCoordinator | WhatsminerSlowCoordinator
+
+
+@dataclass(frozen=True, kw_only=True)
+class MinerControlEntityDescription(EntityDescription):
+    """A control of a miner (number, select, switch): which poll reads it back."""
+
+    # A setting the slow poll reads back; otherwise the fast poll's state.
+    setting: bool = False
+    exists_fn: Callable[[MinerRuntimeData], bool] = lambda _: True
+
+
+class HashwattMinerControlEntity(HashwattMinerEntity[MinerCoordinator]):
+    """A control showing what the miner reports, never what was last asked of it."""
+
+    # Shown while the miner's write API is off too: this is the one entity of the
+    # setting, and the miner refuses a change then (a translated error, and the
+    # repair issue says how to turn the write API on).
+    _requires_write_access = False
+
+
+def miner_controls[DescT: MinerControlEntityDescription, EntityT](
+    entry: MinerConfigEntry,
+    descriptions: Iterable[DescT],
+    entity_fn: Callable[[MinerCoordinator, DescT], EntityT],
+) -> list[EntityT]:
+    """Build the controls this miner has, each on the poll that reads it back."""
+    miner = entry.runtime_data
+    return [
+        entity_fn(miner.slow if description.setting else miner.fast, description)
+        for description in descriptions
+        if description.exists_fn(miner)
+    ]
+
+
 # --- Mining pools ------------------------------------------------------------------------
+
+_WORKER_KEY_PREFIX: Final = "worker-"
 
 
 def whitepool_unique_id(account: str, key: str) -> str:
@@ -188,7 +262,19 @@ def whitepool_unique_id(account: str, key: str) -> str:
     return f"whitepool-{account}-{key}"
 
 
-def webminepool_unique_id(entry: ConfigEntry[Any], key: str) -> str:
+def whitepool_worker_key(worker: str) -> str:
+    """Return the key of a worker's hashrate sensor on its account's device."""
+    return f"{_WORKER_KEY_PREFIX}{worker}"
+
+
+def is_whitepool_worker_unique_id(unique_id: str) -> bool:
+    """Whether a unique ID (as ``whitepool_unique_id`` builds it) is a worker's."""
+    scope, _, account_and_key = unique_id.partition("-")
+    key = account_and_key.partition("-")[2]
+    return scope == "whitepool" and key.startswith(_WORKER_KEY_PREFIX)
+
+
+def webminepool_unique_id(entry: WebMinePoolConfigEntry, key: str) -> str:
     """Return the unique ID of a WebMinePool site's entity."""
     return f"webminepool-{entry.entry_id}-{key}"
 
@@ -271,8 +357,8 @@ class WebMinePoolEntity(CoordinatorEntity[WebMinePoolCoordinator]):
 
 
 @callback
-def async_add_pool_items[KeyT: (str, tuple[str, str])](
-    entry: ConfigEntry[Any],
+def async_add_pool_account_items[KeyT: (str, tuple[str, str]), T](
+    entry: ConfigEntry[T],
     coordinator: DataUpdateCoordinator[Any],
     keys_fn: Callable[[], Iterable[KeyT]],
     add_fn: Callable[[list[KeyT]], None],
@@ -299,9 +385,9 @@ def async_add_pool_items[KeyT: (str, tuple[str, str])](
 
 
 @callback
-def async_remove_gone_entities(
+def async_remove_gone_entities[T](
     hass: HomeAssistant,
-    entry: ConfigEntry[Any],
+    entry: ConfigEntry[T],
     coordinator: DataUpdateCoordinator[Any],
     *,
     platform: Platform,

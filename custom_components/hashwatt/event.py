@@ -8,7 +8,7 @@ from homeassistant.components.event import EventEntity, EventEntityDescription
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .coordinator import HashwattConfigEntry, WhatsminerSlowCoordinator
+from .coordinator import MinerConfigEntry, WhatsminerSlowCoordinator
 from .entity import HashwattMinerEntity
 
 # Read-only platform: the coordinators do the polling.
@@ -25,7 +25,7 @@ ERROR_EVENT = EventEntityDescription(
 
 async def async_setup_entry(
     hass: HomeAssistant,
-    entry: HashwattConfigEntry,
+    entry: MinerConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Add a miner's error event entity."""

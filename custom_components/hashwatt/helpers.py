@@ -1,6 +1,7 @@
 """What every command sent to a miner shares: its errors, and the poll that follows it.
 
-``pool_command`` does the same for the mining-pool clients' errors.
+``pool_account_command`` does the same for the mining-pool clients' errors. Which error
+becomes which translated message is in errors.py, for all clients.
 ``without_url_credentials`` keeps a pool URL's user and password out of states and
 diagnostics.
 """
@@ -12,50 +13,30 @@ from collections.abc import Callable, Coroutine
 from typing import Any, Concatenate, Final
 
 from homeassistant.config_entries import ConfigEntry, ConfigEntryState
-from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
+from homeassistant.exceptions import HomeAssistantError
 
-from .clients.webminepool import (
-    WebMinePoolApiError,
-    WebMinePoolAuthError,
-    WebMinePoolConnectionError,
-    WebMinePoolError,
-    WebMinePoolInvalidReplyError,
-    WebMinePoolValidationError,
-)
-from .clients.whatsminer.errors import (
-    WhatsminerAuthError,
-    WhatsminerCommandError,
-    WhatsminerConnectionError,
-    WhatsminerError,
-    WhatsminerInvalidReplyError,
-    WhatsminerPermissionError,
-    WhatsminerTokenLimitError,
-    WhatsminerUnsupportedError,
-    WhatsminerValidationError,
-    WhatsminerWriteDisabledError,
-)
-from .clients.whitepool import (
-    WhitePoolApiError,
-    WhitePoolAuthError,
-    WhitePoolClockError,
-    WhitePoolConnectionError,
-    WhitePoolError,
-    WhitePoolInvalidReplyError,
-    WhitePoolRateLimitError,
-    WhitePoolValidationError,
-)
-from .const import DOMAIN
-from .coordinator import HashwattConfigEntry
+from .clients.webminepool import WebMinePoolError
+from .clients.whatsminer import WhatsminerError, WhatsminerWriteDisabledError
+from .clients.whitepool import WhitePoolError
+from .coordinator import MinerConfigEntry, WebMinePoolRuntimeData, WhitePoolRuntimeData
 from .entity import HashwattMinerEntity
+from .errors import (
+    WEBMINEPOOL_ERRORS,
+    WHATSMINER_ERRORS,
+    WHITEPOOL_ERRORS,
+    ErrorTable,
+    action_error,
+    error_keys,
+)
 
-type MinerCommandTarget = HashwattMinerEntity[Any] | HashwattConfigEntry
+type MinerCommandTarget = HashwattMinerEntity[Any] | MinerConfigEntry
 """What a command runs for: an entity of the miner, or (for actions) its config entry."""
 
 
-def _entry_of(target: MinerCommandTarget) -> HashwattConfigEntry:
+def _entry_of(target: MinerCommandTarget) -> MinerConfigEntry:
     if isinstance(target, ConfigEntry):
         return target
-    entry: HashwattConfigEntry = target.coordinator.config_entry
+    entry: MinerConfigEntry = target.coordinator.config_entry
     return entry
 
 
@@ -76,86 +57,17 @@ def miner_command[TargetT: MinerCommandTarget, **P, R](
     async def handler(target: TargetT, /, *args: P.args, **kwargs: P.kwargs) -> R:
         entry = _entry_of(target)
         runtime = entry.runtime_data
-        miner = {"miner": entry.title}
         try:
             result = await func(target, *args, **kwargs)
-        except WhatsminerValidationError as error:
-            raise ServiceValidationError(
-                translation_domain=DOMAIN,
-                translation_key="invalid_value",
-                translation_placeholders={
-                    **miner,
-                    "field": error.field,
-                    "error": error.message,
-                },
-            ) from error
-        except WhatsminerAuthError as error:
-            entry.async_start_reauth(runtime.fast.hass)
-            raise HomeAssistantError(
-                translation_domain=DOMAIN,
-                translation_key="auth_failed",
-                translation_placeholders=miner,
-            ) from error
-        except WhatsminerWriteDisabledError as error:
-            # Re-verify now, so the repair issue shows up with this error.
-            await runtime.slow.async_request_refresh()
-            raise HomeAssistantError(
-                translation_domain=DOMAIN,
-                translation_key="write_disabled",
-                translation_placeholders=miner,
-            ) from error
-        except WhatsminerPermissionError as error:
-            # The account lacks this one right: the password is fine and the
-            # write API on, so no reauthentication and no read-only mode.
-            raise HomeAssistantError(
-                translation_domain=DOMAIN,
-                translation_key="permission_denied",
-                translation_placeholders={
-                    **miner,
-                    "account": error.account,
-                    "command": error.command,
-                },
-            ) from error
-        except WhatsminerTokenLimitError as error:
-            raise HomeAssistantError(
-                translation_domain=DOMAIN,
-                translation_key="token_limit",
-                translation_placeholders=miner,
-            ) from error
-        except WhatsminerUnsupportedError as error:
-            raise HomeAssistantError(
-                translation_domain=DOMAIN,
-                translation_key="command_unsupported",
-                translation_placeholders=miner,
-            ) from error
-        except WhatsminerCommandError as error:
-            raise HomeAssistantError(
-                translation_domain=DOMAIN,
-                translation_key="command_refused",
-                translation_placeholders={
-                    **miner,
-                    "code": str(error.code),
-                    "error": error.message,
-                },
-            ) from error
-        except WhatsminerConnectionError as error:
-            raise HomeAssistantError(
-                translation_domain=DOMAIN,
-                translation_key="communication_error",
-                translation_placeholders={**miner, "error": str(error)},
-            ) from error
-        except WhatsminerInvalidReplyError as error:
-            raise HomeAssistantError(
-                translation_domain=DOMAIN,
-                translation_key="command_invalid_reply",
-                translation_placeholders={**miner, "error": str(error)},
-            ) from error
         except WhatsminerError as error:
-            raise HomeAssistantError(
-                translation_domain=DOMAIN,
-                translation_key="unexpected_error",
-                translation_placeholders={**miner, "error": str(error)},
-            ) from error
+            if error_keys(WHATSMINER_ERRORS, error).reauth:
+                entry.async_start_reauth(runtime.fast.hass)
+            elif isinstance(error, WhatsminerWriteDisabledError):
+                # Re-verify now, so the repair issue shows up with this error.
+                await runtime.slow.async_request_refresh()
+            # An account lacking one right (WhatsminerPermissionError) has a fine
+            # password and the write API on: no reauthentication, no read-only mode.
+            raise action_error(WHATSMINER_ERRORS, error, miner=entry.title) from error
         if entry.state is not ConfigEntryState.LOADED:
             return result  # the command reloads the entry; its new polls will tell
         # An entity of the slow poll shows a setting: that poll must confirm it.
@@ -169,9 +81,9 @@ def miner_command[TargetT: MinerCommandTarget, **P, R](
     return handler
 
 
-def pool_command[**P, R](
-    func: Callable[Concatenate[ConfigEntry[Any], P], Coroutine[Any, Any, R]],
-) -> Callable[Concatenate[ConfigEntry[Any], P], Coroutine[Any, Any, R]]:
+def pool_account_command[RT: WhitePoolRuntimeData | WebMinePoolRuntimeData, **P, R](
+    func: Callable[Concatenate[ConfigEntry[RT], P], Coroutine[Any, Any, R]],
+) -> Callable[Concatenate[ConfigEntry[RT], P], Coroutine[Any, Any, R]]:
     """Decorate anything that asks something of a pool account (WhitePool, WebMinePool).
 
     The clients' errors become translated Home Assistant errors naming the entry. An
@@ -181,74 +93,24 @@ def pool_command[**P, R](
     """
 
     async def handler(
-        entry: ConfigEntry[Any], /, *args: P.args, **kwargs: P.kwargs
+        entry: ConfigEntry[RT], /, *args: P.args, **kwargs: P.kwargs
     ) -> R:
         try:
             return await func(entry, *args, **kwargs)
-        except (WhitePoolError, WebMinePoolError) as error:
-            if isinstance(error, WhitePoolAuthError | WebMinePoolAuthError):
-                entry.async_start_reauth(entry.runtime_data.coordinator.hass)
-            raise _pool_error(entry, error) from error
+        except WhitePoolError as error:
+            raise _pool_account_error(entry, WHITEPOOL_ERRORS, error) from error
+        except WebMinePoolError as error:
+            raise _pool_account_error(entry, WEBMINEPOOL_ERRORS, error) from error
 
     return handler
 
 
-def _pool_error(
-    entry: ConfigEntry[Any], error: WhitePoolError | WebMinePoolError
+def _pool_account_error[RT: WhitePoolRuntimeData | WebMinePoolRuntimeData](
+    entry: ConfigEntry[RT], table: ErrorTable, error: Exception
 ) -> HomeAssistantError:
-    """Translate one pool client error; the clients' messages hold no secret."""
-    name = {"name": entry.title}
-    if isinstance(error, WebMinePoolValidationError):
-        return ServiceValidationError(
-            translation_domain=DOMAIN,
-            translation_key="pool_invalid_value",
-            translation_placeholders={
-                **name,
-                "field": error.field,
-                "error": error.message,
-            },
-        )
-    if isinstance(error, WhitePoolValidationError) and error.client_side:
-        field, messages = next(iter(error.errors.items()), ("", [error.message]))
-        return ServiceValidationError(
-            translation_domain=DOMAIN,
-            translation_key="pool_invalid_value",
-            translation_placeholders={
-                **name,
-                "field": field,
-                "error": "; ".join(messages),
-            },
-        )
-    key = "pool_unexpected_error"
-    detail = str(error)
-    if isinstance(error, WhitePoolAuthError | WebMinePoolAuthError):
-        key = "pool_auth_failed"
-    elif isinstance(error, WhitePoolRateLimitError):
-        key = "pool_rate_limited"
-    elif isinstance(error, WhitePoolClockError):
-        key = "pool_clock"
-    elif isinstance(error, WhitePoolConnectionError | WebMinePoolConnectionError):
-        key = "pool_communication_error"
-    elif isinstance(error, WhitePoolInvalidReplyError | WebMinePoolInvalidReplyError):
-        key = "pool_invalid_reply"
-    elif isinstance(error, WhitePoolApiError):
-        key = "pool_refused"
-        # The field errors say what was wrong ("name: The name has already been taken.").
-        detail = (
-            "; ".join(
-                f"{field}: {', '.join(messages)}"
-                for field, messages in error.errors.items()
-            )
-            or error.message
-        )
-    elif isinstance(error, WebMinePoolApiError):
-        key = "pool_refused"
-        detail = error.message
-    return HomeAssistantError(
-        translation_domain=DOMAIN,
-        translation_key=key,
-        translation_placeholders={**name, "error": detail},
-    )
+    if error_keys(table, error).reauth:
+        entry.async_start_reauth(entry.runtime_data.coordinator.hass)
+    return action_error(table, error, name=entry.title)
 
 
 # The user:password@ of a URL, with or without a scheme: stratum+tcp://u:p@host:port.

@@ -21,44 +21,32 @@ from homeassistant.const import (
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .clients.whatsminer.client import (
-    POWER_LIMIT_RANGE,
-    POWER_PERCENT_RANGE,
-    POWER_RANGE,
-    TARGET_FREQUENCY_RANGE,
-    TEMPERATURE_OFFSET_RANGE,
-    UPFREQ_SPEED_RANGE,
-    UPFREQ_SPEED_RANGE_V3,
-    Whatsminer,
+from .clients import whatsminer
+from .coordinator import MinerConfigEntry, MinerRuntimeData
+from .entity import (
+    HashwattMinerControlEntity,
+    MinerControlEntityDescription,
+    miner_controls,
 )
-from .clients.whatsminer.models import ApiVersion, PowerPercentMode
-from .coordinator import (
-    HashwattConfigEntry,
-    MinerRuntimeData,
-    WhatsminerFastCoordinator,
-    WhatsminerSlowCoordinator,
-)
-from .entity import HashwattMinerEntity
 from .helpers import miner_command
 
 PARALLEL_UPDATES = 1
 
 
 @dataclass(frozen=True, kw_only=True)
-class HashwattNumberEntityDescription(NumberEntityDescription):
+class HashwattNumberEntityDescription(
+    MinerControlEntityDescription, NumberEntityDescription
+):
     """A miner number: where its value is read, and how it is set."""
 
-    # A setting the slow poll reads back; otherwise the fast poll's value.
-    setting: bool = False
-    exists_fn: Callable[[MinerRuntimeData], bool] = lambda _: True
     value_fn: Callable[[MinerRuntimeData], float | None]
-    set_fn: Callable[[Whatsminer, int], Awaitable[None]]
+    set_fn: Callable[[whatsminer.Whatsminer, int], Awaitable[None]]
     # A maximum that depends on the miner (its API), instead of native_max_value.
     max_value_fn: Callable[[MinerRuntimeData], float] | None = None
 
 
 def _is_v3(miner: MinerRuntimeData) -> bool:
-    return miner.client.api is ApiVersion.V3
+    return miner.client.api is whatsminer.ApiVersion.V3
 
 
 NUMBERS: tuple[HashwattNumberEntityDescription, ...] = (
@@ -71,8 +59,8 @@ NUMBERS: tuple[HashwattNumberEntityDescription, ...] = (
         device_class=NumberDeviceClass.POWER,
         entity_category=EntityCategory.CONFIG,
         native_unit_of_measurement=UnitOfPower.WATT,
-        native_min_value=POWER_RANGE[0],
-        native_max_value=POWER_RANGE[1],
+        native_min_value=whatsminer.POWER_RANGE[0],
+        native_max_value=whatsminer.POWER_RANGE[1],
         native_step=1,
         mode=NumberMode.BOX,
         exists_fn=_is_v3,
@@ -86,8 +74,8 @@ NUMBERS: tuple[HashwattNumberEntityDescription, ...] = (
         entity_category=EntityCategory.CONFIG,
         native_unit_of_measurement=UnitOfPower.WATT,
         # The vendor's full range: hydro miners draw well over 10 kW.
-        native_min_value=POWER_LIMIT_RANGE[0],
-        native_max_value=POWER_LIMIT_RANGE[1],
+        native_min_value=whatsminer.POWER_LIMIT_RANGE[0],
+        native_max_value=whatsminer.POWER_LIMIT_RANGE[1],
         native_step=1,
         mode=NumberMode.BOX,
         value_fn=lambda miner: miner.fast.data.summary.power_limit,
@@ -98,8 +86,8 @@ NUMBERS: tuple[HashwattNumberEntityDescription, ...] = (
         translation_key="power_percent",
         entity_category=EntityCategory.CONFIG,
         native_unit_of_measurement=PERCENTAGE,
-        native_min_value=POWER_PERCENT_RANGE[0],
-        native_max_value=POWER_PERCENT_RANGE[1],
+        native_min_value=whatsminer.POWER_PERCENT_RANGE[0],
+        native_max_value=whatsminer.POWER_PERCENT_RANGE[1],
         native_step=1,
         mode=NumberMode.SLIDER,
         setting=True,
@@ -108,7 +96,7 @@ NUMBERS: tuple[HashwattNumberEntityDescription, ...] = (
         # Normal mode: the vendor's choice for lasting changes (fast mode costs
         # more hashrate and is meant for brief ones; the action offers both).
         set_fn=lambda client, percent: client.set_power_percent(
-            percent, PowerPercentMode.NORMAL
+            percent, whatsminer.PowerPercentMode.NORMAL
         ),
     ),
     HashwattNumberEntityDescription(
@@ -117,8 +105,8 @@ NUMBERS: tuple[HashwattNumberEntityDescription, ...] = (
         entity_category=EntityCategory.CONFIG,
         entity_registry_enabled_default=False,
         native_unit_of_measurement=PERCENTAGE,
-        native_min_value=TARGET_FREQUENCY_RANGE[0],
-        native_max_value=TARGET_FREQUENCY_RANGE[1],
+        native_min_value=whatsminer.TARGET_FREQUENCY_RANGE[0],
+        native_max_value=whatsminer.TARGET_FREQUENCY_RANGE[1],
         native_step=1,
         mode=NumberMode.BOX,
         setting=True,
@@ -134,8 +122,8 @@ NUMBERS: tuple[HashwattNumberEntityDescription, ...] = (
         # An offset, not a temperature: no device class, or Home Assistant would
         # convert it to °F as if it were one (-10 °C would become 14 °F).
         native_unit_of_measurement=UnitOfTemperature.CELSIUS,
-        native_min_value=TEMPERATURE_OFFSET_RANGE[0],
-        native_max_value=TEMPERATURE_OFFSET_RANGE[1],
+        native_min_value=whatsminer.TEMPERATURE_OFFSET_RANGE[0],
+        native_max_value=whatsminer.TEMPERATURE_OFFSET_RANGE[1],
         native_step=1,
         mode=NumberMode.BOX,
         setting=True,
@@ -148,8 +136,8 @@ NUMBERS: tuple[HashwattNumberEntityDescription, ...] = (
         translation_key="upfreq_speed",
         entity_category=EntityCategory.CONFIG,
         entity_registry_enabled_default=False,
-        native_min_value=UPFREQ_SPEED_RANGE[0],
-        native_max_value=UPFREQ_SPEED_RANGE[1],
+        native_min_value=whatsminer.UPFREQ_SPEED_RANGE[0],
+        native_max_value=whatsminer.UPFREQ_SPEED_RANGE[1],
         native_step=1,
         mode=NumberMode.BOX,
         setting=True,
@@ -158,7 +146,9 @@ NUMBERS: tuple[HashwattNumberEntityDescription, ...] = (
         set_fn=lambda client, speed: client.set_upfreq_speed(speed),
         # The vendor documents 0..10 for API v3; API v2 stops at 9.
         max_value_fn=lambda miner: (
-            UPFREQ_SPEED_RANGE_V3 if _is_v3(miner) else UPFREQ_SPEED_RANGE
+            whatsminer.UPFREQ_SPEED_RANGE_V3
+            if _is_v3(miner)
+            else whatsminer.UPFREQ_SPEED_RANGE
         )[1],
     ),
 )
@@ -166,31 +156,17 @@ NUMBERS: tuple[HashwattNumberEntityDescription, ...] = (
 
 async def async_setup_entry(
     hass: HomeAssistant,
-    entry: HashwattConfigEntry,
+    entry: MinerConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Set up the numbers a miner can read back."""
-    miner = entry.runtime_data
-    async_add_entities(
-        HashwattNumberEntity(
-            miner.slow if description.setting else miner.fast, description
-        )
-        for description in NUMBERS
-        if description.exists_fn(miner)
-    )
+    async_add_entities(miner_controls(entry, NUMBERS, HashwattNumberEntity))
 
 
-class HashwattNumberEntity(
-    HashwattMinerEntity[WhatsminerFastCoordinator | WhatsminerSlowCoordinator],
-    NumberEntity,
-):
+class HashwattNumberEntity(HashwattMinerControlEntity, NumberEntity):
     """A number showing what the miner reports, never what was last asked of it."""
 
     entity_description: HashwattNumberEntityDescription
-    # Shown while the miner's write API is off too: this is the one entity of the
-    # setting, and the miner refuses a change then (a translated error, and the
-    # repair issue says how to turn the write API on).
-    _requires_write_access = False
 
     @property
     @override

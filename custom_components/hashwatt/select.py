@@ -11,15 +11,13 @@ from homeassistant.const import EntityCategory
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .clients.whatsminer.client import Whatsminer
-from .clients.whatsminer.models import HeatMode, PowerMode
-from .coordinator import (
-    HashwattConfigEntry,
-    MinerRuntimeData,
-    WhatsminerFastCoordinator,
-    WhatsminerSlowCoordinator,
+from .clients.whatsminer import HeatMode, PowerMode, Whatsminer
+from .coordinator import MinerConfigEntry, MinerRuntimeData
+from .entity import (
+    HashwattMinerControlEntity,
+    MinerControlEntityDescription,
+    miner_controls,
 )
-from .entity import HashwattMinerEntity
 from .helpers import miner_command
 
 PARALLEL_UPDATES = 1
@@ -29,12 +27,11 @@ HEAT_MODE_OPTIONS = {mode.value.replace("-", "_"): mode for mode in HeatMode}
 
 
 @dataclass(frozen=True, kw_only=True)
-class HashwattSelectEntityDescription(SelectEntityDescription):
+class HashwattSelectEntityDescription(
+    MinerControlEntityDescription, SelectEntityDescription
+):
     """A miner select: where its option is read, and how it is set."""
 
-    # A setting the slow poll reads back; otherwise the fast poll's state.
-    setting: bool = False
-    exists_fn: Callable[[MinerRuntimeData], bool] = lambda _: True
     current_fn: Callable[[MinerRuntimeData], str | None]
     select_fn: Callable[[Whatsminer, str], Awaitable[None]]
 
@@ -72,31 +69,17 @@ SELECTS: tuple[HashwattSelectEntityDescription, ...] = (
 
 async def async_setup_entry(
     hass: HomeAssistant,
-    entry: HashwattConfigEntry,
+    entry: MinerConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Set up the selects a miner can read back."""
-    miner = entry.runtime_data
-    async_add_entities(
-        HashwattSelectEntity(
-            miner.slow if description.setting else miner.fast, description
-        )
-        for description in SELECTS
-        if description.exists_fn(miner)
-    )
+    async_add_entities(miner_controls(entry, SELECTS, HashwattSelectEntity))
 
 
-class HashwattSelectEntity(
-    HashwattMinerEntity[WhatsminerFastCoordinator | WhatsminerSlowCoordinator],
-    SelectEntity,
-):
+class HashwattSelectEntity(HashwattMinerControlEntity, SelectEntity):
     """A select showing what the miner reports, never what was last asked of it."""
 
     entity_description: HashwattSelectEntityDescription
-    # Shown while the miner's write API is off too: this is the one entity of the
-    # setting, and the miner refuses a change then (a translated error, and the
-    # repair issue says how to turn the write API on).
-    _requires_write_access = False
 
     @property
     @override

@@ -1,8 +1,12 @@
-"""Sensors of a Whatsminer: hashrate, power, energy, temperatures, fans, PSU, pools, errors.
+"""Sensors of every entry type, one description table per kind of device.
 
-And of mining-pool accounts: the WhiteBIT mining pool (BTC price; per account its
-hashrate, workers, fee, rewards and payout; per online worker its hashrate) and
-WebMinePool (balance, hashes, rates, active users and their hashes).
+- a Whatsminer: hashrate, power, energy, temperatures, fans, PSU, pools, errors;
+- the WhiteBIT mining pool (BTC price; per account its hashrate, workers, fee,
+  rewards and payout; per online worker its hashrate) and WebMinePool (balance,
+  hashes, rates, active users and their hashes);
+- the Bitcoin network: hashprice, network hashrate, difficulty, fees, BTC price;
+- break-even electricity prices, per miner and per fleet (how their revenue is
+  found: break_even.py).
 """
 
 from __future__ import annotations
@@ -20,7 +24,6 @@ from homeassistant.components.sensor import (
     SensorEntityDescription,
     SensorStateClass,
 )
-from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import (
     PERCENTAGE,
     REVOLUTIONS_PER_MINUTE,
@@ -35,42 +38,60 @@ from homeassistant.const import (
 )
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+from homeassistant.helpers.restore_state import ExtraStoredData, RestoreEntity
 from homeassistant.helpers.typing import StateType
+from homeassistant.helpers.update_coordinator import CoordinatorEntity
 from homeassistant.util import dt as dt_util
 
 from .break_even import (
-    FleetBreakEvenSensor,
-    MinerBreakEvenSensor,
+    ATTR_POOL_HOST,
+    ATTR_SOURCE,
+    ATTR_SOURCE_ENTRY,
+    FLEET_UPDATE_INTERVAL,
+    MinerEfficiency,
+    SteadyReading,
+    async_fleet_price,
+    async_follow_miners,
+    async_follow_sources,
+    async_miner_revenue,
     async_track_miner,
     steady_reading,
 )
-from .clients.whatsminer.models import Board, FastData, SlowData
+from .clients.mining_economics import break_even_price
+from .clients.whatsminer import Board, FastData, SlowData
 from .clients.whitepool import PayoutDestination, hashrate_to_terahash
-from .const import CONF_ENTRY_TYPE, ENTRY_TYPE_BITCOIN_NETWORK, ENTRY_TYPE_WHATSMINER
 from .coordinator import (
+    BitcoinNetworkConfigEntry,
+    BitcoinNetworkCoordinator,
+    BitcoinNetworkData,
     HashwattConfigEntry,
+    WebMinePoolConfigEntry,
+    WebMinePoolCoordinator,
+    WebMinePoolData,
     WhatsminerFastCoordinator,
     WhatsminerSlowCoordinator,
+    WhitePoolAccountData,
+    WhitePoolConfigEntry,
+    WhitePoolCoordinator,
+    WhitePoolData,
+    is_miner_entry,
+    is_network_entry,
+    is_webminepool_entry,
+    is_whitepool_entry,
 )
 from .entity import (
+    BitcoinNetworkEntity,
     HashwattMinerEntity,
     WebMinePoolEntity,
     WhitePoolEntity,
-    async_add_pool_items,
+    async_add_pool_account_items,
     async_remove_gone_entities,
+    is_whitepool_worker_unique_id,
     webminepool_unique_id,
     whitepool_unique_id,
+    whitepool_worker_key,
 )
 from .helpers import without_url_credentials
-from .network_sensor import async_setup_network_sensors
-from .pool_coordinator import (
-    WebMinePoolCoordinator,
-    WebMinePoolData,
-    WhitePoolAccountData,
-    WhitePoolCoordinator,
-    WhitePoolData,
-    WhitePoolRuntimeData,
-)
 from .totals import async_starting_energy
 
 # Read-only platform: the coordinators do the polling.
@@ -470,12 +491,21 @@ async def async_setup_entry(
     entry: HashwattConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
-    """Add a miner's sensors, and those of each hashboard as it shows up."""
-    if entry.data[CONF_ENTRY_TYPE] == ENTRY_TYPE_BITCOIN_NETWORK:
+    """Add an entry's sensors: a miner's, a pool account's or the network's."""
+    if is_network_entry(entry):
         async_setup_network_sensors(entry, async_add_entities)
         return
-    if entry.data[CONF_ENTRY_TYPE] != ENTRY_TYPE_WHATSMINER:
-        async_setup_pool_sensors(hass, entry, async_add_entities)
+    if is_whitepool_entry(entry):
+        _async_setup_whitepool_sensors(
+            hass, entry, entry.runtime_data.coordinator, async_add_entities
+        )
+        return
+    if is_webminepool_entry(entry):
+        _async_setup_webminepool_sensors(
+            hass, entry, entry.runtime_data.coordinator, async_add_entities
+        )
+        return
+    if not is_miner_entry(entry):
         return
     fast = entry.runtime_data.fast
     slow = entry.runtime_data.slow
@@ -850,10 +880,6 @@ def _account_description(
     )
 
 
-def _worker_key(worker: str) -> str:
-    return f"worker-{worker}"
-
-
 def _worker_description(account: str, worker: str) -> WhitePoolSensorEntityDescription:
     """Describe an online worker's hashrate sensor, on its account's device."""
 
@@ -866,7 +892,7 @@ def _worker_description(account: str, worker: str) -> WhitePoolSensorEntityDescr
         )
 
     return WhitePoolSensorEntityDescription(
-        key=_worker_key(worker),
+        key=whitepool_worker_key(worker),
         translation_key="worker_hashrate",
         # Workers are named "account.rig"; the device already names the account.
         translation_placeholders={"worker": worker.removeprefix(f"{account}.")},
@@ -897,27 +923,9 @@ def _user_description(user: str) -> WebMinePoolSensorEntityDescription:
 
 
 @callback
-def async_setup_pool_sensors(
-    hass: HomeAssistant,
-    entry: ConfigEntry[Any],
-    async_add_entities: AddConfigEntryEntitiesCallback,
-) -> None:
-    """Add a pool entry's sensors, and those of accounts, workers and users as they come."""
-    runtime = entry.runtime_data
-    if isinstance(runtime, WhitePoolRuntimeData):
-        _async_setup_whitepool_sensors(
-            hass, entry, runtime.coordinator, async_add_entities
-        )
-    else:
-        _async_setup_webminepool_sensors(
-            hass, entry, runtime.coordinator, async_add_entities
-        )
-
-
-@callback
 def _async_setup_whitepool_sensors(
     hass: HomeAssistant,
-    entry: ConfigEntry[Any],
+    entry: WhitePoolConfigEntry,
     coordinator: WhitePoolCoordinator,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
@@ -950,10 +958,10 @@ def _async_setup_whitepool_sensors(
             for worker in account.workers
         ]
 
-    async_add_pool_items(
+    async_add_pool_account_items(
         entry, coordinator, lambda: coordinator.data.accounts, async_add_accounts
     )
-    async_add_pool_items(entry, coordinator, online_workers, async_add_workers)
+    async_add_pool_account_items(entry, coordinator, online_workers, async_add_workers)
     # A worker that went offline takes its hashrate sensor with it; it comes back
     # (with its settings) when the worker is online again.
     async_remove_gone_entities(
@@ -961,12 +969,9 @@ def _async_setup_whitepool_sensors(
         entry,
         coordinator,
         platform=Platform.SENSOR,
-        is_item_fn=lambda unique_id: (
-            unique_id.startswith("whitepool-")
-            and unique_id.split("-", 2)[-1].startswith(_worker_key(""))
-        ),
+        is_item_fn=is_whitepool_worker_unique_id,
         current_fn=lambda: {
-            whitepool_unique_id(account, _worker_key(worker))
+            whitepool_unique_id(account, whitepool_worker_key(worker))
             for account, worker in online_workers()
         },
     )
@@ -975,7 +980,7 @@ def _async_setup_whitepool_sensors(
 @callback
 def _async_setup_webminepool_sensors(
     hass: HomeAssistant,
-    entry: ConfigEntry[Any],
+    entry: WebMinePoolConfigEntry,
     coordinator: WebMinePoolCoordinator,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
@@ -990,7 +995,7 @@ def _async_setup_webminepool_sensors(
             WebMinePoolSensor(coordinator, _user_description(user)) for user in users
         )
 
-    async_add_pool_items(
+    async_add_pool_account_items(
         entry, coordinator, lambda: coordinator.data.users, async_add_users
     )
     # WebMinePool lists the users who mined in the last 3 days: the others, and
@@ -1055,3 +1060,379 @@ class WebMinePoolSensor(WebMinePoolEntity, SensorEntity):
     def native_value(self) -> StateType:
         """Return the figure from the last poll."""
         return _pool_state(self.entity_description.value_fn(self.coordinator.data))
+
+
+# --- The Bitcoin network -------------------------------------------------------
+
+
+EXAHASH_PER_SECOND: Final = "EH/s"
+HASHES_PER_EXAHASH: Final = Decimal(10**18)
+# The unit of hashprice: what a TH/s earns in a day (as the FPPS rate's sensor says).
+PER_TERAHASH_DAY: Final = "(TH/s)/d"
+# Hashprice is some 10⁻⁷ BTC (tens of satoshi): plain digits, eight significant.
+BTC_PLACES: Final = Decimal("1e-15")
+
+
+def _plain(value: Decimal | None, places: Decimal) -> str | None:
+    """Write a Decimal in plain digits (``str`` writes 4.2E-7), rounded to ``places``."""
+    if value is None:
+        return None
+    return format(value.quantize(places).normalize(), "f")
+
+
+@dataclass(frozen=True, kw_only=True)
+class BitcoinNetworkSensorEntityDescription(SensorEntityDescription):
+    """A sensor read from a Bitcoin-network poll."""
+
+    value_fn: Callable[[BitcoinNetworkData], StateType | datetime]
+    available_fn: Callable[[BitcoinNetworkData], bool] = lambda _: True
+    # For a unit in the entry's currency.
+    unit_fn: Callable[[BitcoinNetworkData], str] | None = None
+    attributes_fn: Callable[[BitcoinNetworkData], dict[str, Any]] | None = None
+
+
+def _hashprice_attributes(data: BitcoinNetworkData) -> dict[str, Any]:
+    figures = data.figures
+    return {
+        "block_height": figures.tip_height,
+        "blocks_averaged": figures.rewards.block_count,
+        "average_reward": float(figures.rewards.average_reward),
+    }
+
+
+NETWORK_SENSORS: tuple[BitcoinNetworkSensorEntityDescription, ...] = (
+    BitcoinNetworkSensorEntityDescription(
+        key="hashprice_btc",
+        translation_key="hashprice_btc",
+        native_unit_of_measurement=f"{BITCOIN}/{PER_TERAHASH_DAY}",
+        state_class=SensorStateClass.MEASUREMENT,
+        suggested_display_precision=10,
+        value_fn=lambda data: _plain(data.hashprice, BTC_PLACES),
+        attributes_fn=_hashprice_attributes,
+    ),
+    BitcoinNetworkSensorEntityDescription(
+        key="hashprice",
+        translation_key="hashprice",
+        state_class=SensorStateClass.MEASUREMENT,
+        suggested_display_precision=4,
+        value_fn=lambda data: _plain(data.hashprice_in_currency, Decimal("1e-8")),
+        available_fn=lambda data: data.btc_price is not None,
+        unit_fn=lambda data: f"{data.currency}/{PER_TERAHASH_DAY}",
+    ),
+    BitcoinNetworkSensorEntityDescription(
+        key="network_hashrate",
+        translation_key="network_hashrate",
+        native_unit_of_measurement=EXAHASH_PER_SECOND,
+        state_class=SensorStateClass.MEASUREMENT,
+        suggested_display_precision=1,
+        value_fn=lambda data: _plain(
+            data.figures.hashrate.current_hashrate / HASHES_PER_EXAHASH,
+            Decimal("1e-3"),
+        ),
+    ),
+    BitcoinNetworkSensorEntityDescription(
+        key="difficulty",
+        translation_key="difficulty",
+        state_class=SensorStateClass.MEASUREMENT,
+        suggested_display_precision=0,
+        value_fn=lambda data: _plain(
+            data.figures.hashrate.current_difficulty, Decimal(1)
+        ),
+    ),
+    BitcoinNetworkSensorEntityDescription(
+        key="difficulty_change",
+        translation_key="difficulty_change",
+        native_unit_of_measurement=PERCENTAGE,
+        state_class=SensorStateClass.MEASUREMENT,
+        suggested_display_precision=2,
+        value_fn=lambda data: _plain(
+            data.figures.adjustment.difficulty_change, Decimal("1e-4")
+        ),
+        attributes_fn=lambda data: {
+            "remaining_blocks": data.figures.adjustment.remaining_blocks,
+            "retarget_height": data.figures.adjustment.next_retarget_height,
+        },
+    ),
+    BitcoinNetworkSensorEntityDescription(
+        key="difficulty_retarget",
+        translation_key="difficulty_retarget",
+        device_class=SensorDeviceClass.TIMESTAMP,
+        value_fn=lambda data: data.figures.adjustment.estimated_retarget_date,
+    ),
+    BitcoinNetworkSensorEntityDescription(
+        key="average_fees",
+        translation_key="average_fees",
+        native_unit_of_measurement=BITCOIN,
+        state_class=SensorStateClass.MEASUREMENT,
+        suggested_display_precision=4,
+        value_fn=lambda data: _plain(
+            data.figures.rewards.average_fees, Decimal("1e-8")
+        ),
+    ),
+    BitcoinNetworkSensorEntityDescription(
+        key="btc_price",
+        translation_key="btc_price",
+        state_class=SensorStateClass.MEASUREMENT,
+        suggested_display_precision=2,
+        value_fn=lambda data: _plain(data.btc_price, Decimal("1e-2")),
+        available_fn=lambda data: data.btc_price is not None,
+        unit_fn=lambda data: f"{data.currency}/{BITCOIN}",
+    ),
+    BitcoinNetworkSensorEntityDescription(
+        key="block_height",
+        translation_key="block_height",
+        entity_category=EntityCategory.DIAGNOSTIC,
+        value_fn=lambda data: data.figures.tip_height,
+    ),
+)
+
+
+@callback
+def async_setup_network_sensors(
+    entry: BitcoinNetworkConfigEntry, async_add_entities: AddConfigEntryEntitiesCallback
+) -> None:
+    """Add a Bitcoin-network entry's sensors and its fleet break-even price."""
+    coordinator = entry.runtime_data.coordinator
+    entities: list[SensorEntity] = [
+        BitcoinNetworkSensor(coordinator, description)
+        for description in NETWORK_SENSORS
+    ]
+    entities.append(NetworkFleetBreakEvenSensor(coordinator))
+    async_add_entities(entities)
+
+
+class BitcoinNetworkSensor(BitcoinNetworkEntity, SensorEntity):
+    """A figure of the Bitcoin network."""
+
+    entity_description: BitcoinNetworkSensorEntityDescription
+
+    @property
+    @override
+    def available(self) -> bool:
+        """Whether the last poll has this sensor's figure."""
+        return super().available and self.entity_description.available_fn(
+            self.coordinator.data
+        )
+
+    @property
+    @override
+    def native_value(self) -> StateType | datetime:
+        """Return the figure from the last poll."""
+        return self.entity_description.value_fn(self.coordinator.data)
+
+    @property
+    @override
+    def native_unit_of_measurement(self) -> str | None:
+        """Return the unit; a price's is in the entry's currency."""
+        if (unit_fn := self.entity_description.unit_fn) is not None:
+            return unit_fn(self.coordinator.data)
+        return super().native_unit_of_measurement
+
+    @property
+    @override
+    def extra_state_attributes(self) -> dict[str, Any] | None:
+        """Return the figures the value comes from, where they help."""
+        if (attributes_fn := self.entity_description.attributes_fn) is None:
+            return None
+        return attributes_fn(self.coordinator.data)
+
+
+# --- Break-even prices (where their revenue comes from: break_even.py) ----------
+
+MINER_BREAK_EVEN = SensorEntityDescription(
+    key="break_even_price",
+    translation_key="break_even_price",
+    state_class=SensorStateClass.MEASUREMENT,
+    suggested_display_precision=4,
+)
+
+
+FLEET_BREAK_EVEN = SensorEntityDescription(
+    key="fleet_break_even_price",
+    translation_key="fleet_break_even_price",
+    state_class=SensorStateClass.MEASUREMENT,
+    suggested_display_precision=4,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class _StoredReading(ExtraStoredData):
+    reading: SteadyReading
+    pool_host: str | None
+
+    @override
+    def as_dict(self) -> dict[str, Any]:
+        return {**self.reading.as_dict(), ATTR_POOL_HOST: self.pool_host}
+
+
+class MinerBreakEvenSensor(
+    HashwattMinerEntity[WhatsminerFastCoordinator], SensorEntity, RestoreEntity
+):
+    """A miner's break-even electricity price (see the module docstring).
+
+    No device class: it is a price per unit of energy, not an amount of money.
+    """
+
+    def __init__(self, tracker: MinerEfficiency) -> None:
+        """Show the break-even price of the miner ``tracker`` follows."""
+        super().__init__(tracker.coordinator, MINER_BREAK_EVEN)
+        self._tracker = tracker
+        self._has_inputs = False
+
+    @override
+    async def async_added_to_hass(self) -> None:
+        """Start from the steady reading saved before a restart; follow the sources."""
+        await super().async_added_to_hass()
+        if self._tracker.last_steady is None and (
+            stored := await self.async_get_last_extra_data()
+        ):
+            data = stored.as_dict()
+            host = data.get(ATTR_POOL_HOST)
+            self._tracker.async_restore(
+                SteadyReading.from_dict(data), host if isinstance(host, str) else None
+            )
+        self.async_on_remove(
+            async_follow_sources(self.hass, self._async_update_and_write)
+        )
+        self._async_update()
+
+    @property
+    @override
+    def extra_restore_state_data(self) -> ExtraStoredData | None:
+        """Keep the last steady reading for after a restart."""
+        reading = self._tracker.last_steady
+        return (
+            None
+            if reading is None
+            else _StoredReading(reading, self._tracker.pool_host)
+        )
+
+    @property
+    @override
+    def available(self) -> bool:
+        """Whether the miner answers and both a steady reading and a revenue exist."""
+        return super().available and self._has_inputs
+
+    @callback
+    def _async_update(self) -> None:
+        reading = self._tracker.reading()
+        revenue = async_miner_revenue(self.hass, self._tracker)
+        value = None if revenue is None else revenue.in_currency
+        self._has_inputs = reading is not None and value is not None
+        if reading is None or revenue is None or value is None:
+            self._attr_native_value = None
+            self._attr_extra_state_attributes = {}
+            return
+        self._attr_native_unit_of_measurement = (
+            f"{revenue.currency}/{UnitOfEnergy.KILO_WATT_HOUR}"
+        )
+        self._attr_native_value = break_even_price(value, reading.efficiency)
+        self._attr_extra_state_attributes = {
+            ATTR_SOURCE: revenue.source.value,
+            ATTR_SOURCE_ENTRY: revenue.source_entry,
+        }
+
+    @callback
+    def _async_update_and_write(self) -> None:
+        self._async_update()
+        self.async_write_ha_state()
+
+    @callback
+    @override
+    def _handle_coordinator_update(self) -> None:
+        self._async_update()
+        super()._handle_coordinator_update()
+
+
+class _FleetBreakEven[CoordinatorT: WhitePoolCoordinator | BitcoinNetworkCoordinator](
+    CoordinatorEntity[CoordinatorT], SensorEntity
+):
+    """The break-even electricity price of every loaded miner together.
+
+    On a WhitePool or Bitcoin-network entry's own device, at that entry's BTC price
+    and in its currency. Subclasses put it first, before the entry's entity base.
+    """
+
+    _has_inputs = False
+    _updated_at: datetime | None = None
+
+    @override
+    async def async_added_to_hass(self) -> None:
+        """Follow the miners as they poll, load and unload, and the sources."""
+        await super().async_added_to_hass()
+        self.async_on_remove(
+            async_follow_miners(
+                self.hass, self._async_miner_polled, self._async_update_and_write
+            )
+        )
+        self.async_on_remove(
+            async_follow_sources(self.hass, self._async_update_and_write)
+        )
+        self._async_update()
+
+    @property
+    @override
+    def available(self) -> bool:
+        """Whether the entry's source answers and some miner has a price."""
+        return super().available and self._has_inputs
+
+    def _btc_price(self) -> tuple[Decimal, str] | None:
+        """The entry's BTC price and its currency, if it has one now."""
+        data = self.coordinator.data
+        if not self.coordinator.last_update_success or data.btc_price is None:
+            return None
+        return data.btc_price, data.currency
+
+    @callback
+    def _async_update(self) -> None:
+        self._updated_at = dt_util.utcnow()
+        price = self._btc_price()
+        fleet = None if price is None else async_fleet_price(self.hass, price[0])
+        self._has_inputs = fleet is not None
+        if price is None or fleet is None:
+            self._attr_native_value = None
+            self._attr_extra_state_attributes = {}
+            return
+        self._attr_native_unit_of_measurement = (
+            f"{price[1]}/{UnitOfEnergy.KILO_WATT_HOUR}"
+        )
+        self._attr_native_value = fleet.value
+        self._attr_extra_state_attributes = fleet.attributes
+
+    @callback
+    def _async_update_and_write(self) -> None:
+        self._async_update()
+        self.async_write_ha_state()
+
+    @callback
+    def _async_miner_polled(self) -> None:
+        # Another miner polls soon after: skipping one loses nothing for long.
+        if (
+            self._updated_at is None
+            or dt_util.utcnow() - self._updated_at >= FLEET_UPDATE_INTERVAL
+        ):
+            self._async_update_and_write()
+
+    @callback
+    @override
+    def _handle_coordinator_update(self) -> None:
+        self._async_update()
+        super()._handle_coordinator_update()
+
+
+class FleetBreakEvenSensor(_FleetBreakEven[WhitePoolCoordinator], WhitePoolEntity):
+    """The fleet's break-even price at a WhitePool entry's BTC price."""
+
+    def __init__(self, coordinator: WhitePoolCoordinator) -> None:
+        """Price the fleet in ``coordinator``'s entry's currency."""
+        super().__init__(coordinator, FLEET_BREAK_EVEN)
+
+
+class NetworkFleetBreakEvenSensor(
+    _FleetBreakEven[BitcoinNetworkCoordinator], BitcoinNetworkEntity
+):
+    """The fleet's break-even price at a Bitcoin-network entry's BTC price."""
+
+    def __init__(self, coordinator: BitcoinNetworkCoordinator) -> None:
+        """Price the fleet in ``coordinator``'s entry's currency."""
+        super().__init__(coordinator, FLEET_BREAK_EVEN)

@@ -1,10 +1,19 @@
 """Actions of the Hashwatt integration, registered once in ``async_setup``.
 
-Every action targets one or more miner devices. All of them are resolved, and
+Miner actions target one or more miner devices. All of them are resolved, and
 every argument is validated, before anything is sent: a bad value or an unknown
 device raises a translated ``ServiceValidationError`` and no miner hears of it.
 The commands then run concurrently (farms have hundreds of miners), each miner's
 failure reported under its own name.
+
+Pool-account actions (below the miners'): WhiteBIT mining pool ("WhitePool")
+actions target mining-account devices; creating an account targets the pool's
+config entry. WebMinePool actions target the site's config entry. A pool action is
+one request to one account, checked the same way before it is sent. Actions that
+move money, share access or wipe every balance are for administrators only.
+
+Client errors become translated errors through ``helpers.miner_command`` and
+``helpers.pool_account_command`` (tables in errors.py).
 """
 
 from __future__ import annotations
@@ -13,11 +22,14 @@ import asyncio
 import ipaddress
 from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
 from functools import partial
 from pathlib import Path
 from typing import Any, Final, override
 
 import probatio
+from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import ATTR_DEVICE_ID, CONF_HOST, CONF_PASSWORD
 from homeassistant.core import (
     HomeAssistant,
@@ -28,36 +40,36 @@ from homeassistant.core import (
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers.service import (
+    async_get_config_entry,
     async_get_device_and_config_entry,
     async_register_admin_service,
 )
 from homeassistant.util import dt as dt_util, slugify
+from homeassistant.util.json import JsonObjectType, JsonValueType
 
-from .clients.whatsminer.client import (
-    LED_PERIOD_RANGE,
-    MAX_FIRMWARE_BYTES,
-    MAX_POOLS,
-    POWER_LIMIT_RANGE,
-    POWER_PERCENT_RANGE,
-    POWER_RANGE,
-    TARGET_FREQUENCY_RANGE,
-    TEMPERATURE_OFFSET_RANGE,
-    UPFREQ_SPEED_RANGE,
-    UPFREQ_SPEED_RANGE_V3,
+from .clients import whatsminer
+from .clients.webminepool.client import MAX_AMOUNT
+from .clients.whitepool import (
+    PayoutDestination,
+    Reward,
+    WatcherLifetime,
+    WatcherLink,
+    WatcherPermission,
+    hashrate_to_terahash,
+    is_valid_btc_address,
 )
-from .clients.whatsminer.errors import WhatsminerCommandError
-from .clients.whatsminer.models import (
-    ApiVersion,
-    LedColor,
-    LogServer,
-    NetworkConfig,
-    PoolConfig,
-    PowerMode,
-    PowerPercentMode,
+from .const import CONF_ENTRY_TYPE, DOMAIN, ENTRY_TYPE_WHATSMINER, ENTRY_TYPE_WHITEPOOL
+from .coordinator import (
+    MinerConfigEntry,
+    WebMinePoolConfigEntry,
+    WebMinePoolRuntimeData,
+    WhitePoolConfigEntry,
+    WhitePoolRuntimeData,
+    is_webminepool_entry,
+    is_whitepool_entry,
 )
-from .const import CONF_ENTRY_TYPE, DOMAIN, ENTRY_TYPE_WHATSMINER
-from .coordinator import HashwattConfigEntry
-from .helpers import miner_command
+from .entity import account_of_device
+from .helpers import miner_command, pool_account_command
 
 SERVICE_SET_POWER_LIMIT: Final = "set_power_limit"
 SERVICE_SET_POWER_PERCENT: Final = "set_power_percent"
@@ -192,36 +204,44 @@ def _devices_schema(
 
 
 SET_POWER_LIMIT_SCHEMA = _devices_schema(
-    {probatio.Required(ATTR_POWER_LIMIT): whole_number(POWER_LIMIT_RANGE)}
+    {probatio.Required(ATTR_POWER_LIMIT): whole_number(whatsminer.POWER_LIMIT_RANGE)}
 )
 SET_POWER_PERCENT_SCHEMA = _devices_schema(
     {
-        probatio.Required(ATTR_PERCENT): whole_number(POWER_PERCENT_RANGE),
+        probatio.Required(ATTR_PERCENT): whole_number(whatsminer.POWER_PERCENT_RANGE),
         probatio.Optional(
-            ATTR_MODE, default=PowerPercentMode.NORMAL.value
-        ): probatio.In([mode.value for mode in PowerPercentMode]),
+            ATTR_MODE, default=whatsminer.PowerPercentMode.NORMAL.value
+        ): probatio.In([mode.value for mode in whatsminer.PowerPercentMode]),
     }
 )
 SET_POWER_MODE_SCHEMA = _devices_schema(
-    {probatio.Required(ATTR_MODE): probatio.In([mode.value for mode in PowerMode])}
+    {
+        probatio.Required(ATTR_MODE): probatio.In(
+            [mode.value for mode in whatsminer.PowerMode]
+        )
+    }
 )
 SET_TARGET_FREQUENCY_SCHEMA = _devices_schema(
-    {probatio.Required(ATTR_PERCENT): whole_number(TARGET_FREQUENCY_RANGE)}
+    {probatio.Required(ATTR_PERCENT): whole_number(whatsminer.TARGET_FREQUENCY_RANGE)}
 )
 SET_LED_SCHEMA = _devices_schema(
     {
         probatio.Required(ATTR_COLOR): probatio.In(
-            [LED_AUTO, *(color.value for color in LedColor)]
+            [LED_AUTO, *(color.value for color in whatsminer.LedColor)]
         ),
-        probatio.Optional(ATTR_PERIOD): whole_number(LED_PERIOD_RANGE),
-        probatio.Optional(ATTR_DURATION): whole_number((0, LED_PERIOD_RANGE[1])),
-        probatio.Optional(ATTR_START): whole_number((0, LED_PERIOD_RANGE[1])),
+        probatio.Optional(ATTR_PERIOD): whole_number(whatsminer.LED_PERIOD_RANGE),
+        probatio.Optional(ATTR_DURATION): whole_number(
+            (0, whatsminer.LED_PERIOD_RANGE[1])
+        ),
+        probatio.Optional(ATTR_START): whole_number(
+            (0, whatsminer.LED_PERIOD_RANGE[1])
+        ),
     }
 )
 UPDATE_POOLS_SCHEMA = _devices_schema(
     {
         marker(pool_field(number, part)): cv.string
-        for number in range(1, MAX_POOLS + 1)
+        for number in range(1, whatsminer.MAX_POOLS + 1)
         for part, marker in (
             ("url", probatio.Required if number == 1 else probatio.Optional),
             ("worker", probatio.Required if number == 1 else probatio.Optional),
@@ -230,14 +250,14 @@ UPDATE_POOLS_SCHEMA = _devices_schema(
     }
 )
 SET_TEMPERATURE_OFFSET_SCHEMA = _devices_schema(
-    {probatio.Required(ATTR_OFFSET): whole_number(TEMPERATURE_OFFSET_RANGE)}
+    {probatio.Required(ATTR_OFFSET): whole_number(whatsminer.TEMPERATURE_OFFSET_RANGE)}
 )
 # API v3's range; a speed beyond API v2's is refused for v2 miners by the command.
 SET_UPFREQ_SPEED_SCHEMA = _devices_schema(
-    {probatio.Required(ATTR_SPEED): whole_number(UPFREQ_SPEED_RANGE_V3)}
+    {probatio.Required(ATTR_SPEED): whole_number(whatsminer.UPFREQ_SPEED_RANGE_V3)}
 )
 SET_POWER_SCHEMA = _devices_schema(
-    {probatio.Required(ATTR_POWER): whole_number(POWER_RANGE)}
+    {probatio.Required(ATTR_POWER): whole_number(whatsminer.POWER_RANGE)}
 )
 SET_ENABLED_SCHEMA = _devices_schema({probatio.Required(ATTR_ENABLED): cv.boolean})
 SET_LOG_SERVER_SCHEMA = _devices_schema(
@@ -289,9 +309,9 @@ def _invalid(key: str, **placeholders: str) -> ServiceValidationError:
     )
 
 
-def _resolve_miners(call: ServiceCall) -> dict[str, HashwattConfigEntry]:
+def _resolve_miners(call: ServiceCall) -> dict[str, MinerConfigEntry]:
     """Map each targeted device to its loaded miner entry, before anything is sent."""
-    miners: dict[str, HashwattConfigEntry] = {}
+    miners: dict[str, MinerConfigEntry] = {}
     for device_id in call.data[ATTR_DEVICE_ID]:
         device, entry = async_get_device_and_config_entry(call.hass, DOMAIN, device_id)
         if entry.data.get(CONF_ENTRY_TYPE) != ENTRY_TYPE_WHATSMINER:
@@ -313,15 +333,15 @@ def _resolve_miners(call: ServiceCall) -> dict[str, HashwattConfigEntry]:
 
 @miner_command
 async def _async_send[R](
-    entry: HashwattConfigEntry,
-    command: Callable[[HashwattConfigEntry], Awaitable[R]],
+    entry: MinerConfigEntry,
+    command: Callable[[MinerConfigEntry], Awaitable[R]],
 ) -> R:
     return await command(entry)
 
 
 async def _async_send_all[R](
-    miners: Mapping[str, HashwattConfigEntry],
-    command: Callable[[HashwattConfigEntry], Awaitable[R]],
+    miners: Mapping[str, MinerConfigEntry],
+    command: Callable[[MinerConfigEntry], Awaitable[R]],
 ) -> dict[str, R]:
     """Send ``command`` to every miner at once; results by device ID.
 
@@ -330,7 +350,7 @@ async def _async_send_all[R](
     """
     slots = asyncio.Semaphore(MAX_CONCURRENT_MINERS)
 
-    async def send(entry: HashwattConfigEntry) -> R:
+    async def send(entry: MinerConfigEntry) -> R:
         async with slots:
             return await _async_send(entry, command)
 
@@ -339,7 +359,7 @@ async def _async_send_all[R](
         *(send(miners[device_id]) for device_id in device_ids), return_exceptions=True
     )
     results: dict[str, R] = {}
-    failures: list[tuple[HashwattConfigEntry, BaseException]] = []
+    failures: list[tuple[MinerConfigEntry, BaseException]] = []
     for device_id, outcome in zip(device_ids, outcomes, strict=True):
         if isinstance(outcome, BaseException):
             failures.append((miners[device_id], outcome))
@@ -364,8 +384,8 @@ async def _async_send_all[R](
     )
 
 
-type MinerCommand = Callable[[HashwattConfigEntry], Awaitable[Any]]
-type Miners = Mapping[str, HashwattConfigEntry]
+type MinerCommand = Callable[[MinerConfigEntry], Awaitable[Any]]
+type Miners = Mapping[str, MinerConfigEntry]
 type CommandBuilder = Callable[[ServiceCall, Miners], Awaitable[MinerCommand]]
 
 
@@ -393,13 +413,13 @@ async def _led_command(call: ServiceCall, miners: Miners) -> MinerCommand:
     if duration > period or start > period:
         raise _invalid("led_pattern_exceeds_period", period=str(period))
     return lambda entry: entry.runtime_data.client.set_led(
-        LedColor(color), period, duration, start
+        whatsminer.LedColor(color), period, duration, start
     )
 
 
 async def _pools_command(call: ServiceCall, miners: Miners) -> MinerCommand:
-    pools: list[PoolConfig] = []
-    for number in range(1, MAX_POOLS + 1):
+    pools: list[whatsminer.PoolConfig] = []
+    for number in range(1, whatsminer.MAX_POOLS + 1):
         url = call.data.get(pool_field(number, "url"))
         worker = call.data.get(pool_field(number, "worker"))
         password = call.data.get(pool_field(number, "password"))
@@ -408,7 +428,9 @@ async def _pools_command(call: ServiceCall, miners: Miners) -> MinerCommand:
         # A password alone is no pool: dropping it would clear the slot unasked.
         if url is None or worker is None:
             raise _invalid("pool_incomplete", pool=str(number))
-        pools.append(PoolConfig(url=url, worker=worker, password=password or ""))
+        pools.append(
+            whatsminer.PoolConfig(url=url, worker=worker, password=password or "")
+        )
     return lambda entry: entry.runtime_data.client.update_pools(pools)
 
 
@@ -416,7 +438,7 @@ def _v2_titles(miners: Miners) -> list[str]:
     return [
         entry.title
         for entry in miners.values()
-        if entry.runtime_data.client.api is ApiVersion.V2
+        if entry.runtime_data.client.api is whatsminer.ApiVersion.V2
     ]
 
 
@@ -430,7 +452,7 @@ async def _power_command(call: ServiceCall, miners: Miners) -> MinerCommand:
 
 async def _upfreq_speed_command(call: ServiceCall, miners: Miners) -> MinerCommand:
     speed: int = call.data[ATTR_SPEED]
-    low, high = UPFREQ_SPEED_RANGE
+    low, high = whatsminer.UPFREQ_SPEED_RANGE
     if not low <= speed <= high and (v2_miners := _v2_titles(miners)):
         raise _invalid(
             "invalid_action_data",
@@ -441,7 +463,7 @@ async def _upfreq_speed_command(call: ServiceCall, miners: Miners) -> MinerComma
 
 
 async def _log_server_command(call: ServiceCall, miners: Miners) -> MinerCommand:
-    server = LogServer(
+    server = whatsminer.LogServer(
         call.data[ATTR_IP], call.data[ATTR_PORT], call.data[ATTR_PROTOCOL]
     )
     return lambda entry: entry.runtime_data.client.set_log_server(server)
@@ -453,7 +475,7 @@ async def _change_password_command(call: ServiceCall, miners: Miners) -> MinerCo
     if len(new_password) > V2_PASSWORD_MAX and (v2_miners := _v2_titles(miners)):
         raise _invalid("password_too_long_for_v2", miners=", ".join(v2_miners))
 
-    async def change(entry: HashwattConfigEntry) -> None:
+    async def change(entry: MinerConfigEntry) -> None:
         await entry.runtime_data.client.change_password(new_password)
         # The miner now only takes the new password: keep it, or the next
         # start would fail and ask for reauthentication.
@@ -474,7 +496,7 @@ async def _network_command(call: ServiceCall, miners: Miners) -> MinerCommand:
     ]
     if missing:
         raise _invalid("static_network_incomplete", fields=", ".join(missing))
-    config = NetworkConfig(
+    config = whatsminer.NetworkConfig(
         ip=call.data[ATTR_IP],
         netmask=call.data[ATTR_NETMASK],
         gateway=call.data[ATTR_GATEWAY],
@@ -482,7 +504,7 @@ async def _network_command(call: ServiceCall, miners: Miners) -> MinerCommand:
         hostname=call.data[ATTR_HOSTNAME],
     )
 
-    async def configure(entry: HashwattConfigEntry) -> None:
+    async def configure(entry: MinerConfigEntry) -> None:
         await entry.runtime_data.client.set_network(config)
         # The miner restarts at its new address: follow it there.
         call.hass.config_entries.async_update_entry(
@@ -513,7 +535,7 @@ async def _download_logs_command(call: ServiceCall, miners: Miners) -> MinerComm
             translation_placeholders={"path": str(folder), "error": _os_error(error)},
         ) from error
 
-    async def download(entry: HashwattConfigEntry) -> str:
+    async def download(entry: MinerConfigEntry) -> str:
         archive = await entry.runtime_data.client.download_logs()
         stamp = dt_util.now().strftime("%Y%m%d-%H%M%S")
         # The MAC keeps miners of the same name apart.
@@ -552,7 +574,9 @@ def _read_firmware(hass: HomeAssistant, requested: str) -> bytes:
         raise _invalid("firmware_not_found", path=requested)
     try:
         size = path.stat().st_size
-        firmware = path.read_bytes() if 0 < size <= MAX_FIRMWARE_BYTES else None
+        firmware = (
+            path.read_bytes() if 0 < size <= whatsminer.MAX_FIRMWARE_BYTES else None
+        )
     except OSError as error:  # no permission to read it, say
         raise _invalid(
             "firmware_unreadable", path=requested, error=_os_error(error)
@@ -576,7 +600,7 @@ async def _factory_reset_command(call: ServiceCall, miners: Miners) -> MinerComm
 
 
 def _schema_checked(
-    command: Callable[[HashwattConfigEntry, ServiceCall], Awaitable[Any]],
+    command: Callable[[MinerConfigEntry, ServiceCall], Awaitable[Any]],
 ) -> CommandBuilder:
     """Wrap a command that needs nothing checked beyond the schema."""
 
@@ -600,10 +624,10 @@ def _response_by_miner(key: str) -> Callable[[dict[str, Any]], ServiceResponse]:
     return respond
 
 
-async def _pre_power_on(entry: HashwattConfigEntry, call: ServiceCall) -> str:
+async def _pre_power_on(entry: MinerConfigEntry, call: ServiceCall) -> str:
     try:
         state = await entry.runtime_data.client.pre_power_on()
-    except WhatsminerCommandError as error:
+    except whatsminer.WhatsminerCommandError as error:
         # A mining miner refuses (v2: "power off btminer before pre_power_on", v3:
         # "stop the mining service before pre power on"): say what to do instead.
         raise HomeAssistantError(
@@ -629,7 +653,8 @@ ACTIONS: Final[tuple[MinerAction, ...]] = (
         schema=SET_POWER_PERCENT_SCHEMA,
         command_fn=_schema_checked(
             lambda entry, call: entry.runtime_data.client.set_power_percent(
-                call.data[ATTR_PERCENT], PowerPercentMode(call.data[ATTR_MODE])
+                call.data[ATTR_PERCENT],
+                whatsminer.PowerPercentMode(call.data[ATTR_MODE]),
             )
         ),
     ),
@@ -638,7 +663,7 @@ ACTIONS: Final[tuple[MinerAction, ...]] = (
         schema=SET_POWER_MODE_SCHEMA,
         command_fn=_schema_checked(
             lambda entry, call: entry.runtime_data.client.set_power_mode(
-                PowerMode(call.data[ATTR_MODE])
+                whatsminer.PowerMode(call.data[ATTR_MODE])
             )
         ),
     ),
@@ -790,28 +815,521 @@ def _handler(
     return handle
 
 
+# --- Pool accounts ------------------------------------------------------------
+
+SERVICE_CREATE_MINING_ACCOUNT: Final = "create_mining_account"
+SERVICE_SET_PAYOUT_DESTINATION: Final = "set_payout_destination"
+SERVICE_CREATE_WATCHER_LINK: Final = "create_watcher_link"
+SERVICE_LIST_WATCHER_LINKS: Final = "list_watcher_links"
+SERVICE_GET_REWARDS: Final = "get_rewards"
+SERVICE_CREATE_USER: Final = "create_user"
+SERVICE_DELETE_USER: Final = "delete_user"
+SERVICE_WITHDRAW: Final = "withdraw"
+SERVICE_RESET_USER_HASHES: Final = "reset_user_hashes"
+SERVICE_RESET_ALL_USER_HASHES: Final = "reset_all_user_hashes"
+SERVICE_CREATE_TOKEN: Final = "create_token"
+SERVICE_CHECK_TOKEN: Final = "check_token"
+
+ATTR_ADDRESS: Final = "address"
+ATTR_AMOUNT: Final = "amount"
+ATTR_CONFIG_ENTRY_ID: Final = "config_entry_id"
+ATTR_DESTINATION: Final = "destination"
+ATTR_END: Final = "end"
+ATTR_HASHES: Final = "hashes"
+ATTR_LIVE_UNTIL: Final = "live_until"
+ATTR_NAME: Final = "name"
+ATTR_PERMISSIONS: Final = "permissions"
+ATTR_REFERRAL: Final = "referral"
+ATTR_REFERRAL_CODE: Final = "referral_code"
+ATTR_TOKEN_ID: Final = "token_id"
+ATTR_UNSET: Final = "unset"
+ATTR_USERNAME: Final = "username"
+
+ENTRY = {probatio.Required(ATTR_CONFIG_ENTRY_ID): cv.string}
+HASH_COUNT = whole_number((1, MAX_AMOUNT))
+
+CREATE_MINING_ACCOUNT_SCHEMA = ActionSchema(
+    {
+        **ENTRY,
+        probatio.Required(ATTR_NAME): cv.string,
+        probatio.Optional(ATTR_REFERRAL_CODE): cv.string,
+    }
+)
+SET_PAYOUT_DESTINATION_SCHEMA = ActionSchema(
+    {
+        probatio.Required(ATTR_DEVICE_ID): ONE_DEVICE,
+        probatio.Required(ATTR_DESTINATION): probatio.In(
+            [destination.value for destination in PayoutDestination]
+        ),
+        probatio.Optional(ATTR_ADDRESS): cv.string,
+    }
+)
+CREATE_WATCHER_LINK_SCHEMA = ActionSchema(
+    {
+        probatio.Required(ATTR_DEVICE_ID): DEVICES,
+        probatio.Required(ATTR_NAME): cv.string,
+        probatio.Required(ATTR_PERMISSIONS): probatio.All(
+            cv.ensure_list,
+            [probatio.In([permission.value for permission in WatcherPermission])],
+            probatio.Length(min=1),
+        ),
+        probatio.Required(ATTR_LIVE_UNTIL): probatio.In(
+            [lifetime.value for lifetime in WatcherLifetime]
+        ),
+    }
+)
+LIST_WATCHER_LINKS_SCHEMA = ActionSchema(
+    {probatio.Required(ATTR_DEVICE_ID): ONE_DEVICE}
+)
+GET_REWARDS_SCHEMA = ActionSchema(
+    {
+        probatio.Required(ATTR_DEVICE_ID): DEVICES,
+        probatio.Required(ATTR_START): cv.datetime,
+        probatio.Optional(ATTR_END): cv.datetime,
+    }
+)
+USER_SCHEMA = ActionSchema({**ENTRY, probatio.Required(ATTR_USERNAME): cv.string})
+CREATE_USER_SCHEMA = ActionSchema(
+    {
+        **ENTRY,
+        probatio.Required(ATTR_USERNAME): cv.string,
+        probatio.Optional(ATTR_REFERRAL): cv.string,
+    }
+)
+WITHDRAW_SCHEMA = ActionSchema(
+    {
+        **ENTRY,
+        probatio.Required(ATTR_USERNAME): cv.string,
+        probatio.Required(ATTR_AMOUNT): HASH_COUNT,
+    }
+)
+RESET_ALL_USER_HASHES_SCHEMA = ActionSchema(
+    {**ENTRY, probatio.Required(ATTR_CONFIRM): cv.boolean}
+)
+CREATE_TOKEN_SCHEMA = ActionSchema(
+    {
+        **ENTRY,
+        probatio.Required(ATTR_HASHES): HASH_COUNT,
+        probatio.Optional(ATTR_USERNAME): cv.string,
+    }
+)
+CHECK_TOKEN_SCHEMA = ActionSchema(
+    {
+        **ENTRY,
+        probatio.Required(ATTR_TOKEN_ID): cv.string,
+        probatio.Optional(ATTR_UNSET, default=False): cv.boolean,
+    }
+)
+
+
+@pool_account_command
+async def _async_send_to_pool_account[
+    RT: WhitePoolRuntimeData | WebMinePoolRuntimeData,
+    R,
+](entry: ConfigEntry[RT], request: Callable[[], Awaitable[R]]) -> R:
+    return await request()
+
+
+# --- Resolving targets (before anything is sent) ---------------------------------------
+
+
+def _whitepool_entry(call: ServiceCall) -> WhitePoolConfigEntry:
+    entry = async_get_config_entry(call.hass, DOMAIN, call.data[ATTR_CONFIG_ENTRY_ID])
+    if not is_whitepool_entry(entry):
+        raise _invalid("not_a_whitepool_entry", entry=entry.title)
+    return entry
+
+
+def _webminepool_entry(call: ServiceCall) -> WebMinePoolConfigEntry:
+    entry = async_get_config_entry(call.hass, DOMAIN, call.data[ATTR_CONFIG_ENTRY_ID])
+    if not is_webminepool_entry(entry):
+        raise _invalid("not_a_webminepool_entry", entry=entry.title)
+    return entry
+
+
+def _account(call: ServiceCall, device_id: str) -> tuple[WhitePoolConfigEntry, str]:
+    device, entry = async_get_device_and_config_entry(call.hass, DOMAIN, device_id)
+    account = (
+        account_of_device(device)
+        if entry.data[CONF_ENTRY_TYPE] == ENTRY_TYPE_WHITEPOOL
+        else None
+    )
+    if account is None:
+        raise _invalid(
+            "not_a_mining_account",
+            device=device.name_by_user or device.name or device_id,
+        )
+    return entry, account
+
+
+def _accounts(call: ServiceCall) -> tuple[WhitePoolConfigEntry, list[str]]:
+    """Map the targeted devices (one at least) to mining accounts of one API key."""
+    resolved = [_account(call, device_id) for device_id in call.data[ATTR_DEVICE_ID]]
+    entry = resolved[0][0]
+    if any(other.entry_id != entry.entry_id for other, _ in resolved):
+        raise _invalid("accounts_of_different_keys")
+    return entry, [account for _, account in resolved]
+
+
+# --- Responses ---------------------------------------------------------------------------
+
+
+def _float(value: Decimal | None) -> float | None:
+    return None if value is None else float(value)
+
+
+def _time(value: datetime | None) -> str | None:
+    return None if value is None else value.isoformat()
+
+
+def _reward(reward: Reward) -> JsonObjectType:
+    return {
+        "date": _time(reward.date),
+        "status": reward.status.value,
+        "currency": reward.currency,
+        "reward": float(reward.reward),
+        "total_reward": float(reward.total_reward),
+        "fee": float(reward.fee),
+        "fpps_rate": _float(reward.fpps_rate),
+        "hashrate": float(hashrate_to_terahash(reward.hashrate)),  # TH/s
+        "payout_destination": reward.payout_destination,
+        "payout_address": reward.payout_address,
+        "payout_transaction_hash": reward.payout_transaction_hash,
+        "payout_time": _time(reward.payout_time),
+    }
+
+
+def _watcher_link(link: WatcherLink) -> JsonObjectType:
+    return {
+        "id": link.id,
+        "link": link.link,
+        "name": link.name,
+        "accounts": list(link.accounts),
+        "permissions": [permission.value for permission in link.permissions],
+        "live_until": _time(link.live_until),
+        "created_at": _time(link.created_at),
+    }
+
+
+# --- WhitePool ---------------------------------------------------------------------------
+
+
+async def _create_mining_account(call: ServiceCall) -> ServiceResponse:
+    entry = _whitepool_entry(call)
+    runtime = entry.runtime_data
+    account = await _async_send_to_pool_account(
+        entry,
+        lambda: runtime.client.create_account(
+            call.data[ATTR_NAME], referral_code=call.data.get(ATTR_REFERRAL_CODE)
+        ),
+    )
+    # The new account's device and sensors appear with this poll.
+    await runtime.coordinator.async_refresh_after_write()
+    return {"name": account.name, "created_at": _time(account.created_at)}
+
+
+async def _set_payout_destination(call: ServiceCall) -> ServiceResponse:
+    entry, (account,) = _accounts(call)
+    destination = PayoutDestination(call.data[ATTR_DESTINATION])
+    address: str | None = call.data.get(ATTR_ADDRESS)
+    if destination is PayoutDestination.EXTERNAL_ADDRESS:
+        if not address:
+            raise _invalid("payout_address_required")
+        address = address.strip()
+        if not is_valid_btc_address(address):
+            raise _invalid("invalid_btc_address", address=address)
+    elif address:
+        raise _invalid("payout_address_not_allowed")
+    else:
+        address = None
+    runtime = entry.runtime_data
+    await _async_send_to_pool_account(
+        entry,
+        lambda: runtime.client.set_payout_destination(account, destination, address),
+    )
+    await runtime.coordinator.async_refresh_after_write()
+    return None
+
+
+async def _create_watcher_link(call: ServiceCall) -> ServiceResponse:
+    entry, accounts = _accounts(call)
+    client = entry.runtime_data.client
+    link = await _async_send_to_pool_account(
+        entry,
+        lambda: client.create_watcher_link(
+            accounts,
+            call.data[ATTR_NAME],
+            call.data[ATTR_PERMISSIONS],
+            call.data[ATTR_LIVE_UNTIL],
+        ),
+    )
+    return _watcher_link(link)
+
+
+async def _list_watcher_links(call: ServiceCall) -> ServiceResponse:
+    entry, (account,) = _accounts(call)
+    client = entry.runtime_data.client
+    links = await _async_send_to_pool_account(
+        entry, lambda: client.watcher_links(account)
+    )
+    return {"links": [_watcher_link(link) for link in links]}
+
+
+async def _get_rewards(call: ServiceCall) -> ServiceResponse:
+    entry, accounts = _accounts(call)
+    start = dt_util.as_utc(call.data[ATTR_START])
+    end = dt_util.as_utc(call.data.get(ATTR_END) or dt_util.utcnow())
+    if start > end:
+        raise _invalid("start_after_end")
+    client = entry.runtime_data.client
+    result: list[JsonValueType] = []
+    for account in accounts:
+        rewards = await _async_send_to_pool_account(
+            entry, partial(client.all_rewards, account, start=start, end=end)
+        )
+        result.append(
+            {
+                "account": account,
+                "reward": float(sum((reward.reward for reward in rewards), Decimal(0))),
+                "rewards": [_reward(reward) for reward in rewards],
+            }
+        )
+    return {"accounts": result}
+
+
+# --- WebMinePool -------------------------------------------------------------------------
+
+
+async def _webminepool_write[R](
+    call: ServiceCall,
+    request: Callable[[WebMinePoolConfigEntry], Awaitable[R]],
+) -> R:
+    """Send a request that changes users or hashes, then poll to show the change."""
+    entry = _webminepool_entry(call)
+    result = await _async_send_to_pool_account(entry, lambda: request(entry))
+    await entry.runtime_data.coordinator.async_request_refresh()
+    return result
+
+
+async def _create_user(call: ServiceCall) -> ServiceResponse:
+    await _webminepool_write(
+        call,
+        lambda entry: entry.runtime_data.client.create_user(
+            call.data[ATTR_USERNAME], call.data.get(ATTR_REFERRAL)
+        ),
+    )
+    return None
+
+
+async def _delete_user(call: ServiceCall) -> ServiceResponse:
+    await _webminepool_write(
+        call,
+        lambda entry: entry.runtime_data.client.delete_user(call.data[ATTR_USERNAME]),
+    )
+    return None
+
+
+async def _withdraw(call: ServiceCall) -> ServiceResponse:
+    result = await _webminepool_write(
+        call,
+        lambda entry: entry.runtime_data.client.withdraw(
+            call.data[ATTR_USERNAME], call.data[ATTR_AMOUNT]
+        ),
+    )
+    return {"message": result.message, "balance": result.balance}
+
+
+async def _reset_user_hashes(call: ServiceCall) -> ServiceResponse:
+    await _webminepool_write(
+        call,
+        lambda entry: entry.runtime_data.client.reset_user_hashes(
+            call.data[ATTR_USERNAME]
+        ),
+    )
+    return None
+
+
+async def _reset_all_user_hashes(call: ServiceCall) -> ServiceResponse:
+    if not call.data[ATTR_CONFIRM]:
+        raise _invalid("reset_all_not_confirmed")
+    await _webminepool_write(
+        call, lambda entry: entry.runtime_data.client.reset_all_user_hashes()
+    )
+    return None
+
+
+async def _create_token(call: ServiceCall) -> ServiceResponse:
+    entry = _webminepool_entry(call)
+    client = entry.runtime_data.client
+    token_id = await _async_send_to_pool_account(
+        entry,
+        lambda: client.set_token(call.data[ATTR_HASHES], call.data.get(ATTR_USERNAME)),
+    )
+    return {"token_id": token_id}
+
+
+async def _check_token(call: ServiceCall) -> ServiceResponse:
+    entry = _webminepool_entry(call)
+    client = entry.runtime_data.client
+    unset: bool = call.data[ATTR_UNSET]
+    state = await _async_send_to_pool_account(
+        entry, lambda: client.get_token(call.data[ATTR_TOKEN_ID], unset=unset)
+    )
+    if unset and state.verified:
+        # A verified token is deleted with its user: the user's sensor goes.
+        await entry.runtime_data.coordinator.async_request_refresh()
+    return {
+        "verified": state.verified,
+        "end_hashes": state.end_hashes,
+        "done_at": _time(state.done_at),
+    }
+
+
+# --- Registration ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class PoolAccountAction:
+    """One pool action: its schema, its handler, and who may call it."""
+
+    name: str
+    schema: ActionSchema
+    handler: Callable[[ServiceCall], Coroutine[Any, Any, ServiceResponse]]
+    supports_response: SupportsResponse = SupportsResponse.NONE
+    admin: bool = False
+
+
+POOL_ACCOUNT_ACTIONS: Final[tuple[PoolAccountAction, ...]] = (
+    PoolAccountAction(
+        name=SERVICE_CREATE_MINING_ACCOUNT,
+        schema=CREATE_MINING_ACCOUNT_SCHEMA,
+        handler=_create_mining_account,
+        supports_response=SupportsResponse.OPTIONAL,
+    ),
+    PoolAccountAction(
+        name=SERVICE_SET_PAYOUT_DESTINATION,
+        schema=SET_PAYOUT_DESTINATION_SCHEMA,
+        handler=_set_payout_destination,
+        admin=True,
+    ),
+    PoolAccountAction(
+        name=SERVICE_CREATE_WATCHER_LINK,
+        schema=CREATE_WATCHER_LINK_SCHEMA,
+        handler=_create_watcher_link,
+        supports_response=SupportsResponse.OPTIONAL,
+        admin=True,
+    ),
+    PoolAccountAction(
+        name=SERVICE_LIST_WATCHER_LINKS,
+        schema=LIST_WATCHER_LINKS_SCHEMA,
+        handler=_list_watcher_links,
+        supports_response=SupportsResponse.ONLY,
+    ),
+    PoolAccountAction(
+        name=SERVICE_GET_REWARDS,
+        schema=GET_REWARDS_SCHEMA,
+        handler=_get_rewards,
+        supports_response=SupportsResponse.ONLY,
+    ),
+    PoolAccountAction(
+        name=SERVICE_CREATE_USER,
+        schema=CREATE_USER_SCHEMA,
+        handler=_create_user,
+    ),
+    PoolAccountAction(
+        name=SERVICE_DELETE_USER,
+        schema=USER_SCHEMA,
+        handler=_delete_user,
+    ),
+    PoolAccountAction(
+        name=SERVICE_WITHDRAW,
+        schema=WITHDRAW_SCHEMA,
+        handler=_withdraw,
+        supports_response=SupportsResponse.OPTIONAL,
+        admin=True,
+    ),
+    PoolAccountAction(
+        name=SERVICE_RESET_USER_HASHES,
+        schema=USER_SCHEMA,
+        handler=_reset_user_hashes,
+    ),
+    PoolAccountAction(
+        name=SERVICE_RESET_ALL_USER_HASHES,
+        schema=RESET_ALL_USER_HASHES_SCHEMA,
+        handler=_reset_all_user_hashes,
+        admin=True,
+    ),
+    PoolAccountAction(
+        name=SERVICE_CREATE_TOKEN,
+        schema=CREATE_TOKEN_SCHEMA,
+        handler=_create_token,
+        supports_response=SupportsResponse.OPTIONAL,
+    ),
+    PoolAccountAction(
+        name=SERVICE_CHECK_TOKEN,
+        schema=CHECK_TOKEN_SCHEMA,
+        handler=_check_token,
+        # Also a write, when told to delete a verified token.
+        supports_response=SupportsResponse.OPTIONAL,
+    ),
+)
+
+
+def _pool_account_action_handler(
+    action: PoolAccountAction,
+) -> Callable[[ServiceCall], Coroutine[Any, Any, ServiceResponse]]:
+    """Answer only callers that asked for a response (an optional one may be unwanted)."""
+
+    async def handle(call: ServiceCall) -> ServiceResponse:
+        response = await action.handler(call)
+        return response if call.return_response else None
+
+    return handle
+
+
+def _register(
+    hass: HomeAssistant,
+    name: str,
+    handler: Callable[[ServiceCall], Coroutine[Any, Any, ServiceResponse]],
+    schema: ActionSchema,
+    supports_response: SupportsResponse,
+    *,
+    admin: bool,
+) -> None:
+    if admin:
+        async_register_admin_service(
+            hass,
+            DOMAIN,
+            name,
+            handler,
+            schema=schema,
+            supports_response=supports_response,
+        )
+    else:
+        hass.services.async_register(
+            DOMAIN, name, handler, schema=schema, supports_response=supports_response
+        )
+
+
 async def async_setup_services(hass: HomeAssistant) -> None:
-    """Register the integration's actions."""
+    """Register the integration's actions: the miners' and the pool accounts'."""
     for action in ACTIONS:
-        supports_response = (
+        _register(
+            hass,
+            action.name,
+            _handler(action),
+            action.schema,
             SupportsResponse.NONE
             if action.response_fn is None
-            else SupportsResponse.OPTIONAL
+            else SupportsResponse.OPTIONAL,
+            admin=action.admin,
         )
-        if action.admin:
-            async_register_admin_service(
-                hass,
-                DOMAIN,
-                action.name,
-                _handler(action),
-                schema=action.schema,
-                supports_response=supports_response,
-            )
-        else:
-            hass.services.async_register(
-                DOMAIN,
-                action.name,
-                _handler(action),
-                schema=action.schema,
-                supports_response=supports_response,
-            )
+    for pool_action in POOL_ACCOUNT_ACTIONS:
+        _register(
+            hass,
+            pool_action.name,
+            _pool_account_action_handler(pool_action),
+            pool_action.schema,
+            pool_action.supports_response,
+            admin=pool_action.admin,
+        )

@@ -11,26 +11,24 @@ from homeassistant.const import EntityCategory
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .clients.whatsminer.client import Whatsminer
-from .coordinator import (
-    HashwattConfigEntry,
-    MinerRuntimeData,
-    WhatsminerFastCoordinator,
-    WhatsminerSlowCoordinator,
+from .clients.whatsminer import Whatsminer
+from .coordinator import MinerConfigEntry, MinerRuntimeData
+from .entity import (
+    HashwattMinerControlEntity,
+    MinerControlEntityDescription,
+    miner_controls,
 )
-from .entity import HashwattMinerEntity
 from .helpers import miner_command
 
 PARALLEL_UPDATES = 1
 
 
 @dataclass(frozen=True, kw_only=True)
-class HashwattSwitchEntityDescription(SwitchEntityDescription):
+class HashwattSwitchEntityDescription(
+    MinerControlEntityDescription, SwitchEntityDescription
+):
     """A miner switch: where its state is read, and how it is set."""
 
-    # A setting the slow poll reads back; otherwise the fast poll's state.
-    setting: bool = False
-    exists_fn: Callable[[MinerRuntimeData], bool] = lambda _: True
     is_on_fn: Callable[[MinerRuntimeData], bool | None]
     set_fn: Callable[[Whatsminer, bool], Awaitable[None]]
 
@@ -81,31 +79,17 @@ SWITCHES: tuple[HashwattSwitchEntityDescription, ...] = (
 
 async def async_setup_entry(
     hass: HomeAssistant,
-    entry: HashwattConfigEntry,
+    entry: MinerConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Set up the switches a miner can read back."""
-    miner = entry.runtime_data
-    async_add_entities(
-        HashwattSwitchEntity(
-            miner.slow if description.setting else miner.fast, description
-        )
-        for description in SWITCHES
-        if description.exists_fn(miner)
-    )
+    async_add_entities(miner_controls(entry, SWITCHES, HashwattSwitchEntity))
 
 
-class HashwattSwitchEntity(
-    HashwattMinerEntity[WhatsminerFastCoordinator | WhatsminerSlowCoordinator],
-    SwitchEntity,
-):
+class HashwattSwitchEntity(HashwattMinerControlEntity, SwitchEntity):
     """A switch showing what the miner reports, never what was last asked of it."""
 
     entity_description: HashwattSwitchEntityDescription
-    # Shown while the miner's write API is off too: this is the one entity of the
-    # setting, and the miner refuses a change then (a translated error, and the
-    # repair issue says how to turn the write API on).
-    _requires_write_access = False
 
     @property
     @override

@@ -27,12 +27,11 @@ from custom_components.hashwatt.const import (
     DOMAIN,
     ENTRY_TYPE_WHITEPOOL,
 )
-from custom_components.hashwatt.pools import (
+from custom_components.hashwatt.entity import (
     whitepool_account_identifier,
     whitepool_service_identifier,
 )
-from custom_components.hashwatt.services import ACTIONS
-from custom_components.hashwatt.services_pools import POOL_ACTIONS
+from custom_components.hashwatt.services import ACTIONS, POOL_ACCOUNT_ACTIONS
 from simulator.webminepool import WebMinePoolServer
 from simulator.whatsminer import SimulatedMiner
 from simulator.whitepool import WhitePoolServer
@@ -684,7 +683,7 @@ POOL_CROSS_FIELD: Final[dict[str, list[tuple[str, dict[str, Any]]]]] = {
 
 
 def pool_schema(action: str) -> Any:
-    (registered,) = [a for a in POOL_ACTIONS if a.name == action]
+    (registered,) = [a for a in POOL_ACCOUNT_ACTIONS if a.name == action]
     return registered.schema
 
 
@@ -773,14 +772,14 @@ def pool_targets(
 
 def test_every_pool_field_has_bad_inputs() -> None:
     """The pool table covers every pool action and each of its fields."""
-    names = {action.name for action in POOL_ACTIONS}
+    names = {action.name for action in POOL_ACCOUNT_ACTIONS}
     assert set(POOL_BAD_VALUES) == names == set(POOL_VALID) == set(POOL_TARGET)
     for action, fields in POOL_BAD_VALUES.items():
         key = POOL_TARGET[action][0]
         assert set(fields) | {key} == {str(k) for k in pool_schema(action).schema}
 
 
-@pytest.mark.parametrize("action", [action.name for action in POOL_ACTIONS])
+@pytest.mark.parametrize("action", [action.name for action in POOL_ACCOUNT_ACTIONS])
 async def test_bad_pool_input_is_refused_before_sending(  # noqa: PLR0917  # fixtures
     hass: HomeAssistant,
     simulated_miner: SimulatedMiner,

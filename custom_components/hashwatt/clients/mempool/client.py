@@ -19,25 +19,7 @@ from urllib.parse import urlsplit
 
 import aiohttp
 
-from .errors import (
-    MempoolApiError,
-    MempoolConnectionError,
-    MempoolError,
-    MempoolInvalidReplyError,
-    MempoolNotFoundError,
-    MempoolRateLimitError,
-    MempoolServerError,
-    MempoolTimeoutError,
-    MempoolValidationError,
-)
-from .models import (
-    PRICE_CURRENCIES,
-    DifficultyAdjustment,
-    NetworkFigures,
-    NetworkHashrate,
-    Prices,
-    RewardStats,
-)
+from . import errors, models
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -63,7 +45,7 @@ type Sleep = Callable[[float], Awaitable[None]]
 def normalize_base_url(url: str) -> str:
     """Check an API root (``https://host[:port]/api``) and return it without a trailing /.
 
-    Raises MempoolValidationError for anything but an http(s) URL with a host.
+    Raises errors.MempoolValidationError for anything but an http(s) URL with a host.
     """
     text = url.strip().rstrip("/")
     try:
@@ -71,19 +53,21 @@ def normalize_base_url(url: str) -> str:
         host = parts.hostname
         _ = parts.port  # raises for a port that is not a number
     except ValueError:
-        raise MempoolValidationError(f"not a URL: {url!r}") from None
+        raise errors.MempoolValidationError(f"not a URL: {url!r}") from None
     if parts.scheme not in ("http", "https") or not host:
-        raise MempoolValidationError(f"not an http(s) URL: {url!r}")
+        raise errors.MempoolValidationError(f"not an http(s) URL: {url!r}")
     if parts.username or parts.password or parts.query or parts.fragment:
-        raise MempoolValidationError("the URL must have no credentials, query or #")
+        raise errors.MempoolValidationError(
+            "the URL must have no credentials, query or #"
+        )
     return text
 
 
 def check_currency(currency: str) -> str:
     """Check a currency /api/v1/prices quotes BTC in."""
-    if currency not in PRICE_CURRENCIES:
-        raise MempoolValidationError(
-            f"currency must be one of {', '.join(PRICE_CURRENCIES)}"
+    if currency not in models.PRICE_CURRENCIES:
+        raise errors.MempoolValidationError(
+            f"currency must be one of {', '.join(models.PRICE_CURRENCIES)}"
         )
     return currency
 
@@ -91,8 +75,8 @@ def check_currency(currency: str) -> str:
 # --- reply parsing -------------------------------------------------------------------------
 
 
-def _invalid(what: str) -> MempoolInvalidReplyError:
-    return MempoolInvalidReplyError(f"unexpected reply: {what}")
+def _invalid(what: str) -> errors.MempoolInvalidReplyError:
+    return errors.MempoolInvalidReplyError(f"unexpected reply: {what}")
 
 
 def _object(value: Any, what: str) -> Mapping[str, Any]:  # noqa: ANN401
@@ -157,10 +141,10 @@ def parse_tip_height(text: str) -> int:
     return int(stripped)
 
 
-def parse_hashrate(reply: Any) -> NetworkHashrate:  # noqa: ANN401
+def parse_hashrate(reply: Any) -> models.NetworkHashrate:  # noqa: ANN401
     """Parse /v1/mining/hashrate/:period (only the current figures are used)."""
     obj = _object(reply, "hashrate")
-    return NetworkHashrate(
+    return models.NetworkHashrate(
         current_hashrate=_positive(
             _field(obj, "currentHashrate", "hashrate"), "currentHashrate"
         ),
@@ -170,12 +154,12 @@ def parse_hashrate(reply: Any) -> NetworkHashrate:  # noqa: ANN401
     )
 
 
-def parse_difficulty_adjustment(reply: Any) -> DifficultyAdjustment:  # noqa: ANN401
+def parse_difficulty_adjustment(reply: Any) -> models.DifficultyAdjustment:  # noqa: ANN401
     """Parse /v1/difficulty-adjustment."""
     obj = _object(reply, "difficulty adjustment")
     what = "difficulty adjustment"
     next_height = obj.get("nextRetargetHeight")
-    return DifficultyAdjustment(
+    return models.DifficultyAdjustment(
         progress_percent=_decimal(
             _field(obj, "progressPercent", what), "progressPercent"
         ),
@@ -195,11 +179,11 @@ def parse_difficulty_adjustment(reply: Any) -> DifficultyAdjustment:  # noqa: AN
     )
 
 
-def parse_reward_stats(reply: Any) -> RewardStats:  # noqa: ANN401
+def parse_reward_stats(reply: Any) -> models.RewardStats:  # noqa: ANN401
     """Parse /v1/mining/reward-stats/:blockCount."""
     obj = _object(reply, "reward stats")
     what = "reward stats"
-    stats = RewardStats(
+    stats = models.RewardStats(
         start_block=_int(_field(obj, "startBlock", what), "startBlock"),
         end_block=_int(_field(obj, "endBlock", what), "endBlock"),
         total_reward=_int(_field(obj, "totalReward", what), "totalReward"),
@@ -211,7 +195,7 @@ def parse_reward_stats(reply: Any) -> RewardStats:  # noqa: ANN401
     return stats
 
 
-def parse_prices(reply: Any) -> Prices:  # noqa: ANN401
+def parse_prices(reply: Any) -> models.Prices:  # noqa: ANN401
     """Parse /v1/prices; a currency priced -1 (mempool's "no price yet") is left out."""
     obj = _object(reply, "prices")
     prices: dict[str, Decimal] = {}
@@ -221,7 +205,9 @@ def parse_prices(reply: Any) -> Prices:  # noqa: ANN401
         price = _decimal(value, f"price in {currency}")
         if price > 0:
             prices[str(currency)] = price
-    return Prices(time=_timestamp(_field(obj, "time", "prices"), "time"), prices=prices)
+    return models.Prices(
+        time=_timestamp(_field(obj, "time", "prices"), "time"), prices=prices
+    )
 
 
 def _seconds(value: str | None) -> float | None:
@@ -236,16 +222,16 @@ def _seconds(value: str | None) -> float | None:
 
 def _error_from(
     path: str, status: int, text: str, retry_after: str | None
-) -> MempoolError:
+) -> errors.MempoolError:
     # The body of an error is a short text (or an HTML page from a proxy): keep a line.
     message = text.strip().splitlines()[0][:200] if text.strip() else f"{path} failed"
     if status == 429:
-        return MempoolRateLimitError(message, retry_after=_seconds(retry_after))
+        return errors.MempoolRateLimitError(message, retry_after=_seconds(retry_after))
     if status == 404:
-        return MempoolNotFoundError(message, status=status)
+        return errors.MempoolNotFoundError(message, status=status)
     if status >= 500:
-        return MempoolServerError(message, status=status)
-    return MempoolApiError(message, status=status)
+        return errors.MempoolServerError(message, status=status)
+    return errors.MempoolApiError(message, status=status)
 
 
 # --- the client ----------------------------------------------------------------------------
@@ -265,7 +251,7 @@ class MempoolClient:
         max_backoff: float = MAX_BACKOFF,
         sleep: Sleep = asyncio.sleep,
     ) -> None:
-        """Use ``session`` (owned by the caller); raises MempoolValidationError for a bad URL."""
+        """Use ``session`` (owned by the caller); raises errors.MempoolValidationError for a bad URL."""
         self._session = session
         self._base_url = normalize_base_url(base_url)
         self._timeout = aiohttp.ClientTimeout(total=timeout)
@@ -294,11 +280,11 @@ class MempoolClient:
                 status = response.status
                 retry_after = response.headers.get("Retry-After")
         except TimeoutError:
-            raise MempoolTimeoutError(
+            raise errors.MempoolTimeoutError(
                 f"{path}: no answer within {self._timeout.total} s"
             ) from None
         except aiohttp.ClientError as err:
-            raise MempoolConnectionError(
+            raise errors.MempoolConnectionError(
                 f"{path}: {type(err).__name__}: {err}"
             ) from err
         if not 200 <= status < 300:
@@ -310,10 +296,10 @@ class MempoolClient:
         while True:
             try:
                 return await self._get_once(path)
-            except (MempoolRateLimitError, MempoolServerError) as err:
+            except (errors.MempoolRateLimitError, errors.MempoolServerError) as err:
                 attempt += 1
                 delay = min(self._backoff * 2.0 ** (attempt - 1), self._max_backoff)
-                if isinstance(err, MempoolRateLimitError) and err.retry_after:
+                if isinstance(err, errors.MempoolRateLimitError) and err.retry_after:
                     if err.retry_after > self._max_backoff:
                         raise  # the caller stays away that long
                     delay = max(delay, err.retry_after)
@@ -329,7 +315,9 @@ class MempoolClient:
         try:
             return json.loads(text, parse_float=Decimal)
         except ValueError:
-            raise MempoolInvalidReplyError(f"{path}: the reply is not JSON") from None
+            raise errors.MempoolInvalidReplyError(
+                f"{path}: the reply is not JSON"
+            ) from None
 
     # --- endpoints -------------------------------------------------------------------------
 
@@ -337,43 +325,45 @@ class MempoolClient:
         """The height of the newest block: what tells whether anything changed."""
         return parse_tip_height(await self._get_text(PATH_TIP_HEIGHT))
 
-    async def hashrate(self, period: str = HASHRATE_PERIOD) -> NetworkHashrate:
+    async def hashrate(self, period: str = HASHRATE_PERIOD) -> models.NetworkHashrate:
         """The network's current hashrate (H/s) and difficulty."""
         if period not in HASHRATE_PERIODS:
-            raise MempoolValidationError(
+            raise errors.MempoolValidationError(
                 f"period must be one of {', '.join(HASHRATE_PERIODS)}"
             )
         return parse_hashrate(await self._get_json(PATH_HASHRATE.format(period=period)))
 
-    async def difficulty_adjustment(self) -> DifficultyAdjustment:
+    async def difficulty_adjustment(self) -> models.DifficultyAdjustment:
         """The progress of the difficulty epoch and the estimated next change."""
         return parse_difficulty_adjustment(await self._get_json(PATH_DIFFICULTY))
 
-    async def reward_stats(self, blocks: int = DEFAULT_REWARD_BLOCKS) -> RewardStats:
+    async def reward_stats(
+        self, blocks: int = DEFAULT_REWARD_BLOCKS
+    ) -> models.RewardStats:
         """The rewards (subsidy and fees) of the last ``blocks`` blocks."""
         if (
             isinstance(blocks, bool)
             or not isinstance(blocks, int)
             or not 1 <= blocks <= 10000
         ):
-            raise MempoolValidationError(
+            raise errors.MempoolValidationError(
                 "blocks must be a whole number from 1 to 10000"
             )
         return parse_reward_stats(
             await self._get_json(PATH_REWARD_STATS.format(blocks=blocks))
         )
 
-    async def prices(self) -> Prices:
+    async def prices(self) -> models.Prices:
         """The BTC price in every currency mempool quotes."""
         return parse_prices(await self._get_json(PATH_PRICES))
 
     async def network_figures(
         self, blocks: int = DEFAULT_REWARD_BLOCKS, *, tip_height: int | None = None
-    ) -> NetworkFigures:
+    ) -> models.NetworkFigures:
         """Read hashrate, difficulty and rewards (4 requests; 3 given ``tip_height``)."""
         if tip_height is None:
             tip_height = await self.tip_height()
-        return NetworkFigures(
+        return models.NetworkFigures(
             tip_height=tip_height,
             hashrate=await self.hashrate(),
             adjustment=await self.difficulty_adjustment(),

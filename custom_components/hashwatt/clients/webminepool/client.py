@@ -92,28 +92,24 @@ def _invalid(what: str) -> WebMinePoolInvalidReplyError:
 
 def parse_hashes(value: Any, what: str = "hashes") -> int:  # noqa: ANN401
     """A hash count sent as a number or a string (``123``, ``"123"``, ``"1.2e3"``) as an int."""
-    if isinstance(value, bool) or not isinstance(value, int | float | str | Decimal):
-        raise _invalid(f"{what} is not a number")
-    try:
-        number = (
-            Decimal(str(value).strip()) if not isinstance(value, Decimal) else value
-        )
-    except InvalidOperation:
-        raise _invalid(f"{what} is not a number") from None
+    number = _number(value, what)
     if not number.is_finite() or number != number.to_integral_value():
         raise _invalid(f"{what} is not a whole number")
     return int(number)
 
 
-def _decimal(value: Any, what: str) -> Decimal:  # noqa: ANN401
+def _number(value: Any, what: str) -> Decimal:  # noqa: ANN401
+    """A number sent as a number or a string, as a Decimal (infinite ones too)."""
     if isinstance(value, bool) or not isinstance(value, int | float | str | Decimal):
         raise _invalid(f"{what} is not a number")
     try:
-        number = (
-            Decimal(str(value).strip()) if not isinstance(value, Decimal) else value
-        )
+        return Decimal(str(value).strip()) if not isinstance(value, Decimal) else value
     except InvalidOperation:
         raise _invalid(f"{what} is not a number") from None
+
+
+def _decimal(value: Any, what: str) -> Decimal:  # noqa: ANN401
+    number = _number(value, what)
     if not number.is_finite():
         raise _invalid(f"{what} is not a finite number")
     return number

@@ -8,38 +8,25 @@ from __future__ import annotations
 
 from typing import Protocol
 
+from . import models
 from .exchanges import Exchange
-from .models import (
-    ApiVersion,
-    FastData,
-    HeatMode,
-    LedColor,
-    LogServer,
-    MinerIdentity,
-    NetworkConfig,
-    PoolConfig,
-    PowerMode,
-    PowerPercentMode,
-    PrePowerOnState,
-    SlowData,
-)
 
 
 class WhatsminerBackend(Protocol):
     """One API version's client for one miner."""
 
-    api: ApiVersion
+    api: models.ApiVersion
 
-    async def identify(self) -> MinerIdentity:
+    async def identify(self) -> models.MinerIdentity:
         """Read who the miner is, without authentication."""
 
     async def read_mac(self) -> str | None:
         """Read the miner's MAC alone, in one request, without authentication."""
 
-    async def fetch_fast(self) -> FastData:
+    async def fetch_fast(self) -> models.FastData:
         """Read the fast-changing figures in as few connections as the API allows."""
 
-    async def fetch_slow(self) -> SlowData:
+    async def fetch_slow(self) -> models.SlowData:
         """Read identity, firmware, PSU, error codes and pools."""
 
     async def verify_password(self) -> None:
@@ -69,13 +56,15 @@ class WhatsminerBackend(Protocol):
     async def factory_reset(self) -> None:
         """Restore factory settings."""
 
-    async def set_power_mode(self, mode: PowerMode) -> None:
+    async def set_power_mode(self, mode: models.PowerMode) -> None:
         """Switch to low, normal or high power."""
 
     async def set_power_limit(self, watts: int) -> None:
         """Set the power ceiling in watts."""
 
-    async def set_power_percent(self, percent: int, mode: PowerPercentMode) -> None:
+    async def set_power_percent(
+        self, percent: int, mode: models.PowerPercentMode
+    ) -> None:
         """Scale power to a percentage of the stable mining power."""
 
     async def set_target_frequency(self, percent: int) -> None:
@@ -85,11 +74,11 @@ class WhatsminerBackend(Protocol):
         """Give the LED back to the miner's automatic control."""
 
     async def set_led(
-        self, color: LedColor, period_ms: int, duration_ms: int, start_ms: int
+        self, color: models.LedColor, period_ms: int, duration_ms: int, start_ms: int
     ) -> None:
         """Blink the LED in a manual pattern."""
 
-    async def update_pools(self, pools: tuple[PoolConfig, ...]) -> None:
+    async def update_pools(self, pools: tuple[models.PoolConfig, ...]) -> None:
         """Replace the pool configuration (1–3 pools) and switch immediately."""
 
     async def set_fast_boot(self, enabled: bool) -> None:  # noqa: FBT001
@@ -116,19 +105,19 @@ class WhatsminerBackend(Protocol):
     async def set_fan_zero_speed(self, enabled: bool) -> None:  # noqa: FBT001
         """Choose whether fans may stop completely."""
 
-    async def set_heat_mode(self, mode: HeatMode) -> None:
+    async def set_heat_mode(self, mode: models.HeatMode) -> None:
         """Set what a liquid-cooled miner does with its heat (API v3 only)."""
 
-    async def pre_power_on(self) -> PrePowerOnState:
+    async def pre_power_on(self) -> models.PrePowerOnState:
         """Preheat a stopped miner, or report how far preheating has come."""
 
     async def change_password(self, new_password: str) -> None:
         """Change the admin password (the backend then uses the new one)."""
 
-    async def set_network(self, config: NetworkConfig | None) -> None:
+    async def set_network(self, config: models.NetworkConfig | None) -> None:
         """Set a static network configuration, or DHCP when ``None``."""
 
-    async def set_log_server(self, server: LogServer) -> None:
+    async def set_log_server(self, server: models.LogServer) -> None:
         """Send the miner's logs to a remote syslog server."""
 
     async def download_logs(self) -> bytes:

@@ -38,10 +38,10 @@ from .models import (
     PrePowerOnState,
     SlowData,
 )
-from .v2 import WhatsminerV2
+from .v2 import DEFAULT_PORT as V2_DEFAULT_PORT, WhatsminerV2
 from .v3 import ACCOUNT, ACCOUNTS, WhatsminerV3
 
-DEFAULT_V2_PORT: Final = 4028
+DEFAULT_V2_PORT: Final = V2_DEFAULT_PORT  # the port is the v2 backend's to know
 DEFAULT_V3_PORT: Final = 4433
 DEFAULT_CONNECT_TIMEOUT: Final = 5.0
 DEFAULT_REPLY_TIMEOUT: Final = 10.0

@@ -31,7 +31,7 @@ import time
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, Final
 
-from . import crypto
+from . import crypto, models
 from .errors import (
     WhatsminerAuthError,
     WhatsminerCommandError,
@@ -41,20 +41,6 @@ from .errors import (
     WhatsminerWriteDisabledError,
 )
 from .exchanges import Exchange, ExchangeLog
-from .models import (
-    ApiVersion,
-    FastData,
-    HeatMode,
-    LedColor,
-    LogServer,
-    MinerIdentity,
-    NetworkConfig,
-    PoolConfig,
-    PowerMode,
-    PowerPercentMode,
-    PrePowerOnState,
-    SlowData,
-)
 from .parse_v3 import (
     CODE_FAILED,
     fast_boot_of,
@@ -120,7 +106,7 @@ def _write_api_off(device: object) -> bool:
 class WhatsminerV3:
     """A Whatsminer driven through API v3, over one kept connection."""
 
-    api: ApiVersion = ApiVersion.V3
+    api: models.ApiVersion = models.ApiVersion.V3
 
     def __init__(
         self,
@@ -142,7 +128,7 @@ class WhatsminerV3:
         self._salt: str | None = None
         self._salt_lock = asyncio.Lock()
         self._clock_offset = 0  # the miner's clock minus ours, in seconds
-        self._power_mode: PowerMode | None = None
+        self._power_mode: models.PowerMode | None = None
         self._settings_read = False
         self._unsupported: set[str] = set()
         # Learned from device info; None until it has said (see fetch_fast).
@@ -182,7 +168,7 @@ class WhatsminerV3:
             # An outage: the miner may come back with other firmware.
             self._forget()
             raise
-        self._log.record(Exchange(ApiVersion.V3, payload, body))
+        self._log.record(Exchange(models.ApiVersion.V3, payload, body))
         return self._message(command, body, write=False)
 
     def _forget(self) -> None:
@@ -310,7 +296,7 @@ class WhatsminerV3:
 
     # Reads
 
-    async def identify(self) -> MinerIdentity:
+    async def identify(self) -> models.MinerIdentity:
         """Read who the miner is (``get.device.info``, no password needed)."""
         device = await self._read("get.device.info")
         self._remember_salt(device)
@@ -321,7 +307,7 @@ class WhatsminerV3:
         """Read the MAC (``get.device.info``: one request, no password)."""
         return (await self.identify()).mac
 
-    async def fetch_fast(self) -> FastData:
+    async def fetch_fast(self) -> models.FastData:
         """Read hashrate, power, temperatures, fans, boards and mining state."""
         try:
             status = await self._read("get.miner.status", "summary+pools+edevs")
@@ -358,7 +344,7 @@ class WhatsminerV3:
         self._settings_read = True
         return miner_setting
 
-    async def fetch_slow(self) -> SlowData:
+    async def fetch_slow(self) -> models.SlowData:
         """Read identity, firmware, PSU, error codes, pools and settings."""
         device = await self._read("get.device.info")
         self._remember_salt(device)
@@ -476,7 +462,7 @@ class WhatsminerV3:
         self._salt = None
         await self._connection.close()
 
-    async def set_power_mode(self, mode: PowerMode) -> None:
+    async def set_power_mode(self, mode: models.PowerMode) -> None:
         """Switch to low, normal or high power."""
         await self._write("set.miner.power_mode", mode.value)
         self._power_mode = mode
@@ -496,7 +482,9 @@ class WhatsminerV3:
         """
         await self._write("set.miner.power", watts)
 
-    async def set_power_percent(self, percent: int, mode: PowerPercentMode) -> None:
+    async def set_power_percent(
+        self, percent: int, mode: models.PowerPercentMode
+    ) -> None:
         """Scale power to a percentage of the stable power, fast or normal.
 
         The percentage goes as text: firmware reads it with cJSON's
@@ -515,7 +503,7 @@ class WhatsminerV3:
         await self._write("set.system.led", "auto")
 
     async def set_led(
-        self, color: LedColor, period_ms: int, duration_ms: int, start_ms: int
+        self, color: models.LedColor, period_ms: int, duration_ms: int, start_ms: int
     ) -> None:
         """Blink one LED in a manual pattern."""
         pattern = {
@@ -526,7 +514,7 @@ class WhatsminerV3:
         }
         await self._write("set.system.led", [pattern])
 
-    async def update_pools(self, pools: tuple[PoolConfig, ...]) -> None:
+    async def update_pools(self, pools: tuple[models.PoolConfig, ...]) -> None:
         """Replace the pools (sent encrypted)."""
         param = [
             {"pool": pool.url, "worker": pool.worker, "passwd": pool.password}
@@ -568,15 +556,15 @@ class WhatsminerV3:
         """Choose whether the fans may stop completely."""
         await self._write("set.fan.zero_speed", int(enabled))
 
-    async def set_heat_mode(self, mode: HeatMode) -> None:
+    async def set_heat_mode(self, mode: models.HeatMode) -> None:
         """Set what a liquid-cooled miner does with its heat (air-cooled ones refuse)."""
         await self._write("set.miner.heat_mode", mode.value)
 
-    async def pre_power_on(self) -> PrePowerOnState:
+    async def pre_power_on(self) -> models.PrePowerOnState:
         """Preheat a stopped miner, or report how far it has come."""
         return parse_pre_power_on(await self._write("set.miner.pre_power_on"))
 
-    async def set_network(self, config: NetworkConfig | None) -> None:
+    async def set_network(self, config: models.NetworkConfig | None) -> None:
         """Use a static address, or DHCP for ``None``; the miner reboots.
 
         API v3's network command has no hostname, so a static configuration
@@ -596,7 +584,7 @@ class WhatsminerV3:
             await self._write("set.system.net_config", static, may_go_quiet=True)
         await self._connection.close()
 
-    async def set_log_server(self, server: LogServer) -> None:
+    async def set_log_server(self, server: models.LogServer) -> None:
         """Stream the miner's logs to a remote syslog server."""
         param = {"ip": server.ip, "port": str(server.port), "proto": server.protocol}
         await self._write("set.log.upload", param)

@@ -45,9 +45,19 @@ from .models import (
     WorkerNamesPage,
     hashrate_to_terahash,
 )
+from .rewards import (
+    DEFAULT_REWARD_PERIOD,
+    FPPS_TOLERANCE,
+    confirms_fpps_unit,
+    newest_confirmed_reward,
+    reward_period,
+    rewards_of_last_day,
+)
 from .signing import SignedRequest, build_body, sign
 
 __all__ = [
+    "DEFAULT_REWARD_PERIOD",
+    "FPPS_TOLERANCE",
     "HASHRATE_UNIT",
     "AccountHashrate",
     "BtcAddressType",
@@ -84,7 +94,11 @@ __all__ = [
     "WorkerNamesPage",
     "btc_address_type",
     "build_body",
+    "confirms_fpps_unit",
     "hashrate_to_terahash",
     "is_valid_btc_address",
+    "newest_confirmed_reward",
+    "reward_period",
+    "rewards_of_last_day",
     "sign",
 ]

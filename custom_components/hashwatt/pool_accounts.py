@@ -8,67 +8,48 @@ site: a single service device.
 
 from __future__ import annotations
 
-from typing import Any, Final
+from typing import Final
 
-from homeassistant.config_entries import ConfigEntry, ConfigEntryState
+from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import ConfigEntryAuthFailed
 from homeassistant.helpers import device_registry as dr
 
 from .clients.webminepool import WebMinePoolValidationError
-from .const import CONF_ENTRY_TYPE, CONF_SECRET_KEY, DOMAIN, ENTRY_TYPE_WHITEPOOL
-from .pool_coordinator import (
+from .const import CONF_SECRET_KEY, DOMAIN
+from .coordinator import (
+    PoolAccountConfigEntry,
     WebMinePoolConfigEntry,
     WebMinePoolCoordinator,
     WebMinePoolRuntimeData,
     WhitePoolConfigEntry,
     WhitePoolCoordinator,
     WhitePoolRuntimeData,
+    is_webminepool_entry,
+    is_whitepool_entry,
     webminepool_client,
     whitepool_client,
 )
+from .entity import account_of_device
 
 WHITEPOOL_PLATFORMS: Final = [Platform.BINARY_SENSOR, Platform.SENSOR]
 WEBMINEPOOL_PLATFORMS: Final = [Platform.SENSOR]
 
-_ACCOUNT_PREFIX: Final = "whitepool-account-"
 
-
-def whitepool_service_identifier(entry: ConfigEntry[Any]) -> tuple[str, str]:
-    """Identify the device of the pool itself (one per entry: it has no ID of its own)."""
-    return DOMAIN, f"whitepool-{entry.entry_id}"
-
-
-def whitepool_account_identifier(account: str) -> tuple[str, str]:
-    """Identify a mining account's device; account names are unique across WhiteBIT."""
-    return DOMAIN, f"{_ACCOUNT_PREFIX}{account}"
-
-
-def account_of_device(device: dr.AnyDeviceEntry) -> str | None:
-    """Return the mining account a device stands for, if it is one."""
-    for domain, identifier in device.identifiers:
-        if domain == DOMAIN and identifier.startswith(_ACCOUNT_PREFIX):
-            return identifier.removeprefix(_ACCOUNT_PREFIX)
-    return None
-
-
-def webminepool_identifier(entry: ConfigEntry[Any]) -> tuple[str, str]:
-    """Identify a WebMinePool site's device (the API gives the site no ID)."""
-    return DOMAIN, f"webminepool-{entry.entry_id}"
-
-
-def _platforms(entry: ConfigEntry[Any]) -> list[Platform]:
-    if entry.data[CONF_ENTRY_TYPE] == ENTRY_TYPE_WHITEPOOL:
+def _platforms(entry: PoolAccountConfigEntry) -> list[Platform]:
+    if is_whitepool_entry(entry):
         return WHITEPOOL_PLATFORMS
     return WEBMINEPOOL_PLATFORMS
 
 
-async def async_setup_pool_entry(hass: HomeAssistant, entry: ConfigEntry[Any]) -> bool:
+async def async_setup_pool_account_entry(
+    hass: HomeAssistant, entry: PoolAccountConfigEntry
+) -> bool:
     """Set up a WhitePool or WebMinePool entry: first poll, devices, platforms."""
-    if entry.data[CONF_ENTRY_TYPE] == ENTRY_TYPE_WHITEPOOL:
+    if is_whitepool_entry(entry):
         await _async_setup_whitepool(hass, entry)
-    else:
+    elif is_webminepool_entry(entry):
         await _async_setup_webminepool(hass, entry)
     await hass.config_entries.async_forward_entry_setups(entry, _platforms(entry))
     return True
@@ -120,13 +101,15 @@ def _async_remove_stale_accounts(
             device_registry.async_remove_device(device.id)
 
 
-async def async_unload_pool_entry(hass: HomeAssistant, entry: ConfigEntry[Any]) -> bool:
+async def async_unload_pool_account_entry(
+    hass: HomeAssistant, entry: PoolAccountConfigEntry
+) -> bool:
     """Unload a pool entry's platforms."""
     return await hass.config_entries.async_unload_platforms(entry, _platforms(entry))
 
 
-def async_can_remove_pool_device(
-    entry: ConfigEntry[Any], device: dr.DeviceEntry
+def async_can_remove_pool_account_device(
+    entry: PoolAccountConfigEntry, device: dr.DeviceEntry
 ) -> bool:
     """Allow removing an account's device once the key no longer lists the account.
 
@@ -138,8 +121,7 @@ def async_can_remove_pool_device(
         return False
     if entry.state is not ConfigEntryState.LOADED:
         return True
-    runtime = entry.runtime_data
     return (
-        isinstance(runtime, WhitePoolRuntimeData)
-        and account not in runtime.coordinator.data.accounts
+        is_whitepool_entry(entry)
+        and account not in entry.runtime_data.coordinator.data.accounts
     )
