@@ -8,6 +8,7 @@ import json
 import logging
 import tarfile
 import time
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,7 @@ from homeassistant.exceptions import (
 )
 from homeassistant.helpers import device_registry as dr, issue_registry as ir
 from homeassistant.helpers.device_registry import format_mac
+from homeassistant.util import dt as dt_util
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
     MockUser,
@@ -747,6 +749,7 @@ async def test_download_logs(
 ) -> None:
     """The log archive lands under hashwatt/logs, and the action says where."""
     device_id = device_of(hass, init_integration)
+    asked = dt_util.now().replace(microsecond=0)
 
     response = await download_logs(hass, freezer, device_id)
 
@@ -756,7 +759,14 @@ async def test_download_logs(
     assert result["device_id"] == device_id
     assert path.parent == config_dir / "hashwatt" / "logs"
     mac = format_mac(simulated_miner.state.mac).replace(":", "")
-    assert path.name == f"miner_1_{mac}_20261120-040000.tar.gz"
+    # Named by the local time of the download; the transfer lets (frozen) time pass.
+    prefix, suffix = f"miner_1_{mac}_", ".tar.gz"
+    assert path.name.startswith(prefix)
+    assert path.name.endswith(suffix)
+    stamp = datetime.strptime(
+        path.name.removeprefix(prefix).removesuffix(suffix), "%Y%m%d-%H%M%S"
+    ).replace(tzinfo=asked.tzinfo)
+    assert asked <= stamp <= dt_util.now()
     archive_bytes = await hass.async_add_executor_job(path.read_bytes)
     with tarfile.open(fileobj=io.BytesIO(archive_bytes)) as archive:
         log = archive.extractfile("btminer.log")
