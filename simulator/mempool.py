@@ -24,6 +24,8 @@ from typing import Any, Final
 
 from aiohttp import web
 
+from .faultspec import parse_fault_spec
+
 API_PREFIX: Final = "/api"
 TIP_PATH: Final = "/api/blocks/tip/height"
 HASHRATE_PATH: Final = "/api/v1/mining/hashrate/{period}"
@@ -309,18 +311,7 @@ class MempoolServer:
 
 def parse_fault(text: str) -> tuple[str | None, Fault, int | None]:
     """``FAULT[:COUNT][@/api/…]`` → (endpoint, fault, count); no count: forever."""
-    spec, _, endpoint = text.partition("@")
-    name, _, count = spec.partition(":")
-    try:
-        fault = Fault(name)
-    except ValueError:
-        choices = ", ".join(item.value for item in Fault)
-        raise argparse.ArgumentTypeError(
-            f"unknown fault {name!r} (one of {choices})"
-        ) from None
-    if count and not count.isdigit():
-        raise argparse.ArgumentTypeError(f"count must be a number: {count!r}")
-    return endpoint or None, fault, int(count) if count else None
+    return parse_fault_spec(text, Fault)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

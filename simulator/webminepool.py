@@ -22,6 +22,8 @@ from urllib.parse import unquote
 
 from aiohttp import web
 
+from .faultspec import parse_fault_spec
+
 ACTIVE_DAYS: Final = 3
 DAY: Final = 86400
 HASH_RATE_UNIT: Final = 1_000_000  # hash_rate answers per million hashes by default
@@ -379,18 +381,7 @@ class WebMinePoolServer:
 
 def parse_fault(text: str) -> tuple[str | None, Fault, int | None]:
     """``FAULT[:COUNT][@METHOD]`` → (method, fault, count); no count: forever."""
-    spec, _, method = text.partition("@")
-    name, _, count = spec.partition(":")
-    try:
-        fault = Fault(name)
-    except ValueError:
-        choices = ", ".join(item.value for item in Fault)
-        raise argparse.ArgumentTypeError(
-            f"unknown fault {name!r} (one of {choices})"
-        ) from None
-    if count and not count.isdigit():
-        raise argparse.ArgumentTypeError(f"count must be a number: {count!r}")
-    return method or None, fault, int(count) if count else None
+    return parse_fault_spec(text, Fault)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

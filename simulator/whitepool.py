@@ -29,6 +29,8 @@ from typing import Any, Final
 
 from aiohttp import web
 
+from .faultspec import parse_fault_spec
+
 PRIVATE_PREFIX: Final = "/api/v4/mining/"
 TICKER_PATH: Final = "/api/v4/public/ticker"
 NONCE_WINDOW_MS: Final = 5000
@@ -872,18 +874,7 @@ class WhitePoolServer:
 
 def parse_fault(text: str) -> tuple[str | None, Fault, int | None]:
     """``FAULT[:COUNT][@/api/v4/…]`` → (endpoint, fault, count); no count: forever."""
-    spec, _, endpoint = text.partition("@")
-    name, _, count = spec.partition(":")
-    try:
-        fault = Fault(name)
-    except ValueError:
-        choices = ", ".join(item.value for item in Fault)
-        raise argparse.ArgumentTypeError(
-            f"unknown fault {name!r} (one of {choices})"
-        ) from None
-    if count and not count.isdigit():
-        raise argparse.ArgumentTypeError(f"count must be a number: {count!r}")
-    return endpoint or None, fault, int(count) if count else None
+    return parse_fault_spec(text, Fault)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
