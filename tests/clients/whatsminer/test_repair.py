@@ -101,6 +101,25 @@ def test_single_quotes_are_unwrapped_only_around_whole_strings() -> None:
     assert parse_reply(raw) == {"a": "it's", "b": "'", "c": "", "d": "'x"}
 
 
+def test_single_quotes_written_as_escapes_are_unwrapped_too() -> None:
+    """JSON may spell the quote as an escape (backslash, u0027): the same value."""
+    raw = b'{"Msg":{"Firmware Version":"\\u002720210322.22.REL\\u0027"}}'
+    assert parse_reply(raw) == {"Msg": {"Firmware Version": "20210322.22.REL"}}
+
+
+@pytest.mark.parametrize(
+    ("levels", "too_deep"), [(MAX_DEPTH, False), (MAX_DEPTH + 1, True)]
+)
+def test_nesting_limit_holds_without_single_quotes(levels: int, too_deep: bool) -> None:
+    """A reply with nothing to unwrap is still held to the nesting limit."""
+    raw = b'{"a":' * levels + b"1" + b"}" * levels
+    if too_deep:
+        with pytest.raises(WhatsminerInvalidReplyError, match="nests too deeply"):
+            parse_reply(raw)
+    else:
+        assert parse_reply(raw)["a"]["a"]["a"]
+
+
 def test_truncated_in_a_string_value_drops_that_value() -> None:
     """A reply cut inside a value: the value is dropped (never guessed), the rest kept."""
     raw = b'{"STATUS":"S","When":1643187652,"Code":131,"Msg":{"api_ver":"2.0.3","fw_ver":"202201'
