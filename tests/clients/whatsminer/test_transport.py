@@ -123,6 +123,24 @@ async def test_reset_mid_reply(raw_server: ServerFactory) -> None:
         await _request(port)
 
 
+async def test_reset_without_a_reply(raw_server: ServerFactory) -> None:
+    """A reset after the request, before any reply: the request went out, no reply came."""
+
+    async def handler(
+        reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+    ) -> None:
+        await _read_request(reader)
+        sock = writer.get_extra_info("socket")
+        sock.setsockopt(
+            socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00"
+        )
+        writer.transport.abort()
+
+    port = await raw_server(handler)
+    with pytest.raises(transport.NoReplyError, match="reset the connection without"):
+        await _request(port)
+
+
 async def test_connection_refused() -> None:
     """Nothing listening: a connection error naming the address."""
     with socket.socket() as sock:

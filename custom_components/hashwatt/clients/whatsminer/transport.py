@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from types import TracebackType
-from typing import Final, Self
+from typing import Final, Self, cast, override
 
 from .errors import (
     WhatsminerConnectionError,
@@ -234,6 +234,63 @@ class Connection:
         return b"".join(chunks)
 
 
+class _ReplyToEof(asyncio.Protocol):
+    """Send one request once connected; collect the reply until the miner closes.
+
+    The poll path of :func:`request`: a protocol of its own costs about a third
+    less CPU per request than a stream pair (reader, writer, their protocol and
+    a timeout per read), which adds up over a mine's polls.
+    """
+
+    def __init__(
+        self, payload: bytes, address: str, done: asyncio.Future[None]
+    ) -> None:
+        self._payload = payload
+        self._address = address
+        self._transport: asyncio.Transport | None = None
+        self.done = done
+        self.chunks: list[bytes] = []
+        self.received = 0
+        # Whether the request went out, as far as this end can tell: the
+        # kernel took it all at once (a request is far smaller than its buffer).
+        self.sent = False
+
+    @override
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self._transport = cast(asyncio.Transport, transport)
+        self._transport.write(self._payload)
+        self.sent = (
+            not self._transport.is_closing()
+            and not self._transport.get_write_buffer_size()
+        )
+
+    @override
+    def data_received(self, data: bytes) -> None:
+        self.received += len(data)
+        if self.received > MAX_REPLY_BYTES:
+            msg = f"{self._address} sent a reply over {MAX_REPLY_BYTES} bytes"
+            self._finish(WhatsminerInvalidReplyError(msg))
+            return
+        self.chunks.append(data)
+
+    @override
+    def eof_received(self) -> bool:
+        self._finish(None)
+        return False  # the transport closes itself
+
+    @override
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._finish(exc)
+
+    def _finish(self, error: Exception | None) -> None:
+        if self.done.done():
+            return
+        if error is None:
+            self.done.set_result(None)
+        else:
+            self.done.set_exception(error)
+
+
 async def request(
     host: str,
     port: int,
@@ -242,10 +299,54 @@ async def request(
     connect_timeout: float,
     reply_timeout: float,
 ) -> bytes:
-    """Send one request on a fresh connection and return the whole reply."""
-    connection = await Connection.open(
-        host, port, connect_timeout=connect_timeout, reply_timeout=reply_timeout
-    )
-    async with connection:
-        await connection.send(payload)
-        return await connection.read_to_eof()
+    """Send one request on a fresh connection and return the whole reply.
+
+    What :meth:`Connection.send` and :meth:`Connection.read_to_eof` do, with
+    the same errors, on a lighter protocol: every poll of a v2 miner comes here.
+    """
+    loop = asyncio.get_running_loop()
+    address = f"{host}:{port}"
+    protocol = _ReplyToEof(payload, address, loop.create_future())
+    try:
+        async with asyncio.timeout(connect_timeout):
+            transport, _ = await loop.create_connection(lambda: protocol, host, port)
+    except TimeoutError:
+        msg = f"{address} did not accept a connection within {connect_timeout:g} s"
+        raise WhatsminerTimeoutError(msg) from None
+    except OSError as err:
+        msg = f"cannot connect to {address}: {err.strerror or type(err).__name__}"
+        raise WhatsminerConnectionError(msg) from err
+    try:
+        reply = await _reply_to_eof(protocol, address, reply_timeout)
+    except BaseException:
+        transport.abort()
+        raise
+    transport.close()
+    return reply
+
+
+async def _reply_to_eof(
+    protocol: _ReplyToEof, address: str, reply_timeout: float
+) -> bytes:
+    """Wait for EOF; map what happened to the errors :class:`Connection` raises."""
+    try:
+        async with asyncio.timeout(reply_timeout):
+            await protocol.done
+    except TimeoutError:
+        if not protocol.received:
+            msg = f"{address} sent no reply within {reply_timeout:g} s"
+            raise ReplyTimeoutError(msg) from None
+        # Something arrived, then nothing more: judge what we have.
+    except OSError as err:
+        if not protocol.sent:
+            msg = f"{address} closed the connection while we were sending"
+            raise WhatsminerConnectionError(msg) from err
+        if protocol.received:
+            msg = f"{address} reset the connection mid-reply"
+            raise WhatsminerConnectionError(msg) from err
+        msg = f"{address} reset the connection without replying"
+        raise NoReplyError(msg) from err
+    if not protocol.received:
+        msg = f"{address} closed the connection without replying"
+        raise NoReplyError(msg)
+    return b"".join(protocol.chunks).rstrip(b"\x00")
