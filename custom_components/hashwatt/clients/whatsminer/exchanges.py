@@ -112,8 +112,9 @@ class ExchangeLog:
 
     def record(self, exchange: Exchange) -> None:
         """Keep ``exchange`` as the last one of its request."""
-        self._last.pop(exchange.key, None)  # the newest last, in sending order
-        self._last[exchange.key] = exchange
+        key = exchange.key
+        self._last.pop(key, None)  # the newest last, in sending order
+        self._last[key] = exchange
 
     def exchanges(self) -> tuple[Exchange, ...]:
         """Return the kept exchanges, oldest request first."""

@@ -21,6 +21,8 @@ from .errors import WhatsminerInvalidReplyError
 
 # Deeper nesting than any real reply has; bounds the recursion of both parsers.
 MAX_DEPTH: Final = 64
+# json.loads(text, strict=False) builds a decoder per call; this one is shared.
+_DECODER: Final = json.JSONDecoder(strict=False)
 
 # One token of JSON-ish text: punctuation, a string (perhaps unterminated), or a
 # bare word (number, literal, or junk). Whitespace before a token is skipped.
@@ -239,7 +241,7 @@ def parse_reply(data: bytes) -> dict[str, Any]:
         msg = "empty reply"
         raise WhatsminerInvalidReplyError(msg)
     try:
-        result = json.loads(text, strict=False)
+        result = _DECODER.decode(text)
     except RecursionError:
         msg = "reply nests too deeply"
         raise WhatsminerInvalidReplyError(msg) from None

@@ -61,9 +61,13 @@ class _NotSentError(Exception):
     """The connection failed before the whole request was written."""
 
 
+# json.dumps with options builds an encoder per call; this one is shared.
+_ENCODER: Final = json.JSONEncoder(separators=(",", ":"), ensure_ascii=True)
+
+
 def encode_frame(payload: Mapping[str, Any]) -> bytes:
     """Return one request frame: the length, then compact ASCII JSON."""
-    body = json.dumps(payload, separators=(",", ":"), ensure_ascii=True).encode("ascii")
+    body = _ENCODER.encode(payload).encode("ascii")
     return HEADER.pack(len(body)) + body
 
 
