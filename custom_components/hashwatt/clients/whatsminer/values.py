@@ -48,6 +48,8 @@ _MAC_SEPARATORS: Final = re.compile(r"[:\-.\s]")
 
 def as_number(value: object) -> float | None:
     """Return a finite float from a number or numeric text."""
+    if type(value) is float:  # most values: decoded JSON numbers
+        return value if math.isfinite(value) else None
     if isinstance(value, bool) or not isinstance(value, int | float | str):
         return None
     try:
