@@ -2,11 +2,15 @@
 
 Run by ``scripts/bench`` as ``pytest bench/ha_refresh.py`` with ``BENCH_FLEET`` (the
 fleet's description, written by ``bench.fleet``) and ``BENCH_OUT`` (where the JSON
-result goes). Not part of the test suite: ``testpaths`` is ``tests``.
+result goes). Not part of the test suite: ``testpaths`` is ``tests``. Optional:
+``BENCH_CYCLES`` (timed cycles, 5), ``BENCH_PROFILE`` (a cProfile of one more
+cycle), ``BENCH_SETUP_PROFILE`` and ``BENCH_MEMORY_TOP``.
 
 Measures, for the integration as shipped (every platform, every default entity):
 - the event loop's CPU time for one refresh cycle, every miner's fast coordinator
-  refreshed at once and every state written (the worst case: real timers spread);
+  refreshed at once and every state written (the worst case: real timers spread),
+  and the part of it the entities' updates and state writes take;
+- the garbage collector's runs and pauses in one such cycle;
 - the longest single event-loop step in such a cycle;
 - memory per miner entry: what Python allocates (tracemalloc, over 50 entries: it
   slows Python several times over) and the RSS growth while the remaining entries
@@ -63,7 +67,7 @@ from custom_components.hashwatt.const import (
     ENTRY_TYPE_WHATSMINER,
 )
 
-CYCLES = 5
+CYCLES = int(os.environ.get("BENCH_CYCLES", "5"))
 # Refresh cycles start this far apart. scripts/bench runs the fleet's clock
 # faster (DEFAULT_SCAN_INTERVAL / CYCLE_SPACING), so between two cycles the
 # miners' figures move as much as between two real polls: a state that a real
@@ -172,6 +176,7 @@ class _LoopSteps:
         self.total = 0.0
         self.gc_longest = 0.0
         self.gc_total = 0.0
+        self.gc_runs = 0
         self._gc_start = 0.0
         self._original: Callable[[asyncio.Handle], None] | None = None
 
@@ -180,6 +185,7 @@ class _LoopSteps:
             self._gc_start = time.perf_counter()
             return
         pause = time.perf_counter() - self._gc_start
+        self.gc_runs += 1
         self.gc_total += pause
         self.gc_longest = max(self.gc_longest, pause)
 
@@ -269,6 +275,29 @@ async def _next_cycle() -> None:
     _last_cycle = time.monotonic()
 
 
+class _ListenerTime:
+    """CPU time the fast coordinators' listeners take: the entities' updates and writes.
+
+    What is left of a cycle is the polls themselves (client, coordinator, asyncio).
+    """
+
+    def __init__(self, entries: list[MockConfigEntry]) -> None:
+        self.total = 0.0
+        for entry in entries:
+            coordinator = entry.runtime_data.fast
+            coordinator.async_update_listeners = self._timed(
+                coordinator.async_update_listeners
+            )
+
+    def _timed(self, update: Callable[[], None]) -> Callable[[], None]:
+        def timed_update() -> None:
+            start = time.thread_time()
+            update()
+            self.total += time.thread_time() - start
+
+        return timed_update
+
+
 async def _refresh_all(hass: HomeAssistant, entries: list[MockConfigEntry]) -> None:
     await asyncio.gather(
         *(entry.runtime_data.fast.async_refresh() for entry in entries)
@@ -328,17 +357,20 @@ async def test_refresh_cycle_and_memory(
     # Refresh cycles, timed without tracemalloc.
     await _next_cycle()
     await _refresh_all(hass, entries)  # warm-up
-    walls, cpus = [], []
+    walls, cpus, listener_cpus = [], [], []
     writes_per_cycle = []
+    listeners = _ListenerTime(entries)
     for _ in range(CYCLES):
         gc.collect()
         await _next_cycle()
         writes = _count_writes(hass)
+        listeners.total = 0.0
         cpu = time.process_time()
         wall = time.perf_counter()
         await _refresh_all(hass, entries)
         walls.append(time.perf_counter() - wall)
         cpus.append(time.process_time() - cpu)
+        listener_cpus.append(listeners.total)
         writes_per_cycle.append(writes())
     await _next_cycle()
     with _LoopSteps() as steps:
@@ -377,6 +409,8 @@ async def test_refresh_cycle_and_memory(
         "refresh_wall_s": statistics.median(walls),
         "refresh_cpu_s": statistics.median(cpus),
         "refresh_cpu_runs_s": cpus,
+        "refresh_listeners_cpu_s": statistics.median(listener_cpus),
+        "refresh_listeners_cpu_runs_s": listener_cpus,
         "cycle_spacing_s": CYCLE_SPACING,
         "state_writes_per_cycle": writes_per_cycle,
         "longest_step_ms": steps.longest * 1000,
@@ -384,6 +418,7 @@ async def test_refresh_cycle_and_memory(
         "loop_busy_s": steps.total,
         "gc_longest_ms": steps.gc_longest * 1000,
         "gc_total_ms": steps.gc_total * 1000,
+        "gc_runs": steps.gc_runs,
         "failed_refreshes": failed,
         "traced_entries": len(traced),
         "traced_bytes_per_miner": traced_bytes / max(len(traced), 1),

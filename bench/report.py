@@ -313,8 +313,8 @@ def home_assistant_comparison(results: dict[str, Any]) -> str:
     """Each Home Assistant run of an --ha-only run, baseline runs first, one row each."""
     ha = results.get("home_assistant") or {}
     lines = [
-        "| Checkout | Entries | Entities | CPU per cycle per miner (median; all cycles) | State writes per cycle (changed / unchanged) | Memory per miner (tracemalloc) | RSS per miner | Setup (wall / first attempts failed) | Load |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| Checkout | Entries | Entities | CPU per cycle per miner (median; all cycles) | of which entity updates (median) | GC in one cycle (runs / ms) | State writes per cycle (changed / unchanged) | Memory per miner (tracemalloc) | RSS per miner | Setup (wall / first attempts failed) | Load |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for size in [*ha.get("baseline_sizes", []), *ha.get("sizes", [])]:
         count = size["miners"]
@@ -325,9 +325,12 @@ def home_assistant_comparison(results: dict[str, Any]) -> str:
             f"{cpu / count * 1000:.2f}" for cpu in size["refresh_cpu_runs_s"]
         )
         writes = size.get("state_writes_per_cycle") or [{}]
+        listeners = size.get("refresh_listeners_cpu_s")
         lines.append(
             f"| {size.get('commit', '?')} | {count} | {size['entities']:,} "
             f"| {size['refresh_cpu_s'] / count * 1000:.2f} ms ({runs}) "
+            f"| {'—' if listeners is None else f'{listeners / count * 1000:.2f} ms'} "
+            f"| {size.get('gc_runs', '—')} / {size.get('gc_total_ms', 0):.0f} "
             f"| {writes[-1].get('changed', 0):,} / {writes[-1].get('reported', 0):,} "
             f"| {size['traced_bytes_per_miner'] / 1024:.0f} KiB "
             f"| {size['rss_bytes_per_miner'] / 1024:.0f} KiB "
