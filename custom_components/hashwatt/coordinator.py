@@ -139,13 +139,15 @@ from .clients.whitepool import (
     PayoutSettings,
     Reward,
     RewardsPage,
-    RewardStatus,
     WhitePoolAuthError,
     WhitePoolClient,
     WhitePoolError,
     WhitePoolRateLimitError,
     WhitePoolRegion,
     WhitePoolValidationError,
+    newest_fpps_rate,
+    newest_reward,
+    pending_total,
     rewards_of_last_day,
 )
 from .const import (
@@ -553,29 +555,17 @@ class WhitePoolAccountData:
     @property
     def last_reward(self) -> Reward | None:
         """The newest reward, if any in the last 7 days."""
-        return max(self.rewards, key=lambda reward: reward.date, default=None)
+        return newest_reward(self.rewards)
 
     @property
     def pending_rewards(self) -> Decimal:
         """Net BTC of the rewards not paid out yet."""
-        return sum(
-            (
-                reward.reward
-                for reward in self.rewards
-                if reward.status is RewardStatus.PENDING
-            ),
-            Decimal(0),
-        )
+        return pending_total(self.rewards)
 
     @property
     def fpps_rate(self) -> Decimal | None:
         """The FPPS rate of the newest reward that states one (BTC per TH/s per day)."""
-        for reward in sorted(
-            self.rewards, key=lambda reward: reward.date, reverse=True
-        ):
-            if reward.fpps_rate is not None:
-                return reward.fpps_rate
-        return None
+        return newest_fpps_rate(self.rewards)
 
 
 @dataclass(frozen=True, slots=True)
