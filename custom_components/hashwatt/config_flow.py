@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar, Final, override
 
@@ -684,30 +684,30 @@ def _dropdown(options: Iterable[str]) -> SelectSelector:
 class _EntryOptionsFlow(OptionsFlowWithReload):
     """The options of a pool-account or Bitcoin-network entry: one form.
 
-    The form has a step id of its own (``form_step``), whose answers Home Assistant
-    hands to ``async_step_<form_step>``: the miners' options step is "init" too,
-    with other strings.
+    The form has a step id of its own (``form_step``): the miners' options step is
+    "init" too, with other strings. Home Assistant hands the form's answers to
+    ``async_step_<form_step>``, which each kind makes another name of ``async_step_init``.
     """
 
     form_step: ClassVar[str]
+    # The options the form sets, each with the type it is stored as.
+    option_types: ClassVar[tuple[tuple[str, Callable[[Any], Any]], ...]]
 
     async def async_step_init(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
-        """Show the entry's form."""
-        return await self._async_form(None)
-
-    async def _async_form(self, user_input: dict[str, Any] | None) -> ConfigFlowResult:
+        """Show the entry's form, or store its answers."""
         if user_input is not None:
-            return self.async_create_entry(data=self._options(user_input))
+            return self.async_create_entry(
+                data={
+                    key: stored_as(user_input[key])
+                    for key, stored_as in self.option_types
+                }
+            )
         schema = await self._async_schema()
         if isinstance(schema, str):
             return self.async_abort(reason=schema)
         return self.async_show_form(step_id=self.form_step, data_schema=schema)
-
-    def _options(self, user_input: dict[str, Any]) -> dict[str, Any]:
-        """The options to store from the form's answers."""
-        raise NotImplementedError
 
     async def _async_schema(self) -> probatio.Schema | str:
         """The form, or why it can't be shown (an abort reason)."""
@@ -718,16 +718,9 @@ class WhitePoolOptionsFlow(_EntryOptionsFlow):
     """Choose the currency of the BTC price, which the break-even prices are in too."""
 
     form_step = "currency"
+    option_types = ((CONF_BTC_QUOTE, str),)
 
-    async def async_step_currency(
-        self, user_input: dict[str, Any] | None = None
-    ) -> ConfigFlowResult:
-        """Store the currency chosen."""
-        return await self._async_form(user_input)
-
-    @override
-    def _options(self, user_input: dict[str, Any]) -> dict[str, Any]:
-        return {CONF_BTC_QUOTE: user_input[CONF_BTC_QUOTE]}
+    async_step_currency = _EntryOptionsFlow.async_step_init
 
     @override
     async def _async_schema(self) -> probatio.Schema | str:
@@ -755,19 +748,9 @@ class BitcoinNetworkOptionsFlow(_EntryOptionsFlow):
     """Choose the currency of the BTC price and the pool fee break-even goes by."""
 
     form_step = "bitcoin_network"
+    option_types = ((CONF_CURRENCY, str), (CONF_POOL_FEE, float))
 
-    async def async_step_bitcoin_network(
-        self, user_input: dict[str, Any] | None = None
-    ) -> ConfigFlowResult:
-        """Store the currency and pool fee chosen."""
-        return await self._async_form(user_input)
-
-    @override
-    def _options(self, user_input: dict[str, Any]) -> dict[str, Any]:
-        return {
-            CONF_CURRENCY: user_input[CONF_CURRENCY],
-            CONF_POOL_FEE: float(user_input[CONF_POOL_FEE]),
-        }
+    async_step_bitcoin_network = _EntryOptionsFlow.async_step_init
 
     @override
     async def _async_schema(self) -> probatio.Schema | str:
@@ -883,13 +866,7 @@ class HashwattConfigFlow(PoolAccountConfigFlow, domain=DOMAIN):
                 elif problem is None:
                     return self.async_create_entry(
                         title=miner_title(identity, mac),
-                        data=_miner_entry_data(
-                            identity,
-                            self._host,
-                            password,
-                            self._ports,
-                            account=self._account,
-                        ),
+                        data=self._entry_data(identity, password),
                     )
                 elif problem == "write_disabled":
                     return await self._async_offer_read_only(identity, mac, password)
@@ -983,7 +960,7 @@ class HashwattConfigFlow(PoolAccountConfigFlow, domain=DOMAIN):
             if problem is None:
                 return self.async_create_entry(
                     title=miner_title(identity, mac),
-                    data=_miner_entry_data(identity, self._host, password, self._ports),
+                    data=self._entry_data(identity, password),
                 )
             if problem == "write_disabled":
                 return await self._async_offer_read_only(identity, mac, password)
@@ -1004,14 +981,7 @@ class HashwattConfigFlow(PoolAccountConfigFlow, domain=DOMAIN):
     ) -> ConfigFlowResult:
         self._pending = _PendingEntry(
             title=miner_title(identity, mac),
-            data=_miner_entry_data(
-                identity,
-                self._host,
-                password,
-                self._ports,
-                read_only=True,
-                account=self._account,
-            ),
+            data=self._entry_data(identity, password, read_only=True),
             placeholders=self._placeholders(identity, mac),
         )
         return await self.async_step_write_disabled()
@@ -1427,6 +1397,19 @@ class HashwattConfigFlow(PoolAccountConfigFlow, domain=DOMAIN):
                 }
             )
         return mac
+
+    def _entry_data(
+        self, identity: MinerIdentity, password: str, *, read_only: bool = False
+    ) -> dict[str, Any]:
+        """The data of the entry this flow adds: the miner at its address and ports."""
+        return _miner_entry_data(
+            identity,
+            self._host,
+            password,
+            self._ports,
+            read_only=read_only,
+            account=self._account,
+        )
 
     def _placeholders(self, identity: MinerIdentity, mac: str) -> dict[str, str]:
         return {
