@@ -20,6 +20,7 @@ from custom_components.hashwatt.clients.whitepool import (
     HASHRATE_UNIT,
     BtcAddressType,
     HashrateInterval,
+    HashratePoint,
     InvalidBtcAddressError,
     PayoutDestination,
     RewardStatus,
@@ -1314,7 +1315,7 @@ def test_json_roundtrip_of_models_via_dispatcher_helper() -> None:
     """What the CLI prints: decimals as strings, so no precision is lost."""
     from custom_components.hashwatt.clients.__main__ import to_jsonable
 
-    point = client_module.HashratePoint(
+    point = HashratePoint(
         timestamp=datetime(2024, 3, 2, tzinfo=UTC),
         hashrate=Decimal("1.5e14"),
         reject_rate=Decimal("0.01"),
