@@ -1092,12 +1092,6 @@ def test_classify(status: int, body: str, error: type[Exception] | None) -> None
         assert err.value.errors == {"x": ["bad"]}
 
 
-def test_retry_after_parsing() -> None:
-    assert client_module._seconds("2.5") == 2.5
-    assert client_module._seconds("-1") is None
-    assert client_module._seconds("Wed, 21 Oct 2015 07:28:00 GMT") is None
-
-
 def test_reward_and_link_parsing_tolerate_variants() -> None:
     reward = client_module._parse_reward(
         {

@@ -21,6 +21,8 @@ from typing import Any, Final
 
 import aiohttp
 
+from custom_components.hashwatt.clients import http
+
 from . import errors, models
 from .btc_address import InvalidBtcAddressError, btc_address_type
 from .signing import build_body, sign
@@ -397,22 +399,18 @@ class WhitePoolClient:
     ) -> Any:  # noqa: ANN401
         url = f"{self._base_url}{path}"
         _LOGGER.debug("%s %s", method, url)
-        try:
-            async with self._session.request(
-                method, url, data=data, headers=headers, timeout=self._timeout
-            ) as response:
-                text = await response.text(errors="replace")
-                status = response.status
-                retry_after = response.headers.get("Retry-After")
-        except TimeoutError:
-            raise errors.WhitePoolTimeoutError(
-                f"{path}: no answer within {self._timeout.total} s"
-            ) from None
-        except aiohttp.ClientError as err:
-            raise errors.WhitePoolConnectionError(
-                f"{path}: {type(err).__name__}: {err}"
-            ) from err
-        return _classify(path, status, text, retry_after)
+        reply = await http.request(
+            self._session,
+            method,
+            url,
+            what=path,
+            timeout=self._timeout,
+            timeout_error=errors.WhitePoolTimeoutError,
+            connection_error=errors.WhitePoolConnectionError,
+            data=data,
+            headers=headers,
+        )
+        return _classify(path, reply.status, reply.text, reply.retry_after)
 
     async def _post(
         self, path: str, params: Mapping[str, Any], *, read: bool
@@ -830,7 +828,7 @@ def _error_from(
         )
     if status == 429 or "too many requests" in lowered:
         return errors.WhitePoolRateLimitError(
-            message, status=status, retry_after=_seconds(retry_after)
+            message, status=status, retry_after=http.retry_after_seconds(retry_after)
         )
     if status >= 500:
         return errors.WhitePoolServerError(
@@ -847,13 +845,3 @@ def _error_from(
     return errors.WhitePoolApiError(
         message, status=status, code=code, errors=field_errors
     )
-
-
-def _seconds(value: str | None) -> float | None:
-    if value is None:
-        return None
-    try:
-        seconds = float(value)
-    except ValueError:
-        return None
-    return seconds if seconds >= 0 else None
