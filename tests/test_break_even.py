@@ -1,4 +1,6 @@
-"""Break-even electricity price: the computation, and the sensors against the simulators.
+"""Break-even electricity price: the sensors against the simulators.
+
+The arithmetic is tested in tests/clients/test_mining_economics.py.
 
 The expected prices are worked out here from what the simulated miner and the mock
 pool serve (read through their own interfaces), never from the sensors' code.
@@ -22,26 +24,16 @@ from homeassistant.helpers import entity_registry as er, restore_state
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.device_registry import format_mac
 from homeassistant.util import dt as dt_util
-from hypothesis import given, strategies as st
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
     mock_restore_cache_with_extra_data,
 )
 
-from custom_components.hashwatt.break_even import (
+from custom_components.hashwatt.clients.mining_economics import (
     STEADY_AFTER,
-    PoolRate,
-    SteadyReading,
-    steady_reading,
 )
-from custom_components.hashwatt.clients.mining_economics import break_even_price
-from custom_components.hashwatt.clients.whatsminer.models import FastData, Summary
 from custom_components.hashwatt.clients.whitepool import (
-    Reward,
-    RewardStatus,
     WhitePoolClient,
-    confirms_fpps_unit,
-    newest_confirmed_reward,
 )
 from custom_components.hashwatt.const import (
     CONF_BTC_QUOTE,
@@ -65,200 +57,6 @@ from .pool_helpers import while_time_passes
 
 DAY = timedelta(days=1)
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
-
-# --- The computation ---------------------------------------------------------------------
-
-
-@given(
-    fpps=st.decimals(Decimal("1e-9"), Decimal("1e-4"), places=12),
-    price=st.decimals(Decimal(1000), Decimal(500000), places=2),
-    efficiency=st.floats(5, 200),
-    hashrate=st.floats(0.1, 1000),
-)
-def test_at_the_break_even_price_a_day_costs_what_it_earns(
-    fpps: Decimal, price: Decimal, efficiency: float, hashrate: float
-) -> None:
-    """Whatever the miner's size: a day's reward equals a day's electricity bill."""
-    electricity = break_even_price(fpps * price, efficiency)
-
-    earned = hashrate * float(fpps * price)  # TH/s × currency per TH/s per day
-    watts = hashrate * efficiency  # TH/s × J/TH = J/s
-    kwh = watts * 24 / 1000
-    assert kwh * electricity == pytest.approx(earned, rel=1e-9)
-
-
-def test_efficiency_must_be_positive() -> None:
-    """A miner that uses no energy has no break-even price."""
-    with pytest.raises(ValueError, match="positive"):
-        break_even_price(Decimal(1), 0)
-
-
-def reward(
-    *,
-    date: datetime = NOW - DAY,
-    fpps: str | None = "0.00000050",
-    terahash: str = "100",
-    total: str | None = None,
-    fee_percent: str = "2.5",
-    status: RewardStatus = RewardStatus.SUCCESSFUL,
-    days: int = 1,
-) -> Reward:
-    """A reward paid as FPPS pays, unless ``total`` says otherwise."""
-    hashrate = Decimal(terahash) * 10**12
-    if total is None:
-        total = str(Decimal(fpps or 0) * Decimal(terahash) * days)
-    fee = Decimal(total) * Decimal(fee_percent) / 100
-    return Reward(
-        account="my_miner_01",
-        date=date,
-        status=status,
-        currency="BTC",
-        total_reward=Decimal(total),
-        reward=Decimal(total) - fee,
-        fee=fee,
-        fpps_rate=None if fpps is None else Decimal(fpps),
-        hashrate=hashrate,
-        payout_destination="main_balance",
-        payout_address=None,
-        payout_transaction_hash=None,
-        payout_time=None,
-    )
-
-
-@pytest.mark.parametrize(
-    ("changes", "confirmed"),
-    [
-        ({}, True),
-        # Within 10 %: the day's rate moves, the hashrate is an average.
-        ({"total": "0.0000535"}, True),
-        ({"total": "0.0000455"}, True),
-        # A rate per H/s, in satoshi, or a percentage misses by far.
-        ({"fpps": "0.00000000000000000050", "total": "0.00005"}, False),
-        ({"fpps": "50", "total": "0.00005"}, False),
-        ({"fpps": "104", "total": "0.00005"}, False),
-        ({"total": "0.0000560"}, False),
-        # Nothing to check against.
-        ({"fpps": None}, False),
-        ({"fpps": "0"}, False),
-        ({"total": "0"}, False),
-        ({"terahash": "0", "total": "0.00005"}, False),
-        ({"status": RewardStatus.CANCELED}, False),
-    ],
-)
-def test_a_reward_confirms_its_rate_unit(
-    changes: dict[str, Any], confirmed: bool
-) -> None:
-    """Its total must be its rate × hashrate (TH/s) × days, within 10 %."""
-    assert confirms_fpps_unit(reward(**changes), DAY) is confirmed
-
-
-def test_hourly_rewards_are_an_hour_of_the_daily_rate() -> None:
-    """The period is the gap between reward dates: a day's rate pays 1/24 an hour."""
-    hourly = [
-        reward(date=NOW - timedelta(hours=hours), total="0.00000208333")
-        for hours in (1, 2, 3)
-    ]
-    assert newest_confirmed_reward(hourly) == hourly[0]
-    assert newest_confirmed_reward(hourly[:1]) is None  # alone, taken as daily
-
-
-def test_newest_confirmed_reward_skips_the_unconfirmed() -> None:
-    """The newest reward that passes the check; None when none does."""
-    confirmed = reward(date=NOW - 2 * DAY)
-    rewards = [
-        reward(date=NOW - DAY, terahash="0", total="0"),  # nothing mined that day
-        confirmed,
-        reward(date=NOW - 3 * DAY),
-    ]
-    assert newest_confirmed_reward(rewards) == confirmed
-    assert newest_confirmed_reward(rewards[:1]) is None
-    assert newest_confirmed_reward([]) is None
-
-
-def rate(date: datetime, currency: str = "USDT") -> PoolRate:
-    return PoolRate(
-        fpps_rate=Decimal("5E-7"),
-        payout_fraction=Decimal("0.975"),
-        date=date,
-        btc_price=Decimal(60000),
-        currency=currency,
-    )
-
-
-def test_pool_rate_revenue_and_unit() -> None:
-    """A TH/s earns the rate net of the fee, at the BTC price, per day."""
-    pool = rate(NOW)
-    assert pool.revenue == Decimal("5E-7") * Decimal("0.975") * 60000
-    assert pool.unit == "USDT/kWh"
-
-
-def fast_data(**summary: Any) -> FastData:
-    figures: dict[str, Any] = dict.fromkeys(Summary.__dataclass_fields__)
-    figures.pop("raw")
-    figures |= {
-        "hashrate_realtime": 120.0,
-        "power": 3300.0,
-        "efficiency": 27.4,
-        "mining_elapsed": int(STEADY_AFTER.total_seconds()),
-    }
-    mining = summary.pop("mining", True)
-    return FastData(summary=Summary(**(figures | summary)), boards=(), mining=mining)
-
-
-@pytest.mark.parametrize(
-    ("summary", "expected"),
-    [
-        ({}, SteadyReading(hashrate=120.0, efficiency=27.4)),
-        # Without the miner's own figure: power over hashrate.
-        ({"efficiency": None}, SteadyReading(hashrate=120.0, efficiency=27.5)),
-        ({"efficiency": 0.0}, SteadyReading(hashrate=120.0, efficiency=27.5)),
-        # Warming up, stopped, or figures missing: not steady.
-        ({"mining_elapsed": int(STEADY_AFTER.total_seconds()) - 1}, None),
-        ({"mining_elapsed": None}, None),
-        ({"mining": False}, None),
-        ({"hashrate_realtime": 0.0}, None),
-        ({"hashrate_realtime": None}, None),
-        ({"power": None}, None),
-        ({"power": 0.0}, None),
-    ],
-)
-def test_steady_reading(
-    summary: dict[str, Any], expected: SteadyReading | None
-) -> None:
-    """A reading counts once the miner has mined for STEADY_AFTER."""
-    assert steady_reading(fast_data(**summary)) == expected
-
-
-@pytest.mark.parametrize(
-    "stored",
-    [
-        {"hashrate": 120.0, "efficiency": 27.5},
-        {"hashrate": 120, "efficiency": 27},
-    ],
-)
-def test_steady_reading_round_trip(stored: dict[str, Any]) -> None:
-    reading = SteadyReading.from_dict(stored)
-    assert reading is not None
-    assert reading.as_dict() == {
-        "hashrate": float(stored["hashrate"]),
-        "efficiency": float(stored["efficiency"]),
-    }
-
-
-@pytest.mark.parametrize(
-    "stored",
-    [
-        {},
-        {"hashrate": 120.0},
-        {"hashrate": "120", "efficiency": 27.5},
-        {"hashrate": 120.0, "efficiency": 0},
-        {"hashrate": -1, "efficiency": 27.5},
-        {"hashrate": True, "efficiency": 27.5},
-    ],
-)
-def test_unusable_stored_readings(stored: dict[str, Any]) -> None:
-    assert SteadyReading.from_dict(stored) is None
-
 
 # --- The sensors, against the simulated miner and the mock pool --------------------------
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,7 @@ from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
+from custom_components.hashwatt.clients import ClientError
 from custom_components.hashwatt.clients.whatsminer.errors import (
     WhatsminerAuthError,
     WhatsminerCommandError,
@@ -27,9 +29,12 @@ from custom_components.hashwatt.const import DOMAIN
 from custom_components.hashwatt.coordinator import MinerConfigEntry
 from custom_components.hashwatt.errors import (
     MEMPOOL_ERRORS,
+    TABLES,
     WEBMINEPOOL_ERRORS,
     WHATSMINER_ERRORS,
     WHITEPOOL_ERRORS,
+    ErrorTable,
+    error_keys,
 )
 from custom_components.hashwatt.helpers import miner_command
 from simulator.whatsminer import SimulatedMiner
@@ -220,3 +225,25 @@ def test_every_error_raised_is_translated() -> None:
     # The scan finds what it should: keys of the decorator and of the actions.
     assert {"command_refused", "invalid_action_data", "failed_on_miners"} <= used
     assert used <= set(messages)
+
+
+@pytest.mark.parametrize(("base", "table"), TABLES)
+def test_every_client_error_is_in_its_clients_table(
+    base: type[ClientError], table: ErrorTable
+) -> None:
+    """A client's errors are ClientErrors, and only its own table maps them."""
+    module = sys.modules[base.__module__]  # the client's errors.py
+    errors = {
+        value
+        for value in vars(module).values()
+        if isinstance(value, type)
+        and issubclass(value, Exception)
+        and value.__module__ == module.__name__
+    }
+    assert base in errors
+    assert len(errors) > 5
+    assert all(issubclass(error, base) for error in errors)
+    assert issubclass(base, ClientError)
+    assert all(issubclass(row.error, base) for row in table)
+    assert table[-1].error is base
+    assert error_keys(base("something went wrong")) is table[-1]

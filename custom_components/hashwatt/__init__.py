@@ -4,18 +4,23 @@ Three kinds of entry (``const.EntryType``) share one architecture; each behaviou
 is in one file:
 
 - ``clients/``: the protocols (Whatsminer API v2/v3, WhitePool, WebMinePool,
-  mempool) and the arithmetic on their figures; nothing of Home Assistant.
+  mempool), each raising its own errors under one ``ClientError``, and the
+  arithmetic on their figures (rewards, hashprice, break-even prices in
+  ``mining_economics.py``); nothing of Home Assistant.
 - ``__init__.py`` (this file): setting up and unloading every entry type; the
   pool accounts' devices are in ``pool_accounts.py``.
 - ``coordinator.py``: the coordinators, the runtime data of each entry type, the
   config-entry alias over them (``HashwattConfigEntry``) and the ``is_*_entry``
   guards that narrow it by the entry type stored in the entry's data.
 - ``errors.py``: which client error means which translated message, one table per
-  client, for polls, config flows and actions alike.
+  client, for polls, config flows and actions alike: code that calls a client
+  catches ``ClientError`` and hands it to ``poll_error``, ``flow_error`` or
+  ``action_error``.
 - ``helpers.py``: the decorators every command to a miner or pool account runs in.
 - ``entity.py``: the base entities, every device's identifiers and device info.
 - one file per platform (``sensor.py``, ``switch.py``, ...): description tables per
-  kind of device; ``break_even.py`` finds the revenue break-even prices go by.
+  kind of device; ``break_even.py`` follows the miners and the revenue their
+  break-even prices go by.
 - ``services.py``, ``config_flow.py``, ``diagnostics.py``: the actions, the flows
   and the diagnostics of every entry type.
 

@@ -48,9 +48,9 @@ price), so the fleet's price is what its day earns over what its day costs
 
 **Which efficiency.** A miner draws power while it warms up but hashes below its
 settled rate, so its efficiency right after a start says nothing about what mining
-costs. A reading counts once the miner has mined for ``STEADY_AFTER``; while it warms
-up, is switched off or changes its power, the last steady reading stands (kept across
-restarts). So an automation that switches a miner off when electricity is dear still
+costs. A reading counts once the miner has mined for ``STEADY_AFTER``
+(``clients/mining_economics.py``); while it warms up, is switched off or changes its
+power, the last steady reading stands (kept across restarts). So an automation that switches a miner off when electricity is dear still
 has a break-even price to switch it on again by.
 
 While another miner answers at a miner's address (its slow poll reads another MAC),
@@ -63,17 +63,16 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import timedelta
 from decimal import Decimal
 from enum import StrEnum
-from typing import Any, Final, Self
+from typing import Any, Final
 
 from homeassistant.config_entries import (
     SIGNAL_CONFIG_ENTRY_CHANGED,
     ConfigEntry,
     ConfigEntryChange,
 )
-from homeassistant.const import UnitOfEnergy
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.helpers.dispatcher import (
     async_dispatcher_connect,
@@ -85,10 +84,13 @@ from homeassistant.helpers.update_coordinator import (
 from homeassistant.util.hass_dict import HassKey
 
 from .clients.mining_economics import (
+    PoolRate,
+    SteadyReading,
+    active_pool_host,
     fleet_break_even_price,
+    steady_reading,
     stratum_host,
 )
-from .clients.whatsminer import FastData, SlowData
 from .clients.whitepool import (
     newest_confirmed_reward,
 )
@@ -107,11 +109,6 @@ from .coordinator import (
     is_whitepool_entry,
 )
 
-# Mining this long since its (re)start, a miner's efficiency counts as steady: it
-# raises its frequency step by step after a start (10 minutes in the simulator at
-# the default up-frequency speed); the rest is margin.
-STEADY_AFTER: Final = timedelta(minutes=30)
-
 SIGNAL_MINERS_CHANGED: Final = f"{DOMAIN}_break_even_miners_changed"
 SIGNAL_SOURCES_CHANGED: Final = f"{DOMAIN}_break_even_sources_changed"
 # The fleet's price changes with every miner's poll: with many miners it is
@@ -120,32 +117,6 @@ FLEET_UPDATE_INTERVAL: Final = timedelta(seconds=30)
 
 
 # --- The computation ---------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class PoolRate:
-    """What the pool pays for a TH/s for a day, and what a bitcoin is worth."""
-
-    fpps_rate: Decimal  # BTC per TH/s per day, before the pool's fee
-    payout_fraction: Decimal  # the part of a reward the pool pays out after its fee
-    date: datetime  # the date of the reward these figures come from
-    btc_price: Decimal
-    currency: str
-
-    @property
-    def revenue_btc(self) -> Decimal:
-        """What a TH/s earns in a day, net of the pool's fee, in BTC."""
-        return self.fpps_rate * self.payout_fraction
-
-    @property
-    def revenue(self) -> Decimal:
-        """What a TH/s earns in a day, net of the pool's fee, in ``currency``."""
-        return self.revenue_btc * self.btc_price
-
-    @property
-    def unit(self) -> str:
-        """The unit of a break-even price: the currency per kWh."""
-        return f"{self.currency}/{UnitOfEnergy.KILO_WATT_HOUR}"
 
 
 def pool_rate(data: WhitePoolData) -> PoolRate | None:
@@ -174,57 +145,6 @@ def pool_rate(data: WhitePoolData) -> PoolRate | None:
         btc_price=data.btc_price,
         currency=data.btc_quote,
     )
-
-
-@dataclass(frozen=True, slots=True)
-class SteadyReading:
-    """A miner's figures once it mines steadily."""
-
-    hashrate: float  # TH/s
-    efficiency: float  # J/TH
-
-    def as_dict(self) -> dict[str, float]:
-        """Return the figures for storage."""
-        return {"hashrate": self.hashrate, "efficiency": self.efficiency}
-
-    @classmethod
-    def from_dict(cls, stored: dict[str, Any]) -> Self | None:
-        """Read stored figures back; None for anything unusable."""
-        hashrate, efficiency = stored.get("hashrate"), stored.get("efficiency")
-        # bool is an int; a stored True is no hashrate.
-        if (
-            isinstance(hashrate, int | float)
-            and isinstance(efficiency, int | float)
-            and not isinstance(hashrate, bool)
-            and not isinstance(efficiency, bool)
-            and hashrate > 0
-            and efficiency > 0
-        ):
-            return cls(hashrate=float(hashrate), efficiency=float(efficiency))
-        return None
-
-
-def steady_reading(data: FastData) -> SteadyReading | None:
-    """Return a fast poll's hashrate and efficiency if the miner mines steadily."""
-    summary = data.summary
-    elapsed = summary.mining_elapsed
-    hashrate = summary.hashrate_realtime
-    power = summary.power
-    if (
-        not data.mining
-        or elapsed is None
-        or elapsed < STEADY_AFTER.total_seconds()
-        or not hashrate
-        or hashrate <= 0
-        or not power
-        or power <= 0
-    ):
-        return None
-    # The miner's own figure where it reports one: what its efficiency sensor shows.
-    efficiency = summary.efficiency
-    if not efficiency or efficiency <= 0:
-        efficiency = power / hashrate
-    return SteadyReading(hashrate=hashrate, efficiency=efficiency)
 
 
 # --- Following miners and pools ----------------------------------------------------------
@@ -279,7 +199,7 @@ class MinerEfficiency:
         if slow.last_update_success:
             self._confirmed = self.last_steady
             if not self.miner.another_miner_answers and (
-                host := active_pool_host(slow.data)
+                host := active_pool_host(slow.data.pools)
             ):
                 self.pool_host = host
 
@@ -317,26 +237,6 @@ class MinerRevenue:
     def in_currency(self) -> Decimal | None:
         """What a TH/s earns in a day in ``currency`` (None without a BTC price)."""
         return None if self.btc_price is None else self.btc * self.btc_price
-
-
-def active_pool_host(data: SlowData) -> str | None:
-    """The host of the pool a miner mines on: its stratum-active pool's.
-
-    A miner that is off has no active pool: then its first pool's (by priority), the
-    one it starts on.
-    """
-    pools = [pool for pool in data.pools if pool.url.strip()]
-    active = next((pool for pool in pools if pool.stratum_active), None)
-    if active is None:
-        active = min(
-            pools,
-            key=lambda pool: (
-                pool.index if pool.priority is None else pool.priority,
-                pool.index,
-            ),
-            default=None,
-        )
-    return None if active is None else stratum_host(active.url)
 
 
 def whitepool_hosts(data: WhitePoolData) -> set[str]:

@@ -23,9 +23,9 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
-from collections.abc import Awaitable, Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any, Final, override
+from typing import Any, ClassVar, Final, override
 
 import probatio
 from homeassistant.config_entries import (
@@ -65,14 +65,11 @@ from homeassistant.helpers.selector import (
 )
 from homeassistant.helpers.service_info.dhcp import DhcpServiceInfo
 
+from .clients import ClientError
 from .clients.mempool import (
     DEFAULT_BASE_URL as MEMPOOL_DEFAULT_URL,
     PRICE_CURRENCIES,
     MempoolClient,
-    MempoolError,
-)
-from .clients.webminepool import (
-    WebMinePoolError,
 )
 from .clients.whatsminer import (
     ACCOUNT,
@@ -84,10 +81,7 @@ from .clients.whatsminer import (
     Whatsminer,
     WhatsminerError,
 )
-from .clients.whitepool import (
-    MiningAccount,
-    WhitePoolError,
-)
+from .clients.whitepool import MiningAccount
 from .const import (
     CONF_ACCOUNT,
     CONF_API,
@@ -124,13 +118,7 @@ from .coordinator import (
     whitepool_client,
 )
 from .entity import account_of_device
-from .errors import (
-    MEMPOOL_ERRORS,
-    WEBMINEPOOL_ERRORS,
-    WHATSMINER_ERRORS,
-    WHITEPOOL_ERRORS,
-    flow_error,
-)
+from .errors import flow_error
 
 CONF_ADDRESS_RANGE: Final = "address_range"
 CONF_MINERS: Final = "miners"
@@ -255,7 +243,7 @@ async def _async_check_password(client: Whatsminer) -> str | None:
     try:
         await client.verify_password()
     except WhatsminerError as err:
-        return flow_error(WHATSMINER_ERRORS, err)
+        return flow_error(err)
     return None
 
 
@@ -423,8 +411,8 @@ class PoolAccountConfigFlow(ConfigFlow):
         client = whitepool_client(self.hass, data)
         try:
             return await client.accounts(), None
-        except WhitePoolError as err:
-            return (), flow_error(WHITEPOOL_ERRORS, err)
+        except ClientError as err:
+            return (), flow_error(err)
 
     async def async_step_whitepool(
         self, user_input: dict[str, Any] | None = None
@@ -528,8 +516,8 @@ class PoolAccountConfigFlow(ConfigFlow):
         """Read the site's balance with ``secret_key``; return an error key, or None."""
         try:
             await webminepool_client(self.hass, secret_key).balance()
-        except WebMinePoolError as err:
-            return flow_error(WEBMINEPOOL_ERRORS, err)
+        except ClientError as err:
+            return flow_error(err)
         return None
 
     async def async_step_webminepool(
@@ -601,8 +589,8 @@ class PoolAccountConfigFlow(ConfigFlow):
         try:
             client = MempoolClient(async_get_clientsession(self.hass), url)
             await client.network_figures()
-        except MempoolError as err:
-            return url, flow_error(MEMPOOL_ERRORS, err)
+        except ClientError as err:
+            return url, flow_error(err)
         return client.base_url, None
 
     async def async_step_bitcoin_network(
@@ -687,111 +675,106 @@ class PoolAccountConfigFlow(ConfigFlow):
         return await self.async_step_webminepool_reconfigure()
 
 
+def _dropdown(options: Iterable[str]) -> SelectSelector:
+    return SelectSelector(
+        SelectSelectorConfig(options=list(options), mode=SelectSelectorMode.DROPDOWN)
+    )
+
+
 class _EntryOptionsFlow(OptionsFlowWithReload):
     """The options of a pool-account or Bitcoin-network entry: one form.
 
-    The form has a step of its own (``first_step``): the miners' options step is
-    "init" too, with other strings.
+    The form has a step id of its own (``form_step``): the miners' options step is
+    "init" too, with other strings. Home Assistant hands the form's answers to
+    ``async_step_<form_step>``, which each kind makes another name of ``async_step_init``.
     """
 
-    first_step: str
+    form_step: ClassVar[str]
+    # The options the form sets, each with the type it is stored as.
+    option_types: ClassVar[tuple[tuple[str, Callable[[Any], Any]], ...]]
 
     async def async_step_init(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
-        """Start with the entry's form."""
-        step: Callable[[], Awaitable[ConfigFlowResult]] = getattr(
-            self, f"async_step_{self.first_step}"
-        )
-        return await step()
+        """Show the entry's form, or store its answers."""
+        if user_input is not None:
+            return self.async_create_entry(
+                data={
+                    key: stored_as(user_input[key])
+                    for key, stored_as in self.option_types
+                }
+            )
+        schema = await self._async_schema()
+        if isinstance(schema, str):
+            return self.async_abort(reason=schema)
+        return self.async_show_form(step_id=self.form_step, data_schema=schema)
+
+    async def _async_schema(self) -> probatio.Schema | str:
+        """The form, or why it can't be shown (an abort reason)."""
+        raise NotImplementedError
 
 
 class WhitePoolOptionsFlow(_EntryOptionsFlow):
     """Choose the currency of the BTC price, which the break-even prices are in too."""
 
-    first_step = "currency"
+    form_step = "currency"
+    option_types = ((CONF_BTC_QUOTE, str),)
 
-    async def async_step_currency(
-        self, user_input: dict[str, Any] | None = None
-    ) -> ConfigFlowResult:
+    async_step_currency = _EntryOptionsFlow.async_step_init
+
+    @override
+    async def _async_schema(self) -> probatio.Schema | str:
         """Offer every currency WhiteBIT's public ticker has a BTC market in."""
-        if user_input is not None:
-            return self.async_create_entry(
-                data={CONF_BTC_QUOTE: user_input[CONF_BTC_QUOTE]}
-            )
         try:
             quotes = await whitepool_client(
                 self.hass, self.config_entry.data
             ).btc_quotes()
-        except WhitePoolError as err:
-            return self.async_abort(reason=flow_error(WHITEPOOL_ERRORS, err))
+        except ClientError as err:
+            return flow_error(err)
         if not quotes:
-            return self.async_abort(reason="whitepool_failed")
+            return "whitepool_failed"
         # What the coordinator uses without the option: Home Assistant's currency.
         current = self.config_entry.options.get(CONF_BTC_QUOTE) or (
             self.hass.config.currency
             if self.hass.config.currency in quotes
             else FALLBACK_QUOTE
         )
-        return self.async_show_form(
-            step_id="currency",
-            data_schema=probatio.Schema(
-                {
-                    probatio.Required(CONF_BTC_QUOTE, default=current): SelectSelector(
-                        SelectSelectorConfig(
-                            options=list(quotes), mode=SelectSelectorMode.DROPDOWN
-                        )
-                    )
-                }
-            ),
+        return probatio.Schema(
+            {probatio.Required(CONF_BTC_QUOTE, default=current): _dropdown(quotes)}
         )
 
 
 class BitcoinNetworkOptionsFlow(_EntryOptionsFlow):
     """Choose the currency of the BTC price and the pool fee break-even goes by."""
 
-    first_step = "bitcoin_network"
+    form_step = "bitcoin_network"
+    option_types = ((CONF_CURRENCY, str), (CONF_POOL_FEE, float))
 
-    async def async_step_bitcoin_network(
-        self, user_input: dict[str, Any] | None = None
-    ) -> ConfigFlowResult:
+    async_step_bitcoin_network = _EntryOptionsFlow.async_step_init
+
+    @override
+    async def _async_schema(self) -> probatio.Schema | str:
         """Offer the currencies mempool prices BTC in, and a pool fee of 0 to 10 %."""
-        if user_input is not None:
-            return self.async_create_entry(
-                data={
-                    CONF_CURRENCY: user_input[CONF_CURRENCY],
-                    CONF_POOL_FEE: float(user_input[CONF_POOL_FEE]),
-                }
-            )
         options = self.config_entry.options
-        return self.async_show_form(
-            step_id="bitcoin_network",
-            data_schema=probatio.Schema(
-                {
-                    probatio.Required(
-                        CONF_CURRENCY,
-                        default=options.get(CONF_CURRENCY)
-                        or default_currency(self.hass),
-                    ): SelectSelector(
-                        SelectSelectorConfig(
-                            options=list(PRICE_CURRENCIES),
-                            mode=SelectSelectorMode.DROPDOWN,
-                        )
-                    ),
-                    probatio.Required(
-                        CONF_POOL_FEE,
-                        default=options.get(CONF_POOL_FEE, DEFAULT_POOL_FEE),
-                    ): NumberSelector(
-                        NumberSelectorConfig(
-                            min=0,
-                            max=MAX_POOL_FEE,
-                            step=0.1,
-                            unit_of_measurement="%",
-                            mode=NumberSelectorMode.BOX,
-                        )
-                    ),
-                }
-            ),
+        currency = options.get(CONF_CURRENCY) or default_currency(self.hass)
+        return probatio.Schema(
+            {
+                probatio.Required(CONF_CURRENCY, default=currency): _dropdown(
+                    PRICE_CURRENCIES
+                ),
+                probatio.Required(
+                    CONF_POOL_FEE,
+                    default=options.get(CONF_POOL_FEE, DEFAULT_POOL_FEE),
+                ): NumberSelector(
+                    NumberSelectorConfig(
+                        min=0,
+                        max=MAX_POOL_FEE,
+                        step=0.1,
+                        unit_of_measurement="%",
+                        mode=NumberSelectorMode.BOX,
+                    )
+                ),
+            }
         )
 
 
@@ -875,7 +858,7 @@ class HashwattConfigFlow(PoolAccountConfigFlow, domain=DOMAIN):
             try:
                 identity, mac, problem = await self._async_connect(password)
             except WhatsminerError as err:
-                errors["base"] = flow_error(WHATSMINER_ERRORS, err)
+                errors["base"] = flow_error(err)
             else:
                 if identity.api is not ApiVersion.V3 and self._account != ACCOUNT:
                     # API v2 has one account, admin: a user account can't be used.
@@ -883,13 +866,7 @@ class HashwattConfigFlow(PoolAccountConfigFlow, domain=DOMAIN):
                 elif problem is None:
                     return self.async_create_entry(
                         title=miner_title(identity, mac),
-                        data=_miner_entry_data(
-                            identity,
-                            self._host,
-                            password,
-                            self._ports,
-                            account=self._account,
-                        ),
+                        data=self._entry_data(identity, password),
                     )
                 elif problem == "write_disabled":
                     return await self._async_offer_read_only(identity, mac, password)
@@ -983,7 +960,7 @@ class HashwattConfigFlow(PoolAccountConfigFlow, domain=DOMAIN):
             if problem is None:
                 return self.async_create_entry(
                     title=miner_title(identity, mac),
-                    data=_miner_entry_data(identity, self._host, password, self._ports),
+                    data=self._entry_data(identity, password),
                 )
             if problem == "write_disabled":
                 return await self._async_offer_read_only(identity, mac, password)
@@ -1004,14 +981,7 @@ class HashwattConfigFlow(PoolAccountConfigFlow, domain=DOMAIN):
     ) -> ConfigFlowResult:
         self._pending = _PendingEntry(
             title=miner_title(identity, mac),
-            data=_miner_entry_data(
-                identity,
-                self._host,
-                password,
-                self._ports,
-                read_only=True,
-                account=self._account,
-            ),
+            data=self._entry_data(identity, password, read_only=True),
             placeholders=self._placeholders(identity, mac),
         )
         return await self.async_step_write_disabled()
@@ -1318,7 +1288,7 @@ class HashwattConfigFlow(PoolAccountConfigFlow, domain=DOMAIN):
             try:
                 identity = await client.identify()
             except WhatsminerError as err:
-                errors["base"] = flow_error(WHATSMINER_ERRORS, err)
+                errors["base"] = flow_error(err)
             else:
                 await self._async_claim(identity, reconfigure=True)
                 problem = await self._async_check_account(
@@ -1427,6 +1397,19 @@ class HashwattConfigFlow(PoolAccountConfigFlow, domain=DOMAIN):
                 }
             )
         return mac
+
+    def _entry_data(
+        self, identity: MinerIdentity, password: str, *, read_only: bool = False
+    ) -> dict[str, Any]:
+        """The data of the entry this flow adds: the miner at its address and ports."""
+        return _miner_entry_data(
+            identity,
+            self._host,
+            password,
+            self._ports,
+            read_only=read_only,
+            account=self._account,
+        )
 
     def _placeholders(self, identity: MinerIdentity, mac: str) -> dict[str, str]:
         return {

@@ -106,6 +106,7 @@ from homeassistant.helpers.device_registry import format_mac
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
 from homeassistant.util import dt as dt_util
 
+from .clients import ClientError
 from .clients.mempool import (
     PRICE_CURRENCIES,
     MempoolClient,
@@ -118,7 +119,6 @@ from .clients.mining_economics import net_of_fee
 from .clients.webminepool import (
     DEFAULT_BASE_URL as WEBMINEPOOL_DEFAULT_URL,
     WebMinePoolClient,
-    WebMinePoolError,
     WebMineUser,
 )
 from .clients.whatsminer import (
@@ -139,13 +139,15 @@ from .clients.whitepool import (
     PayoutSettings,
     Reward,
     RewardsPage,
-    RewardStatus,
     WhitePoolAuthError,
     WhitePoolClient,
     WhitePoolError,
     WhitePoolRateLimitError,
     WhitePoolRegion,
     WhitePoolValidationError,
+    newest_fpps_rate,
+    newest_reward,
+    pending_total,
     rewards_of_last_day,
 )
 from .const import (
@@ -171,13 +173,7 @@ from .const import (
     EntryType,
     entry_type,
 )
-from .errors import (
-    MEMPOOL_ERRORS,
-    WEBMINEPOOL_ERRORS,
-    WHATSMINER_ERRORS,
-    WHITEPOOL_ERRORS,
-    poll_error,
-)
+from .errors import poll_error
 
 
 @dataclass
@@ -347,9 +343,7 @@ class WhatsminerFastCoordinator(DataUpdateCoordinator[FastData]):
             self.identity_confirmed = False
             self.other_miner_mac = None
             self._last_uptime = None
-            raise poll_error(
-                WHATSMINER_ERRORS, err, host=self.config_entry.data[CONF_HOST]
-            ) from err
+            raise poll_error(err, host=self.config_entry.data[CONF_HOST]) from err
         return data
 
     def _uptime_follows_clock(self, data: FastData) -> bool:
@@ -426,7 +420,7 @@ class WhatsminerSlowCoordinator(DataUpdateCoordinator[SlowData]):
         try:
             data = await self.client.fetch_slow()
         except WhatsminerError as err:
-            raise poll_error(WHATSMINER_ERRORS, err, host=host) from err
+            raise poll_error(err, host=host) from err
         if not self._fast.async_set_identity(data.identity.mac):
             # After an address change another miner may answer here: its figures
             # must not be shown as this miner's.
@@ -468,7 +462,7 @@ class WhatsminerSlowCoordinator(DataUpdateCoordinator[SlowData]):
             # and the data the reads brought.
             LOGGER.debug("%s: could not verify the password: %s", host, err)
         except WhatsminerError as err:
-            raise poll_error(WHATSMINER_ERRORS, err, host=host) from err
+            raise poll_error(err, host=host) from err
         else:
             self._async_set_writable(writable=True)
 
@@ -561,29 +555,17 @@ class WhitePoolAccountData:
     @property
     def last_reward(self) -> Reward | None:
         """The newest reward, if any in the last 7 days."""
-        return max(self.rewards, key=lambda reward: reward.date, default=None)
+        return newest_reward(self.rewards)
 
     @property
     def pending_rewards(self) -> Decimal:
         """Net BTC of the rewards not paid out yet."""
-        return sum(
-            (
-                reward.reward
-                for reward in self.rewards
-                if reward.status is RewardStatus.PENDING
-            ),
-            Decimal(0),
-        )
+        return pending_total(self.rewards)
 
     @property
     def fpps_rate(self) -> Decimal | None:
         """The FPPS rate of the newest reward that states one (BTC per TH/s per day)."""
-        for reward in sorted(
-            self.rewards, key=lambda reward: reward.date, reverse=True
-        ):
-            if reward.fpps_rate is not None:
-                return reward.fpps_rate
-        return None
+        return newest_fpps_rate(self.rewards)
 
 
 @dataclass(frozen=True, slots=True)
@@ -646,9 +628,10 @@ async def _requests_together() -> AsyncIterator[asyncio.TaskGroup]:
 class ApiCoordinator[DataT, ClientT, RuntimeT](DataUpdateCoordinator[DataT]):
     """A coordinator of one web API client: a pool account or the Bitcoin network.
 
-    Polls every ``UPDATE_INTERVAL``. Subclasses turn the client's errors into
-    translated failures with their client's table in errors.py (``poll_error``);
-    Home Assistant logs an outage once, and once more when it ends.
+    Polls every ``UPDATE_INTERVAL`` with ``_async_poll``. A client error fails the
+    poll with the translated message of its client's table in errors.py
+    (``poll_error``), unless ``_poll_failed`` makes more of it; Home Assistant logs
+    an outage once, and once more when it ends.
     """
 
     config_entry: ConfigEntry[RuntimeT]
@@ -666,6 +649,21 @@ class ApiCoordinator[DataT, ClientT, RuntimeT](DataUpdateCoordinator[DataT]):
             update_interval=self.UPDATE_INTERVAL,
         )
         self.client = client
+
+    @override
+    async def _async_update_data(self) -> DataT:
+        try:
+            return await self._async_poll()
+        except ClientError as err:
+            return self._poll_failed(err)
+
+    async def _async_poll(self) -> DataT:
+        """Read everything the entities show."""
+        raise NotImplementedError
+
+    def _poll_failed(self, error: ClientError) -> DataT:
+        """Fail the poll for ``error``: the entities become unavailable."""
+        raise poll_error(error) from error
 
 
 class WhitePoolCoordinator(
@@ -698,24 +696,19 @@ class WhitePoolCoordinator(
         await self.async_request_refresh()
 
     @override
-    async def _async_update_data(self) -> WhitePoolData:
-        try:
-            data = await self._async_poll()
-        except WhitePoolRateLimitError as err:
-            if self.data is not None and not self._rate_limited:
-                self._rate_limited = True
-                LOGGER.info(
-                    "%s: WhiteBIT is rate limiting this address (%s); keeping the "
-                    "previous figures for one more poll",
-                    self.name,
-                    err,
-                )
-                return self.data
-            raise poll_error(WHITEPOOL_ERRORS, err) from err
-        except WhitePoolError as err:
-            raise poll_error(WHITEPOOL_ERRORS, err) from err
-        self._rate_limited = False
-        return data
+    def _poll_failed(self, error: ClientError) -> WhitePoolData:
+        # Rate limiting is not an outage: the previous figures stay for one poll.
+        rate_limited = isinstance(error, WhitePoolRateLimitError)
+        if rate_limited and self.data is not None and not self._rate_limited:
+            self._rate_limited = True
+            LOGGER.info(
+                "%s: WhiteBIT is rate limiting this address (%s); keeping the "
+                "previous figures for one more poll",
+                self.name,
+                error,
+            )
+            return self.data
+        return super()._poll_failed(error)
 
     async def _call[**P, T](
         self, request: Callable[P, Awaitable[T]], *args: P.args, **kwargs: P.kwargs
@@ -724,6 +717,7 @@ class WhitePoolCoordinator(
         async with self._slots:
             return await request(*args, **kwargs)
 
+    @override
     async def _async_poll(self) -> WhitePoolData:
         now = dt_util.utcnow()
         slow_due = (
@@ -759,6 +753,7 @@ class WhitePoolCoordinator(
             await self._async_read_btc_price()
         if slow_due:
             self._slow_polled_at = now
+        self._rate_limited = False
         return WhitePoolData(
             accounts=polled,
             btc_price=self._btc_price,
@@ -912,12 +907,6 @@ class WebMinePoolCoordinator(
         self._rates: tuple[datetime, WebMinePoolRates] | None = None
 
     @override
-    async def _async_update_data(self) -> WebMinePoolData:
-        try:
-            return await self._async_poll()
-        except WebMinePoolError as err:
-            raise poll_error(WEBMINEPOOL_ERRORS, err) from err
-
     async def _async_poll(self) -> WebMinePoolData:
         now = dt_util.utcnow()
         client = self.client
@@ -1032,23 +1021,17 @@ class BitcoinNetworkCoordinator(
         )
 
     @override
-    async def _async_update_data(self) -> BitcoinNetworkData:
+    def _poll_failed(self, error: ClientError) -> BitcoinNetworkData:
+        if not isinstance(error, MempoolRateLimitError):
+            return super()._poll_failed(error)
+        # Honour Retry-After: no request before it passes.
         now = dt_util.utcnow()
-        if self._retry_at is not None and now < self._retry_at:
-            return self._keep_while_rate_limited(now, None)
-        try:
-            data = await self._async_poll(now)
-        except MempoolRateLimitError as err:
-            wait = err.retry_after or BITCOIN_NETWORK_SCAN_INTERVAL.total_seconds()
-            self._retry_at = now + timedelta(seconds=wait)
-            LOGGER.info(
-                "%s: the API asks to wait %d s before the next request", self.name, wait
-            )
-            return self._keep_while_rate_limited(now, err)
-        except MempoolError as err:
-            raise poll_error(MEMPOOL_ERRORS, err) from err
-        self._retry_at = None
-        return data
+        wait = error.retry_after or BITCOIN_NETWORK_SCAN_INTERVAL.total_seconds()
+        self._retry_at = now + timedelta(seconds=wait)
+        LOGGER.info(
+            "%s: the API asks to wait %d s before the next request", self.name, wait
+        )
+        return self._keep_while_rate_limited(now, error)
 
     def _keep_while_rate_limited(
         self, now: datetime, err: MempoolRateLimitError | None
@@ -1057,11 +1040,14 @@ class BitcoinNetworkCoordinator(
         if self.data is not None and now - self.data.confirmed_at <= MAX_FIGURES_AGE:
             return self.data
         raise poll_error(
-            MEMPOOL_ERRORS,
-            err or MempoolRateLimitError("waiting for Retry-After to pass"),
+            err or MempoolRateLimitError("waiting for Retry-After to pass")
         )
 
-    async def _async_poll(self, now: datetime) -> BitcoinNetworkData:
+    @override
+    async def _async_poll(self) -> BitcoinNetworkData:
+        now = dt_util.utcnow()
+        if self._retry_at is not None and now < self._retry_at:
+            return self._keep_while_rate_limited(now, None)
         tip = await self.client.tip_height()
         previous = self.data
         if previous is not None and previous.figures.tip_height == tip:
@@ -1070,6 +1056,7 @@ class BitcoinNetworkCoordinator(
             figures = await self.client.network_figures(tip_height=tip)
         currency = self.currency
         price = await self._async_price(now, currency)
+        self._retry_at = None
         return BitcoinNetworkData(
             figures=figures,
             confirmed_at=now,

@@ -12,8 +12,9 @@ can surface:
   raises (a ``ServiceValidationError`` when the client refused the input before
   sending anything).
 
-Three small adapters apply a table: ``poll_error``, ``flow_error`` and
-``action_error``. The messages themselves live under ``exceptions`` and
+Every client's base class is a ``ClientError``: code that calls a client catches
+that one class, and three small adapters, ``poll_error``, ``flow_error`` and
+``action_error``, pick the table of the client that raised the error. The messages themselves live under ``exceptions`` and
 ``config.error`` in translations/en.json.
 """
 
@@ -30,7 +31,7 @@ from homeassistant.exceptions import (
 )
 from homeassistant.helpers.update_coordinator import UpdateFailed
 
-from .clients import mempool, webminepool, whatsminer, whitepool
+from .clients import ClientError, mempool, webminepool, whatsminer, whitepool
 from .const import DOMAIN
 
 
@@ -340,16 +341,26 @@ MEMPOOL_ERRORS: Final[ErrorTable] = (
 )
 
 
-def error_keys(table: ErrorTable, error: Exception) -> ErrorKeys:
-    """Return the first row of ``table`` for ``error`` (the last row is the base class)."""
+# Each client's base class and its table.
+TABLES: Final[tuple[tuple[type[ClientError], ErrorTable], ...]] = (
+    (whatsminer.WhatsminerError, WHATSMINER_ERRORS),
+    (whitepool.WhitePoolError, WHITEPOOL_ERRORS),
+    (webminepool.WebMinePoolError, WEBMINEPOOL_ERRORS),
+    (mempool.MempoolError, MEMPOOL_ERRORS),
+)
+
+
+def error_keys(error: ClientError) -> ErrorKeys:
+    """Return the row for ``error`` in its client's table (the last row is the base class)."""
+    table = next(table for base, table in TABLES if isinstance(error, base))
     return next((row for row in table if row.applies(error)), table[-1])
 
 
 def poll_error(
-    table: ErrorTable, error: Exception, **placeholders: str
+    error: ClientError, **placeholders: str
 ) -> UpdateFailed | ConfigEntryAuthFailed:
     """Return what a coordinator raises for ``error``: unavailable, or reauthenticate."""
-    keys = error_keys(table, error)
+    keys = error_keys(error)
     kind = ConfigEntryAuthFailed if keys.reauth and keys.poll_reauth else UpdateFailed
     return kind(
         translation_domain=DOMAIN,
@@ -358,19 +369,17 @@ def poll_error(
     )
 
 
-def flow_error(table: ErrorTable, error: Exception) -> str:
+def flow_error(error: ClientError) -> str:
     """Return the config-flow error key for ``error``."""
-    return error_keys(table, error).flow
+    return error_keys(error).flow
 
 
-def action_error(
-    table: ErrorTable, error: Exception, **placeholders: str
-) -> HomeAssistantError:
+def action_error(error: ClientError, **placeholders: str) -> HomeAssistantError:
     """Return what an action raises for ``error``, its target named in ``placeholders``.
 
     The clients' messages hold no secret, so they may be shown.
     """
-    keys = error_keys(table, error)
+    keys = error_keys(error)
     kind = ServiceValidationError if keys.bad_input else HomeAssistantError
     return kind(
         translation_domain=DOMAIN,

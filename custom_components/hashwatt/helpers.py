@@ -13,21 +13,12 @@ from collections.abc import Callable, Coroutine
 from typing import Any, Concatenate, Final
 
 from homeassistant.config_entries import ConfigEntry, ConfigEntryState
-from homeassistant.exceptions import HomeAssistantError
 
-from .clients.webminepool import WebMinePoolError
+from .clients import ClientError
 from .clients.whatsminer import WhatsminerError, WhatsminerWriteDisabledError
-from .clients.whitepool import WhitePoolError
 from .coordinator import MinerConfigEntry, WebMinePoolRuntimeData, WhitePoolRuntimeData
 from .entity import HashwattMinerEntity
-from .errors import (
-    WEBMINEPOOL_ERRORS,
-    WHATSMINER_ERRORS,
-    WHITEPOOL_ERRORS,
-    ErrorTable,
-    action_error,
-    error_keys,
-)
+from .errors import action_error, error_keys
 
 type MinerCommandTarget = HashwattMinerEntity[Any] | MinerConfigEntry
 """What a command runs for: an entity of the miner, or (for actions) its config entry."""
@@ -60,14 +51,14 @@ def miner_command[TargetT: MinerCommandTarget, **P, R](
         try:
             result = await func(target, *args, **kwargs)
         except WhatsminerError as error:
-            if error_keys(WHATSMINER_ERRORS, error).reauth:
+            if error_keys(error).reauth:
                 entry.async_start_reauth(runtime.fast.hass)
             elif isinstance(error, WhatsminerWriteDisabledError):
                 # Re-verify now, so the repair issue shows up with this error.
                 await runtime.slow.async_request_refresh()
             # An account lacking one right (WhatsminerPermissionError) has a fine
             # password and the write API on: no reauthentication, no read-only mode.
-            raise action_error(WHATSMINER_ERRORS, error, miner=entry.title) from error
+            raise action_error(error, miner=entry.title) from error
         if entry.state is not ConfigEntryState.LOADED:
             return result  # the command reloads the entry; its new polls will tell
         # An entity of the slow poll shows a setting: that poll must confirm it.
@@ -97,20 +88,12 @@ def pool_account_command[RT: WhitePoolRuntimeData | WebMinePoolRuntimeData, **P,
     ) -> R:
         try:
             return await func(entry, *args, **kwargs)
-        except WhitePoolError as error:
-            raise _pool_account_error(entry, WHITEPOOL_ERRORS, error) from error
-        except WebMinePoolError as error:
-            raise _pool_account_error(entry, WEBMINEPOOL_ERRORS, error) from error
+        except ClientError as error:
+            if error_keys(error).reauth:
+                entry.async_start_reauth(entry.runtime_data.coordinator.hass)
+            raise action_error(error, name=entry.title) from error
 
     return handler
-
-
-def _pool_account_error[RT: WhitePoolRuntimeData | WebMinePoolRuntimeData](
-    entry: ConfigEntry[RT], table: ErrorTable, error: Exception
-) -> HomeAssistantError:
-    if error_keys(table, error).reauth:
-        entry.async_start_reauth(entry.runtime_data.coordinator.hass)
-    return action_error(table, error, name=entry.title)
 
 
 # The user:password@ of a URL, with or without a scheme: stratum+tcp://u:p@host:port.

@@ -49,15 +49,17 @@ from .break_even import (
     ATTR_SOURCE_ENTRY,
     FLEET_UPDATE_INTERVAL,
     MinerEfficiency,
-    SteadyReading,
     async_fleet_price,
     async_follow_miners,
     async_follow_sources,
     async_miner_revenue,
     async_track_miner,
+)
+from .clients.mining_economics import (
+    SteadyReading,
+    break_even_price,
     steady_reading,
 )
-from .clients.mining_economics import break_even_price
 from .clients.whatsminer import Board, FastData, SlowData
 from .clients.whitepool import PayoutDestination, hashrate_to_terahash
 from .coordinator import (
@@ -673,7 +675,7 @@ SATOSHI_PER_MEGAHASH: Final = "sat/MH"
 type PoolValue = StateType | Decimal
 
 
-def _pool_state(value: PoolValue) -> StateType:
+def _plain_state(value: PoolValue | datetime) -> StateType | datetime:
     """Show amounts in plain digits: ``str(Decimal)`` writes 0.0000005 BTC as 5E-7."""
     if isinstance(value, Decimal):
         return format(value.normalize(), "f")
@@ -681,13 +683,61 @@ def _pool_state(value: PoolValue) -> StateType:
 
 
 @dataclass(frozen=True, kw_only=True)
-class WhitePoolSensorEntityDescription(SensorEntityDescription):
-    """A sensor read from a WhitePool poll."""
+class ApiSensorEntityDescription[DataT](SensorEntityDescription):
+    """A sensor read from a pool account's or the Bitcoin network's poll."""
 
-    value_fn: Callable[[WhitePoolData], PoolValue]
-    available_fn: Callable[[WhitePoolData], bool] = lambda _: True
-    # For a unit that depends on the data: the currency the BTC price is in.
-    unit_fn: Callable[[WhitePoolData], str] | None = None
+    value_fn: Callable[[DataT], PoolValue | datetime]
+    available_fn: Callable[[DataT], bool] = lambda _: True
+    # For a unit that depends on the data: the currency a price is in.
+    unit_fn: Callable[[DataT], str] | None = None
+    # The figures a value comes from, where they help.
+    attributes_fn: Callable[[DataT], dict[str, Any]] | None = None
+
+
+class ApiSensor[DataT](SensorEntity):
+    """What the sensors of pool accounts and of the Bitcoin network share.
+
+    Put before the entry kind's entity class, whose ``available`` it extends.
+    """
+
+    entity_description: ApiSensorEntityDescription[DataT]
+
+    @property
+    def _data(self) -> DataT:
+        """The last poll's data (the entry kind's coordinator's)."""
+        raise NotImplementedError
+
+    @property
+    @override
+    def available(self) -> bool:
+        """Whether the last poll has this sensor's figure."""
+        return super().available and self.entity_description.available_fn(self._data)
+
+    @property
+    @override
+    def native_value(self) -> StateType | datetime:
+        """Return the figure from the last poll."""
+        return _plain_state(self.entity_description.value_fn(self._data))
+
+    @property
+    @override
+    def native_unit_of_measurement(self) -> str | None:
+        """Return the unit; a price's is in the currency the entry prices BTC in."""
+        if (unit_fn := self.entity_description.unit_fn) is not None:
+            return unit_fn(self._data)
+        return super().native_unit_of_measurement
+
+    @property
+    @override
+    def extra_state_attributes(self) -> dict[str, Any] | None:
+        """Return the figures the value comes from, where they help."""
+        if (attributes_fn := self.entity_description.attributes_fn) is None:
+            return None
+        return attributes_fn(self._data)
+
+
+WhitePoolSensorEntityDescription = ApiSensorEntityDescription[WhitePoolData]
+WebMinePoolSensorEntityDescription = ApiSensorEntityDescription[WebMinePoolData]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -695,14 +745,6 @@ class WhitePoolAccountSensorEntityDescription(SensorEntityDescription):
     """A sensor of one mining account; one entity per account the API key lists."""
 
     account_fn: Callable[[WhitePoolAccountData], PoolValue]
-
-
-@dataclass(frozen=True, kw_only=True)
-class WebMinePoolSensorEntityDescription(SensorEntityDescription):
-    """A sensor read from a WebMinePool poll."""
-
-    value_fn: Callable[[WebMinePoolData], PoolValue]
-    available_fn: Callable[[WebMinePoolData], bool] = lambda _: True
 
 
 def _terahash(hashrate: Decimal | None) -> Decimal | None:
@@ -1014,52 +1056,22 @@ def _async_setup_webminepool_sensors(
     )
 
 
-class WhitePoolSensor(WhitePoolEntity, SensorEntity):
+class WhitePoolSensor(ApiSensor[WhitePoolData], WhitePoolEntity):
     """A sensor of a WhiteBIT mining pool, mining account or worker."""
 
-    entity_description: WhitePoolSensorEntityDescription
-
     @property
     @override
-    def available(self) -> bool:
-        """Whether the last poll has this sensor's figure."""
-        return super().available and self.entity_description.available_fn(
-            self.coordinator.data
-        )
-
-    @property
-    @override
-    def native_value(self) -> StateType:
-        """Return the figure from the last poll."""
-        return _pool_state(self.entity_description.value_fn(self.coordinator.data))
-
-    @property
-    @override
-    def native_unit_of_measurement(self) -> str | None:
-        """Return the unit, which for the BTC price is the currency it is in."""
-        if (unit_fn := self.entity_description.unit_fn) is not None:
-            return unit_fn(self.coordinator.data)
-        return super().native_unit_of_measurement
+    def _data(self) -> WhitePoolData:
+        return self.coordinator.data
 
 
-class WebMinePoolSensor(WebMinePoolEntity, SensorEntity):
+class WebMinePoolSensor(ApiSensor[WebMinePoolData], WebMinePoolEntity):
     """A sensor of a WebMinePool site or one of its users."""
 
-    entity_description: WebMinePoolSensorEntityDescription
-
     @property
     @override
-    def available(self) -> bool:
-        """Whether the last poll has this sensor's figure."""
-        return super().available and self.entity_description.available_fn(
-            self.coordinator.data
-        )
-
-    @property
-    @override
-    def native_value(self) -> StateType:
-        """Return the figure from the last poll."""
-        return _pool_state(self.entity_description.value_fn(self.coordinator.data))
+    def _data(self) -> WebMinePoolData:
+        return self.coordinator.data
 
 
 # --- The Bitcoin network -------------------------------------------------------
@@ -1080,15 +1092,7 @@ def _plain(value: Decimal | None, places: Decimal) -> str | None:
     return format(value.quantize(places).normalize(), "f")
 
 
-@dataclass(frozen=True, kw_only=True)
-class BitcoinNetworkSensorEntityDescription(SensorEntityDescription):
-    """A sensor read from a Bitcoin-network poll."""
-
-    value_fn: Callable[[BitcoinNetworkData], StateType | datetime]
-    available_fn: Callable[[BitcoinNetworkData], bool] = lambda _: True
-    # For a unit in the entry's currency.
-    unit_fn: Callable[[BitcoinNetworkData], str] | None = None
-    attributes_fn: Callable[[BitcoinNetworkData], dict[str, Any]] | None = None
+BitcoinNetworkSensorEntityDescription = ApiSensorEntityDescription[BitcoinNetworkData]
 
 
 def _hashprice_attributes(data: BitcoinNetworkData) -> dict[str, Any]:
@@ -1201,40 +1205,13 @@ def async_setup_network_sensors(
     async_add_entities(entities)
 
 
-class BitcoinNetworkSensor(BitcoinNetworkEntity, SensorEntity):
+class BitcoinNetworkSensor(ApiSensor[BitcoinNetworkData], BitcoinNetworkEntity):
     """A figure of the Bitcoin network."""
 
-    entity_description: BitcoinNetworkSensorEntityDescription
-
     @property
     @override
-    def available(self) -> bool:
-        """Whether the last poll has this sensor's figure."""
-        return super().available and self.entity_description.available_fn(
-            self.coordinator.data
-        )
-
-    @property
-    @override
-    def native_value(self) -> StateType | datetime:
-        """Return the figure from the last poll."""
-        return self.entity_description.value_fn(self.coordinator.data)
-
-    @property
-    @override
-    def native_unit_of_measurement(self) -> str | None:
-        """Return the unit; a price's is in the entry's currency."""
-        if (unit_fn := self.entity_description.unit_fn) is not None:
-            return unit_fn(self.coordinator.data)
-        return super().native_unit_of_measurement
-
-    @property
-    @override
-    def extra_state_attributes(self) -> dict[str, Any] | None:
-        """Return the figures the value comes from, where they help."""
-        if (attributes_fn := self.entity_description.attributes_fn) is None:
-            return None
-        return attributes_fn(self.coordinator.data)
+    def _data(self) -> BitcoinNetworkData:
+        return self.coordinator.data
 
 
 # --- Break-even prices (where their revenue comes from: break_even.py) ----------

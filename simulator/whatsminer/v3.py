@@ -342,7 +342,6 @@ class V3Handler:
         miner |= {
             "miner-sn": state.miner_sn,
             "power-limit-set": str(state.power_limit),
-            "web-pool": 1 if state.web_pools else 0,
         }
         sections: dict[str, Any] = {
             "network": {
@@ -535,7 +534,6 @@ class V3Handler:
         state = self.miner.state
         log = state.log_server
         return {
-            "web-pool": 1 if state.web_pools else 0,
             "timezone": state.timezone,
             "zonename": state.zonename,
             "hostname": state.hostname,

@@ -20,6 +20,7 @@ from custom_components.hashwatt.clients.whitepool import (
     HASHRATE_UNIT,
     BtcAddressType,
     HashrateInterval,
+    HashratePoint,
     InvalidBtcAddressError,
     PayoutDestination,
     RewardStatus,
@@ -1091,12 +1092,6 @@ def test_classify(status: int, body: str, error: type[Exception] | None) -> None
         assert err.value.errors == {"x": ["bad"]}
 
 
-def test_retry_after_parsing() -> None:
-    assert client_module._seconds("2.5") == 2.5
-    assert client_module._seconds("-1") is None
-    assert client_module._seconds("Wed, 21 Oct 2015 07:28:00 GMT") is None
-
-
 def test_reward_and_link_parsing_tolerate_variants() -> None:
     reward = client_module._parse_reward(
         {
@@ -1314,7 +1309,7 @@ def test_json_roundtrip_of_models_via_dispatcher_helper() -> None:
     """What the CLI prints: decimals as strings, so no precision is lost."""
     from custom_components.hashwatt.clients.__main__ import to_jsonable
 
-    point = client_module.HashratePoint(
+    point = HashratePoint(
         timestamp=datetime(2024, 3, 2, tzinfo=UTC),
         hashrate=Decimal("1.5e14"),
         reject_rate=Decimal("0.01"),

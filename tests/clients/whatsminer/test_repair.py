@@ -120,6 +120,22 @@ def test_nesting_limit_holds_without_single_quotes(levels: int, too_deep: bool) 
         assert parse_reply(raw)["a"]["a"]["a"]
 
 
+@pytest.mark.parametrize(
+    ("raw", "value"),
+    [
+        # 2020 firmware's \' escape is read as a quote.
+        (rb"""{"a":"\'20200917.22.REL\'","b":1""", "20200917.22.REL"),
+        # An escaped backslash before a quote is a backslash, and the other
+        # escapes of the string still count.
+        (rb"""{"a":"\u001f\\'","b":1""", "\x1f\\'"),
+        (rb"""{"a":"x\\\'y","b":1""", "x\\'y"),
+    ],
+)
+def test_quote_escapes(raw: bytes, value: str) -> None:
+    """Found by the fuzz test: only an unescaped backslash escapes a quote."""
+    assert parse_reply(raw)["a"] == value
+
+
 def test_truncated_in_a_string_value_drops_that_value() -> None:
     """A reply cut inside a value: the value is dropped (never guessed), the rest kept."""
     raw = b'{"STATUS":"S","When":1643187652,"Code":131,"Msg":{"api_ver":"2.0.3","fw_ver":"202201'

@@ -19,6 +19,8 @@ from urllib.parse import urlsplit
 
 import aiohttp
 
+from custom_components.hashwatt.clients import http
+
 from . import errors, models
 
 _LOGGER = logging.getLogger(__name__)
@@ -210,23 +212,15 @@ def parse_prices(reply: Any) -> models.Prices:  # noqa: ANN401
     )
 
 
-def _seconds(value: str | None) -> float | None:
-    if value is None:
-        return None
-    try:
-        seconds = float(value)
-    except ValueError:
-        return None
-    return seconds if seconds >= 0 else None
-
-
 def _error_from(
     path: str, status: int, text: str, retry_after: str | None
 ) -> errors.MempoolError:
     # The body of an error is a short text (or an HTML page from a proxy): keep a line.
     message = text.strip().splitlines()[0][:200] if text.strip() else f"{path} failed"
     if status == 429:
-        return errors.MempoolRateLimitError(message, retry_after=_seconds(retry_after))
+        return errors.MempoolRateLimitError(
+            message, retry_after=http.retry_after_seconds(retry_after)
+        )
     if status == 404:
         return errors.MempoolNotFoundError(message, status=status)
     if status >= 500:
@@ -274,22 +268,18 @@ class MempoolClient:
     async def _get_once(self, path: str) -> str:
         url = f"{self._base_url}{path}"
         _LOGGER.debug("GET %s", url)
-        try:
-            async with self._session.get(url, timeout=self._timeout) as response:
-                text = await response.text(errors="replace")
-                status = response.status
-                retry_after = response.headers.get("Retry-After")
-        except TimeoutError:
-            raise errors.MempoolTimeoutError(
-                f"{path}: no answer within {self._timeout.total} s"
-            ) from None
-        except aiohttp.ClientError as err:
-            raise errors.MempoolConnectionError(
-                f"{path}: {type(err).__name__}: {err}"
-            ) from err
-        if not 200 <= status < 300:
-            raise _error_from(path, status, text, retry_after)
-        return text
+        reply = await http.request(
+            self._session,
+            "GET",
+            url,
+            what=path,
+            timeout=self._timeout,
+            timeout_error=errors.MempoolTimeoutError,
+            connection_error=errors.MempoolConnectionError,
+        )
+        if not reply.ok:
+            raise _error_from(path, reply.status, reply.text, reply.retry_after)
+        return reply.text
 
     async def _get_text(self, path: str) -> str:
         attempt = 0

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from custom_components.hashwatt.clients.errors import ClientError
 
-class MempoolError(Exception):
+
+class MempoolError(ClientError):
     """Base class of every error the mempool client raises."""
 
 

@@ -24,6 +24,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import aiohttp
 from yarl import URL
 
+from custom_components.hashwatt.clients import http
+
 from .errors import (
     WebMinePoolApiError,
     WebMinePoolAuthError,
@@ -209,9 +211,9 @@ class WebMinePoolClient:
                 f"{self._base_url}{quote(self._secret_key, safe='')}/{method}{tail}",
                 encoded=True,
             )
-            async with self._session.get(url, timeout=self._timeout) as response:
-                status = response.status
-                text = await response.text(errors="replace")
+            reply = await http.read_reply(
+                self._session, "GET", url, timeout=self._timeout
+            )
         except TimeoutError:
             raise WebMinePoolTimeoutError(
                 f"{method}: no answer within {self._timeout.total} s"
@@ -222,8 +224,8 @@ class WebMinePoolClient:
             raise WebMinePoolConnectionError(
                 f"{method}: {type(err).__name__}: {detail}"
             ) from None
-        _LOGGER.debug("%s answered HTTP %s", redacted_url, status)
-        return self._check(method, status, text)
+        _LOGGER.debug("%s answered HTTP %s", redacted_url, reply.status)
+        return self._check(method, reply.status, reply.text)
 
     def _check(self, method: str, status: int, text: str) -> Mapping[str, Any]:
         try:

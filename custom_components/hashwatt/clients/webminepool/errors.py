@@ -7,8 +7,10 @@ exception (tracebacks would print its URL).
 
 from __future__ import annotations
 
+from custom_components.hashwatt.clients.errors import ClientError
 
-class WebMinePoolError(Exception):
+
+class WebMinePoolError(ClientError):
     """Base class of every error the WebMinePool client raises."""
 
 

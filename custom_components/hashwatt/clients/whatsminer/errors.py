@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from custom_components.hashwatt.clients.errors import ClientError
 
-class WhatsminerError(Exception):
+
+class WhatsminerError(ClientError):
     """Base class of every error the Whatsminer client raises."""
 
 

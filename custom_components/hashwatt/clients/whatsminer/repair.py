@@ -76,9 +76,13 @@ def _tokenize(text: str) -> list[_Token]:
     return tokens
 
 
+# A \' escape: a backslash before a quote, unless that backslash is itself escaped.
+_QUOTE_ESCAPE: Final = re.compile(r"(?<!\\)((?:\\\\)*)\\'")
+
+
 def _decode_string(token: _Token) -> str:
     # 2020 firmware escapes single quotes (\'20200917.22.REL\'); JSON has no such escape.
-    text = token.text.replace("\\'", "'")
+    text = _QUOTE_ESCAPE.sub(r"\1'", token.text)
     try:
         value = json.loads(text, strict=False)
     except ValueError:

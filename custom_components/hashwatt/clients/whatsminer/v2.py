@@ -20,7 +20,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any, Final
 
-from . import crypto, transport, units
+from . import crypto, models, transport, units
 from .errors import (
     WhatsminerAuthError,
     WhatsminerCommandError,
@@ -32,24 +32,6 @@ from .errors import (
     WhatsminerWriteDisabledError,
 )
 from .exchanges import Exchange, ExchangeLog
-from .models import (
-    ApiVersion,
-    Board,
-    FastData,
-    HeatMode,
-    LedColor,
-    LogServer,
-    MinerIdentity,
-    MinerStatus,
-    NetworkConfig,
-    PoolConfig,
-    PowerMode,
-    PowerPercentMode,
-    PrePowerOnState,
-    SlowData,
-    Summary,
-    Version,
-)
 from .parse_v2 import (
     boards_hashrate,
     is_compat_summary,
@@ -114,13 +96,13 @@ _TOKEN_LIMIT: Final = 136
 _DECRYPT_FAILED: Final = 23
 
 _POWER_MODE_COMMANDS: Final = {
-    PowerMode.LOW: "set_low_power",
-    PowerMode.NORMAL: "set_normal_power",
-    PowerMode.HIGH: "set_high_power",
+    models.PowerMode.LOW: "set_low_power",
+    models.PowerMode.NORMAL: "set_normal_power",
+    models.PowerMode.HIGH: "set_high_power",
 }
 _POWER_PERCENT_COMMANDS: Final = {
-    PowerPercentMode.FAST: "set_power_pct",
-    PowerPercentMode.NORMAL: "set_power_pct_v2",
+    models.PowerPercentMode.FAST: "set_power_pct",
+    models.PowerPercentMode.NORMAL: "set_power_pct_v2",
 }
 
 type Reply = dict[str, Any]
@@ -147,7 +129,7 @@ class _Learned:
     board_divisor: float | None = None
 
 
-def boards_total(boards: tuple[Board, ...]) -> float | None:
+def boards_total(boards: tuple[models.Board, ...]) -> float | None:
     """Return the boards' hashrates (TH/s) added up; ``None`` when none is known."""
     return units.total(
         board.hashrate_realtime
@@ -157,7 +139,7 @@ def boards_total(boards: tuple[Board, ...]) -> float | None:
     )
 
 
-def is_mining(status: MinerStatus | None, summary: Summary) -> bool:
+def is_mining(status: models.MinerStatus | None, summary: models.Summary) -> bool:
     """Tell whether btminer mines: what ``status`` says, unless the hashrate denies it.
 
     Old firmware's ``btmineroff`` has been seen saying "true" in the same second
@@ -220,7 +202,7 @@ async def _concurrently(*requests: Coroutine[Any, Any, Reply]) -> list[Reply]:
 class WhatsminerV2:
     """A Whatsminer driven through API v2 on TCP 4028."""
 
-    api: ApiVersion = ApiVersion.V2
+    api: models.ApiVersion = models.ApiVersion.V2
 
     def __init__(  # noqa: PLR0913
         self,
@@ -297,7 +279,7 @@ class WhatsminerV2:
             self._forget()
             raise
         if command != "get_token":  # part of writing, not of reading the miner
-            self._log.record(Exchange(ApiVersion.V2, request, raw))
+            self._log.record(Exchange(models.ApiVersion.V2, request, raw))
         return await _parse(raw)
 
     def _command_error(
@@ -369,7 +351,7 @@ class WhatsminerV2:
 
     # Reads.
 
-    async def identify(self) -> MinerIdentity:
+    async def identify(self) -> models.MinerIdentity:
         """Read MAC, hostname, serial, model and firmware (3-4 connections, no password).
 
         Old firmware has no ``get_miner_info``: its MAC is in ``summary``. New
@@ -388,13 +370,13 @@ class WhatsminerV2:
         mac = info.mac
         if mac is None:
             mac = summary_mac(await self._read_optional("summary"))
-        return MinerIdentity(
+        return models.MinerIdentity(
             mac=mac,
             hostname=info.hostname,
             model=self._learn_model(details_reply, version),
             serial_number=info.miner_serial,
             firmware_version=version.firmware_version,
-            api=ApiVersion.V2,
+            api=models.ApiVersion.V2,
         )
 
     async def read_mac(self) -> str | None:
@@ -402,7 +384,7 @@ class WhatsminerV2:
         reply = await self._read("get_miner_info", info=MINER_INFO_FIELDS)
         return parse_miner_info(reply).mac
 
-    async def fetch_fast(self) -> FastData:
+    async def fetch_fast(self) -> models.FastData:
         """Read summary, boards and mining state (2 connections)."""
         joined, status_reply = await _concurrently(
             self._read_joined(_FAST_JOIN), self._read_optional("status")
@@ -430,7 +412,7 @@ class WhatsminerV2:
                 else status.power_limit,
                 liquid_temperature=status.liquid_temperature,
             )
-        return FastData(
+        return models.FastData(
             summary=summary,
             boards=boards,
             mining=is_mining(status, summary),
@@ -452,7 +434,7 @@ class WhatsminerV2:
         return divisor
 
     def _summary_divisor(
-        self, summary_reply: Reply, boards: tuple[Board, ...]
+        self, summary_reply: Reply, boards: tuple[models.Board, ...]
     ) -> float:
         """Decide the unit of the summary's hashrates: the one its boards agree with."""
         learned = self._learned
@@ -471,7 +453,7 @@ class WhatsminerV2:
             return flag
         return is_liquid_cooled_model(self._learned.model)
 
-    async def fetch_slow(self) -> SlowData:
+    async def fetch_slow(self) -> models.SlowData:
         """Read identity, firmware, PSU, errors and pools (5 connections).
 
         Commands this firmware lacks are asked once (until the next outage or
@@ -507,15 +489,15 @@ class WhatsminerV2:
             if not errors_reply:
                 errors = summary_errors(summary_reply)
             psu = with_summary_psu(psu, summary_reply)
-        identity = MinerIdentity(
+        identity = models.MinerIdentity(
             mac=info.mac,
             hostname=info.hostname,
             model=model,
             serial_number=info.miner_serial,
             firmware_version=version.firmware_version,
-            api=ApiVersion.V2,
+            api=models.ApiVersion.V2,
         )
-        return SlowData(
+        return models.SlowData(
             identity=identity,
             version=version,
             info=info,
@@ -525,7 +507,7 @@ class WhatsminerV2:
             settings=parse_settings(info_reply),
         )
 
-    def _learn_version(self, version_reply: Reply) -> Version:
+    def _learn_version(self, version_reply: Reply) -> models.Version:
         """Parse ``get_version``; other firmware than before starts learning anew."""
         version = parse_version(version_reply)
         firmware = version.firmware_version
@@ -536,7 +518,7 @@ class WhatsminerV2:
             self._learned.firmware = firmware
         return version
 
-    def _learn_model(self, details_reply: Reply, version: Version) -> str | None:
+    def _learn_model(self, details_reply: Reply, version: models.Version) -> str | None:
         """Return the model from ``devdetails``, or from ``get_version`` where it is gone."""
         if is_error(details_reply):
             model = None
@@ -758,7 +740,7 @@ class WhatsminerV2:
         """Restore factory settings."""
         await self._write("factory_reset")
 
-    async def set_power_mode(self, mode: PowerMode) -> None:
+    async def set_power_mode(self, mode: models.PowerMode) -> None:
         """Switch power mode; btminer restarts on success, so it may not answer."""
         await self._write(_POWER_MODE_COMMANDS[mode], may_not_answer=True)
 
@@ -766,7 +748,9 @@ class WhatsminerV2:
         """Set the power ceiling in watts."""
         await self._write("adjust_power_limit", {"power_limit": str(watts)})
 
-    async def set_power_percent(self, percent: int, mode: PowerPercentMode) -> None:
+    async def set_power_percent(
+        self, percent: int, mode: models.PowerPercentMode
+    ) -> None:
         """Scale power; fast is ``set_power_pct``, normal ``set_power_pct_v2``."""
         await self._write(_POWER_PERCENT_COMMANDS[mode], {"percent": str(percent)})
 
@@ -779,7 +763,7 @@ class WhatsminerV2:
         await self._write("set_led", {"param": "auto"})
 
     async def set_led(
-        self, color: LedColor, period_ms: int, duration_ms: int, start_ms: int
+        self, color: models.LedColor, period_ms: int, duration_ms: int, start_ms: int
     ) -> None:
         """Blink the LED; the vendor text gives these three as integers."""
         await self._write(
@@ -792,11 +776,15 @@ class WhatsminerV2:
             },
         )
 
-    async def update_pools(self, pools: tuple[PoolConfig, ...]) -> None:
+    async def update_pools(self, pools: tuple[models.PoolConfig, ...]) -> None:
         """Replace the pools; empty slots are sent as ``""``, never null."""
         params: dict[str, str] = {}
         for number in range(1, 4):
-            pool = pools[number - 1] if number <= len(pools) else PoolConfig("", "", "")
+            pool = (
+                pools[number - 1]
+                if number <= len(pools)
+                else models.PoolConfig("", "", "")
+            )
             params[f"pool{number}"] = pool.url
             params[f"worker{number}"] = pool.worker
             params[f"passwd{number}"] = pool.password
@@ -836,13 +824,13 @@ class WhatsminerV2:
         """Choose whether fans may stop completely."""
         await self._write("set_fan_zero_speed", {"fan_zero_speed": _flag(enabled)})
 
-    async def set_heat_mode(self, mode: HeatMode) -> None:
+    async def set_heat_mode(self, mode: models.HeatMode) -> None:
         """API v2 has no heat mode: only API v3 firmware sets it."""
         raise WhatsminerUnsupportedError(
             "set_heat_mode", None, f"API v2 cannot set heat mode {mode.value!r}"
         )
 
-    async def pre_power_on(self) -> PrePowerOnState:
+    async def pre_power_on(self) -> models.PrePowerOnState:
         """Preheat a stopped miner, or report how far preheating has come."""
         return parse_pre_power_on(await self._write("pre_power_on"))
 
@@ -854,7 +842,7 @@ class WhatsminerV2:
         )
         self.set_password(new_password)
 
-    async def set_network(self, config: NetworkConfig | None) -> None:
+    async def set_network(self, config: models.NetworkConfig | None) -> None:
         """Use DHCP (``None``) or a static address; the network restarts, so it may not answer."""
         params: dict[str, str] = (
             {"param": "dhcp"}
@@ -869,7 +857,7 @@ class WhatsminerV2:
         )
         await self._write("net_config", params, may_not_answer=True)
 
-    async def set_log_server(self, server: LogServer) -> None:
+    async def set_log_server(self, server: models.LogServer) -> None:
         """Send the miner's logs to a syslog server."""
         await self._write(
             "load_log",

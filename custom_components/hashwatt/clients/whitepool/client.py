@@ -21,40 +21,10 @@ from typing import Any, Final
 
 import aiohttp
 
+from custom_components.hashwatt.clients import http
+
+from . import errors, models
 from .btc_address import InvalidBtcAddressError, btc_address_type
-from .errors import (
-    WhitePoolApiError,
-    WhitePoolAuthError,
-    WhitePoolClockError,
-    WhitePoolConnectionError,
-    WhitePoolError,
-    WhitePoolInvalidReplyError,
-    WhitePoolRateLimitError,
-    WhitePoolServerError,
-    WhitePoolTimeoutError,
-    WhitePoolValidationError,
-)
-from .models import (
-    AccountHashrate,
-    HashrateInterval,
-    HashratePoint,
-    MinersInfo,
-    MiningAccount,
-    PayoutDestination,
-    PayoutSettings,
-    Reward,
-    RewardsPage,
-    RewardStatus,
-    StratumEndpoint,
-    WatcherLifetime,
-    WatcherLink,
-    WatcherPermission,
-    WhitePoolRegion,
-    WorkerCounts,
-    WorkerHashrate,
-    WorkerHashratePoint,
-    WorkerNamesPage,
-)
 from .signing import build_body, sign
 
 _LOGGER = logging.getLogger(__name__)
@@ -97,8 +67,8 @@ type TimeArg = datetime | int | None
 # --- argument checks (raise before anything is sent) ---------------------------------------
 
 
-def _fail(field: str, message: str) -> WhitePoolValidationError:
-    return WhitePoolValidationError.for_field(field, message)
+def _fail(field: str, message: str) -> errors.WhitePoolValidationError:
+    return errors.WhitePoolValidationError.for_field(field, message)
 
 
 def check_account_name(value: str, field: str = "account") -> str:
@@ -146,7 +116,12 @@ def _check_range(start: TimeArg, end: TimeArg) -> dict[str, int]:
 
 
 def _check_enum[
-    E: (HashrateInterval, WatcherLifetime, WatcherPermission, PayoutDestination)
+    E: (
+        models.HashrateInterval,
+        models.WatcherLifetime,
+        models.WatcherPermission,
+        models.PayoutDestination,
+    )
 ](field: str, enum: type[E], value: E | str) -> E:
     try:
         return enum(value)
@@ -167,8 +142,8 @@ def check_payout_address(address: str) -> str:
 # --- reply parsing -------------------------------------------------------------------------
 
 
-def _invalid(what: str) -> WhitePoolInvalidReplyError:
-    return WhitePoolInvalidReplyError(f"unexpected reply: {what}")
+def _invalid(what: str) -> errors.WhitePoolInvalidReplyError:
+    return errors.WhitePoolInvalidReplyError(f"unexpected reply: {what}")
 
 
 def _object(value: Any, what: str) -> Mapping[str, Any]:  # noqa: ANN401
@@ -251,22 +226,22 @@ def _data(reply: Mapping[str, Any]) -> Any:  # noqa: ANN401
     return _field(reply, "data", "reply")
 
 
-def _parse_account(item: Any) -> MiningAccount:  # noqa: ANN401
+def _parse_account(item: Any) -> models.MiningAccount:  # noqa: ANN401
     obj = _object(item, "account")
-    return MiningAccount(
+    return models.MiningAccount(
         name=_str(_field(obj, "name", "account"), "account name"),
         created_at=_timestamp(_field(obj, "createdAt", "account"), "createdAt"),
     )
 
 
-def _parse_reward(item: Any) -> Reward:  # noqa: ANN401
+def _parse_reward(item: Any) -> models.Reward:  # noqa: ANN401
     obj = _object(item, "reward")
     status_text = obj.get("status")
     try:
-        status = RewardStatus(str(status_text))
+        status = models.RewardStatus(str(status_text))
     except ValueError:
-        status = RewardStatus.UNKNOWN
-    return Reward(
+        status = models.RewardStatus.UNKNOWN
+    return models.Reward(
         account=_str(_field(obj, "miningAccountName", "reward"), "miningAccountName"),
         date=_timestamp(_field(obj, "date", "reward"), "reward date"),
         status=status,
@@ -287,31 +262,33 @@ def _parse_reward(item: Any) -> Reward:  # noqa: ANN401
     )
 
 
-def _parse_payout(reply: Mapping[str, Any]) -> PayoutSettings:
+def _parse_payout(reply: Mapping[str, Any]) -> models.PayoutSettings:
     # Not wrapped in "data"; accept it wrapped all the same.
     obj = _object(reply.get("data", reply), "payout destination")
     try:
-        destination = PayoutDestination(_field(obj, "payoutDestination", "reply"))
+        destination = models.PayoutDestination(
+            _field(obj, "payoutDestination", "reply")
+        )
     except ValueError:
         raise _invalid("payoutDestination is not a known destination") from None
-    return PayoutSettings(
+    return models.PayoutSettings(
         destination=destination,
         external_address=_optional_str(obj.get("externalAddress"), "externalAddress"),
     )
 
 
-def _parse_watcher_link(item: Any) -> WatcherLink:  # noqa: ANN401
+def _parse_watcher_link(item: Any) -> models.WatcherLink:  # noqa: ANN401
     obj = _object(item, "watcher link")
     link_id = _field(obj, "id", "watcher link")
     if isinstance(link_id, bool) or not isinstance(link_id, str | int):
         raise _invalid("watcher link id is not text")
-    permissions: list[WatcherPermission] = []
+    permissions: list[models.WatcherPermission] = []
     for permission in _list(obj.get("permissions"), "permissions"):
         try:
-            permissions.append(WatcherPermission(permission))
+            permissions.append(models.WatcherPermission(permission))
         except ValueError:
             _LOGGER.debug("Ignoring unknown watcher permission %r", permission)
-    return WatcherLink(
+    return models.WatcherLink(
         id=str(link_id),
         link=_str(_field(obj, "link", "watcher link"), "link"),
         live_until=_optional_timestamp(obj.get("liveUntil"), "liveUntil"),
@@ -340,7 +317,7 @@ class WhitePoolClient:
         api_key: str,
         api_secret: str,
         *,
-        base_url: str = WhitePoolRegion.COM,
+        base_url: str = models.WhitePoolRegion.COM,
         timeout: float = DEFAULT_TIMEOUT,
         max_attempts: int = DEFAULT_MAX_ATTEMPTS,
         backoff: float = DEFAULT_BACKOFF,
@@ -385,9 +362,12 @@ class WhitePoolClient:
 
     # --- transport -------------------------------------------------------------------------
 
-    def _retry_delay(self, attempt: int, err: WhitePoolApiError) -> float:
+    def _retry_delay(self, attempt: int, err: errors.WhitePoolApiError) -> float:
         delay = self._backoff * (2.0**attempt)
-        if isinstance(err, WhitePoolRateLimitError) and err.retry_after is not None:
+        if (
+            isinstance(err, errors.WhitePoolRateLimitError)
+            and err.retry_after is not None
+        ):
             delay = max(delay, err.retry_after)
         return min(delay, self._max_backoff)
 
@@ -399,7 +379,7 @@ class WhitePoolClient:
         while True:
             try:
                 return await send()
-            except (WhitePoolRateLimitError, WhitePoolServerError) as err:
+            except (errors.WhitePoolRateLimitError, errors.WhitePoolServerError) as err:
                 attempt += 1
                 if attempt >= attempts:
                     raise
@@ -419,28 +399,24 @@ class WhitePoolClient:
     ) -> Any:  # noqa: ANN401
         url = f"{self._base_url}{path}"
         _LOGGER.debug("%s %s", method, url)
-        try:
-            async with self._session.request(
-                method, url, data=data, headers=headers, timeout=self._timeout
-            ) as response:
-                text = await response.text(errors="replace")
-                status = response.status
-                retry_after = response.headers.get("Retry-After")
-        except TimeoutError:
-            raise WhitePoolTimeoutError(
-                f"{path}: no answer within {self._timeout.total} s"
-            ) from None
-        except aiohttp.ClientError as err:
-            raise WhitePoolConnectionError(
-                f"{path}: {type(err).__name__}: {err}"
-            ) from err
-        return _classify(path, status, text, retry_after)
+        reply = await http.request(
+            self._session,
+            method,
+            url,
+            what=path,
+            timeout=self._timeout,
+            timeout_error=errors.WhitePoolTimeoutError,
+            connection_error=errors.WhitePoolConnectionError,
+            data=data,
+            headers=headers,
+        )
+        return _classify(path, reply.status, reply.text, reply.retry_after)
 
     async def _post(
         self, path: str, params: Mapping[str, Any], *, read: bool
     ) -> Mapping[str, Any]:
         if not self._api_key or not self._api_secret:
-            raise WhitePoolAuthError("no API key or secret configured")
+            raise errors.WhitePoolAuthError("no API key or secret configured")
 
         async def send() -> Any:  # noqa: ANN401
             signed = sign(build_body(path, self.next_nonce(), params), self._api_secret)
@@ -461,7 +437,7 @@ class WhitePoolClient:
 
     async def create_account(
         self, name: str, *, referral_code: str | None = None
-    ) -> MiningAccount:
+    ) -> models.MiningAccount:
         """Create a mining account (a write: sent once, never retried)."""
         params: dict[str, Any] = {"name": check_account_name(name, "name")}
         if referral_code is not None:
@@ -469,7 +445,9 @@ class WhitePoolClient:
         reply = await self._post(PATH_ACCOUNT_CREATE, params, read=False)
         return _parse_account(_data(reply))
 
-    async def accounts(self, *, name: str | None = None) -> tuple[MiningAccount, ...]:
+    async def accounts(
+        self, *, name: str | None = None
+    ) -> tuple[models.MiningAccount, ...]:
         """List the mining accounts, newest first; ``name`` filters on an exact name."""
         params = {} if name is None else {"name": check_account_name(name, "name")}
         reply = await self._post(PATH_ACCOUNTS, params, read=True)
@@ -485,7 +463,7 @@ class WhitePoolClient:
         end: TimeArg = None,
         limit: int = REWARDS_DEFAULT_LIMIT,
         offset: int = 0,
-    ) -> RewardsPage:
+    ) -> models.RewardsPage:
         """One page of rewards, newest first (all accounts when ``account`` is None)."""
         params: dict[str, Any] = {}
         if account is not None:
@@ -495,7 +473,7 @@ class WhitePoolClient:
         params["offset"] = _check_int("offset", offset, 0, REWARDS_MAX_OFFSET)
         reply = await self._post(PATH_REWARDS, params, read=True)
         items = _list(_data(reply), "rewards")
-        return RewardsPage(
+        return models.RewardsPage(
             offset=_int(reply.get("offset", offset), "offset"),
             limit=_int(reply.get("limit", limit), "limit"),
             rewards=tuple(_parse_reward(item) for item in items),
@@ -509,10 +487,10 @@ class WhitePoolClient:
         end: TimeArg = None,
         page_size: int = REWARDS_LIMIT_RANGE[1],
         max_pages: int = DEFAULT_MAX_PAGES,
-    ) -> tuple[Reward, ...]:
+    ) -> tuple[models.Reward, ...]:
         """Every reward in the range, fetching at most ``max_pages`` pages (offset ≤ 10000)."""
         _check_int("max_pages", max_pages, 1, 1000)
-        rewards: list[Reward] = []
+        rewards: list[models.Reward] = []
         offset = 0
         for _ in range(max_pages):
             page = await self.rewards(
@@ -534,16 +512,18 @@ class WhitePoolClient:
         *,
         start: TimeArg = None,
         end: TimeArg = None,
-        interval: HashrateInterval | str = HashrateInterval.HOUR,
-    ) -> AccountHashrate:
+        interval: models.HashrateInterval | str = models.HashrateInterval.HOUR,
+    ) -> models.AccountHashrate:
         """An account's hashrate series (H/s), oldest first; empty for an unknown account."""
         params: dict[str, Any] = {"account": check_account_name(account)}
         params.update(_check_range(start, end))
-        params["interval"] = _check_enum("interval", HashrateInterval, interval).value
+        params["interval"] = _check_enum(
+            "interval", models.HashrateInterval, interval
+        ).value
         reply = await self._post(PATH_HASHRATE, params, read=True)
         data = _object(_data(reply), "hashrate")
         points = [
-            HashratePoint(
+            models.HashratePoint(
                 timestamp=_timestamp(_field(item, "timestamp", "point"), "timestamp"),
                 hashrate=_decimal(_field(item, "hashrate", "point"), "hashrate"),
                 reject_rate=_decimal(item.get("rejectRate", 0), "rejectRate"),
@@ -553,13 +533,13 @@ class WhitePoolClient:
             )
         ]
         points.sort(key=lambda point: point.timestamp)
-        return AccountHashrate(
+        return models.AccountHashrate(
             account=_str(data.get("account", account), "account"), points=tuple(points)
         )
 
     # --- payout ----------------------------------------------------------------------------
 
-    async def payout_destination(self, account: str) -> PayoutSettings:
+    async def payout_destination(self, account: str) -> models.PayoutSettings:
         """Where the account's rewards are paid."""
         params = {"accountName": check_account_name(account, "accountName")}
         return _parse_payout(await self._post(PATH_PAYOUT, params, read=True))
@@ -567,16 +547,16 @@ class WhitePoolClient:
     async def set_payout_destination(
         self,
         account: str,
-        destination: PayoutDestination | str,
+        destination: models.PayoutDestination | str,
         address: str | None = None,
-    ) -> PayoutSettings:
+    ) -> models.PayoutSettings:
         """Pay to the main balance, or to an external BTC address (a write: sent once)."""
         params: dict[str, Any] = {
             "accountName": check_account_name(account, "accountName")
         }
-        target = _check_enum("destination", PayoutDestination, destination)
+        target = _check_enum("destination", models.PayoutDestination, destination)
         params["destination"] = target.value
-        if target is PayoutDestination.EXTERNAL_ADDRESS:
+        if target is models.PayoutDestination.EXTERNAL_ADDRESS:
             if address is None:
                 raise _fail("address", "required for external_address")
             params["address"] = check_payout_address(address)
@@ -586,7 +566,7 @@ class WhitePoolClient:
 
     # --- miners and workers ----------------------------------------------------------------
 
-    async def miners_info(self, account: str) -> MinersInfo:
+    async def miners_info(self, account: str) -> models.MinersInfo:
         """Pool fee, worker counts and stratum URLs (HTTP 400 for an unknown account)."""
         reply = await self._post(
             PATH_MINERS_INFO, {"account": check_account_name(account)}, read=True
@@ -596,15 +576,15 @@ class WhitePoolClient:
         stratum = [
             _object(item, "stratum") for item in _list(data.get("stratum"), "stratum")
         ]
-        return MinersInfo(
+        return models.MinersInfo(
             fee_percent=_decimal(_field(data, "fee", "miners info"), "fee"),
-            workers=WorkerCounts(
+            workers=models.WorkerCounts(
                 online=_int(workers.get("online", 0), "online"),
                 offline=_int(workers.get("offline", 0), "offline"),
                 low=_int(workers.get("low", 0), "low"),
             ),
             stratum=tuple(
-                StratumEndpoint(
+                models.StratumEndpoint(
                     url=_str(_field(item, "url", "stratum"), "url"),
                     workers_count=_int(item.get("workersCount", 0), "workersCount"),
                 )
@@ -614,7 +594,7 @@ class WhitePoolClient:
 
     async def worker_names(
         self, account: str, *, offset: int = 0, limit: int = WORKER_NAMES_DEFAULT_LIMIT
-    ) -> WorkerNamesPage:
+    ) -> models.WorkerNamesPage:
         """One page of the names of the account's online workers."""
         params = {
             "account": check_account_name(account),
@@ -624,7 +604,7 @@ class WhitePoolClient:
         reply = await self._post(PATH_WORKER_NAMES, params, read=True)
         data = _object(_data(reply), "workers")
         names = _list(data.get("workers"), "workers")
-        return WorkerNamesPage(
+        return models.WorkerNamesPage(
             workers=tuple(_str(name, "worker name") for name in names),
             offset=_int(reply.get("offset", offset), "offset"),
             limit=_int(reply.get("limit", limit), "limit"),
@@ -658,19 +638,21 @@ class WhitePoolClient:
         *,
         start: TimeArg = None,
         end: TimeArg = None,
-        interval: HashrateInterval | str = HashrateInterval.HOUR,
-    ) -> WorkerHashrate:
+        interval: models.HashrateInterval | str = models.HashrateInterval.HOUR,
+    ) -> models.WorkerHashrate:
         """One worker's hashrate series (H/s), oldest first."""
         params: dict[str, Any] = {
             "account": check_account_name(account),
             "worker": _check_text("worker", worker),
-            "interval": _check_enum("interval", HashrateInterval, interval).value,
+            "interval": _check_enum(
+                "interval", models.HashrateInterval, interval
+            ).value,
         }
         params.update(_check_range(start, end))
         reply = await self._post(PATH_WORKER_HASHRATE, params, read=True)
         data = _object(_data(reply), "worker hashrate")
         points = [
-            WorkerHashratePoint(
+            models.WorkerHashratePoint(
                 time=_timestamp(_field(item, "time", "point"), "time"),
                 hashrate=_decimal(_field(item, "hashrate", "point"), "hashrate"),
             )
@@ -680,7 +662,9 @@ class WhitePoolClient:
             )
         ]
         points.sort(key=lambda point: point.time)
-        return WorkerHashrate(account=account, worker=worker, points=tuple(points))
+        return models.WorkerHashrate(
+            account=account, worker=worker, points=tuple(points)
+        )
 
     # --- watcher links ---------------------------------------------------------------------
 
@@ -688,9 +672,9 @@ class WhitePoolClient:
         self,
         accounts: Sequence[str],
         name: str,
-        permissions: Collection[WatcherPermission | str],
-        live_until: WatcherLifetime | str,
-    ) -> WatcherLink:
+        permissions: Collection[models.WatcherPermission | str],
+        live_until: models.WatcherLifetime | str,
+    ) -> models.WatcherLink:
         """Create a read-only link (a write: sent once). At most 3 are active per account."""
         if isinstance(accounts, str) or not accounts:
             raise _fail("accounts", "give at least one account")
@@ -698,11 +682,12 @@ class WhitePoolClient:
             check_account_name(account, "accounts") for account in accounts
         ]
         if isinstance(permissions, str) or not 1 <= len(permissions) <= len(
-            WatcherPermission
+            models.WatcherPermission
         ):
             raise _fail("permissions", "give 1 to 3 of dashboard, rewards, workers")
         checked = [
-            _check_enum("permissions", WatcherPermission, item) for item in permissions
+            _check_enum("permissions", models.WatcherPermission, item)
+            for item in permissions
         ]
         if len(set(checked)) != len(checked):
             raise _fail("permissions", "must not repeat a permission")
@@ -711,12 +696,14 @@ class WhitePoolClient:
             "accounts": checked_accounts,
             "name": link_name,
             "permissions": [permission.value for permission in checked],
-            "liveUntil": _check_enum("liveUntil", WatcherLifetime, live_until).value,
+            "liveUntil": _check_enum(
+                "liveUntil", models.WatcherLifetime, live_until
+            ).value,
         }
         reply = await self._post(PATH_WATCHER_CREATE, params, read=False)
         link = _parse_watcher_link(_data(reply))
         if not link.accounts and not link.permissions:
-            link = WatcherLink(
+            link = models.WatcherLink(
                 id=link.id,
                 link=link.link,
                 live_until=link.live_until,
@@ -727,7 +714,7 @@ class WhitePoolClient:
             )
         return link
 
-    async def watcher_links(self, account: str) -> tuple[WatcherLink, ...]:
+    async def watcher_links(self, account: str) -> tuple[models.WatcherLink, ...]:
         """The account's watcher links."""
         reply = await self._post(
             PATH_WATCHER_LIST, {"account": check_account_name(account)}, read=True
@@ -769,7 +756,9 @@ class WhitePoolClient:
             await self._with_retries(PATH_TICKER, send, read=True), "ticker"
         )
         if market not in reply:
-            raise WhitePoolValidationError.for_field("quote", f"no {market} market")
+            raise errors.WhitePoolValidationError.for_field(
+                "quote", f"no {market} market"
+            )
         entry = _object(reply[market], market)
         return _decimal(_field(entry, "last_price", market), "last_price")
 
@@ -788,7 +777,7 @@ def _classify(path: str, status: int, text: str, retry_after: str | None) -> Any
     envelope = reply if isinstance(reply, Mapping) else {}
     if 200 <= status < 300:
         if not decoded or reply is None:
-            raise WhitePoolInvalidReplyError(
+            raise errors.WhitePoolInvalidReplyError(
                 f"{path}: the reply is not JSON (HTTP {status})"
             )
         if not _is_error_envelope(envelope):
@@ -813,16 +802,16 @@ def _is_error_envelope(envelope: Mapping[str, Any]) -> bool:
 def _field_errors(value: Any) -> dict[str, list[str]]:  # noqa: ANN401
     if not isinstance(value, Mapping):
         return {}
-    errors: dict[str, list[str]] = {}
+    field_errors: dict[str, list[str]] = {}
     for field, messages in value.items():
         items = messages if isinstance(messages, list) else [messages]
-        errors[str(field)] = [str(item) for item in items]
-    return errors
+        field_errors[str(field)] = [str(item) for item in items]
+    return field_errors
 
 
 def _error_from(
     path: str, status: int, envelope: Mapping[str, Any], retry_after: str | None
-) -> WhitePoolError:
+) -> errors.WhitePoolError:
     raw_code = envelope.get("code")
     code = (
         raw_code
@@ -831,30 +820,28 @@ def _error_from(
     )
     raw_message = envelope.get("message")
     message = str(raw_message) if raw_message else f"{path} failed"
-    errors = _field_errors(envelope.get("errors"))
+    field_errors = _field_errors(envelope.get("errors"))
     lowered = message.lower()
     if code in AUTH_ERROR_CODES or status in (401, 403):
-        return WhitePoolAuthError(message, status=status, code=code, errors=errors)
+        return errors.WhitePoolAuthError(
+            message, status=status, code=code, errors=field_errors
+        )
     if status == 429 or "too many requests" in lowered:
-        return WhitePoolRateLimitError(
-            message, status=status, retry_after=_seconds(retry_after)
+        return errors.WhitePoolRateLimitError(
+            message, status=status, retry_after=http.retry_after_seconds(retry_after)
         )
     if status >= 500:
-        return WhitePoolServerError(message, status=status, code=code, errors=errors)
-    if status == 422 or ("nonce" in lowered and "seconds" in lowered):
-        return WhitePoolClockError(message, status=status, code=code, errors=errors)
-    if status == 400 or errors:
-        return WhitePoolValidationError(
-            message, status=status, code=code, errors=errors
+        return errors.WhitePoolServerError(
+            message, status=status, code=code, errors=field_errors
         )
-    return WhitePoolApiError(message, status=status, code=code, errors=errors)
-
-
-def _seconds(value: str | None) -> float | None:
-    if value is None:
-        return None
-    try:
-        seconds = float(value)
-    except ValueError:
-        return None
-    return seconds if seconds >= 0 else None
+    if status == 422 or ("nonce" in lowered and "seconds" in lowered):
+        return errors.WhitePoolClockError(
+            message, status=status, code=code, errors=field_errors
+        )
+    if status == 400 or field_errors:
+        return errors.WhitePoolValidationError(
+            message, status=status, code=code, errors=field_errors
+        )
+    return errors.WhitePoolApiError(
+        message, status=status, code=code, errors=field_errors
+    )

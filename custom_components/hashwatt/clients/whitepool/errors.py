@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+from custom_components.hashwatt.clients.errors import ClientError
 
-class WhitePoolError(Exception):
+
+class WhitePoolError(ClientError):
     """Base class of every error the WhitePool client raises."""
 
 

@@ -1,7 +1,8 @@
 """Arithmetic on a mining account's rewards.
 
-Their period, the last day's sum, and whether a reward confirms the unit of its
-FPPS rate (the integration's break_even.py says why that is checked).
+Their period, the newest one, what is still pending, the last day's sum, and
+whether a reward confirms the unit of its FPPS rate (the integration's
+break_even.py says why that is checked).
 """
 
 from __future__ import annotations
@@ -30,6 +31,26 @@ def reward_period(rewards: Iterable[Reward]) -> timedelta:
         (later - earlier for earlier, later in pairwise(dates)),
         default=DEFAULT_REWARD_PERIOD,
     )
+
+
+def newest_reward(rewards: Iterable[Reward]) -> Reward | None:
+    """The newest reward, if any."""
+    return max(rewards, key=lambda reward: reward.date, default=None)
+
+
+def pending_total(rewards: Iterable[Reward]) -> Decimal:
+    """Net BTC of the rewards not paid out yet."""
+    return sum(
+        (reward.reward for reward in rewards if reward.status is RewardStatus.PENDING),
+        Decimal(0),
+    )
+
+
+def newest_fpps_rate(rewards: Iterable[Reward]) -> Decimal | None:
+    """The FPPS rate of the newest reward that states one (BTC per TH/s per day)."""
+    stated = (reward for reward in rewards if reward.fpps_rate is not None)
+    newest = max(stated, key=lambda reward: reward.date, default=None)
+    return None if newest is None else newest.fpps_rate
 
 
 def rewards_of_last_day(rewards: tuple[Reward, ...], now: datetime) -> Decimal:
