@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from types import TracebackType
-from typing import Final, Self, cast, override
+from typing import Final, NoReturn, Self, cast, override
 
 from .errors import (
     WhatsminerConnectionError,
@@ -30,6 +30,15 @@ class ReplyTimeoutError(WhatsminerTimeoutError):
 
 class NoReplyError(WhatsminerConnectionError):
     """The request went out in full, but the miner closed the connection without a reply."""
+
+
+def raise_connect_error(err: OSError, address: str, connect_timeout: float) -> NoReturn:
+    """Raise our own error for a connection attempt that timed out or was refused."""
+    if isinstance(err, TimeoutError):
+        msg = f"{address} did not accept a connection within {connect_timeout:g} s"
+        raise WhatsminerTimeoutError(msg) from None
+    msg = f"cannot connect to {address}: {err.strerror or type(err).__name__}"
+    raise WhatsminerConnectionError(msg) from err
 
 
 def json_object_end(buffer: bytes) -> int | None:
@@ -92,12 +101,8 @@ class Connection:
         try:
             async with asyncio.timeout(connect_timeout):
                 reader, writer = await asyncio.open_connection(host, port)
-        except TimeoutError:
-            msg = f"{address} did not accept a connection within {connect_timeout:g} s"
-            raise WhatsminerTimeoutError(msg) from None
-        except OSError as err:
-            msg = f"cannot connect to {address}: {err.strerror or type(err).__name__}"
-            raise WhatsminerConnectionError(msg) from err
+        except OSError as err:  # TimeoutError included
+            raise_connect_error(err, address, connect_timeout)
         return cls(reader, writer, address=address, reply_timeout=reply_timeout)
 
     async def __aenter__(self) -> Self:
@@ -310,12 +315,8 @@ async def request(
     try:
         async with asyncio.timeout(connect_timeout):
             transport, _ = await loop.create_connection(lambda: protocol, host, port)
-    except TimeoutError:
-        msg = f"{address} did not accept a connection within {connect_timeout:g} s"
-        raise WhatsminerTimeoutError(msg) from None
-    except OSError as err:
-        msg = f"cannot connect to {address}: {err.strerror or type(err).__name__}"
-        raise WhatsminerConnectionError(msg) from err
+    except OSError as err:  # TimeoutError included
+        raise_connect_error(err, address, connect_timeout)
     try:
         reply = await _reply_to_eof(protocol, address, reply_timeout)
     except BaseException:

@@ -26,6 +26,7 @@ from .errors import (
     WhatsminerInvalidReplyError,
     WhatsminerTimeoutError,
 )
+from .transport import raise_connect_error
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -114,12 +115,8 @@ class V3Connection:
         try:
             async with asyncio.timeout(self._connect_timeout):
                 reader, writer = await asyncio.open_connection(self.host, self.port)
-        except TimeoutError:
-            msg = f"{self._where} did not accept a connection within {self._connect_timeout:g} s"
-            raise WhatsminerTimeoutError(msg) from None
-        except OSError as err:
-            msg = f"cannot connect to {self._where}: {err.strerror or err}"
-            raise WhatsminerConnectionError(msg) from err
+        except OSError as err:  # TimeoutError included
+            raise_connect_error(err, self._where, self._connect_timeout)
         self._reader, self._writer = reader, writer
         self.connections_opened += 1
         _LOGGER.debug("Connected to %s (API v3)", self._where)
