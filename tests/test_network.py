@@ -216,6 +216,24 @@ async def test_rate_limiting_is_honoured(
     assert state_of(hass, "hashprice_btc") == before
 
 
+async def test_a_retry_after_of_hours_waits_no_longer_than_the_figures_last(
+    hass: HomeAssistant, mempool_mock: MempoolServer, freezer: FrozenDateTimeFactory
+) -> None:
+    """Asked to wait two hours: asked again once the figures would go, after 30 minutes."""
+    await set_up(hass, mempool_mock)
+    mempool_mock.retry_after = 7200
+    mempool_mock.inject(TIP, Fault.RATE_LIMIT, 1)
+    mempool_mock.requests.clear()
+    await poll(hass, freezer)
+    polls = int(MAX_FIGURES_AGE / BITCOIN_NETWORK_SCAN_INTERVAL)
+    for _ in range(polls - 1):
+        await poll(hass, freezer)
+        assert mempool_mock.requests == [TIP]
+    await poll(hass, freezer)
+    assert mempool_mock.requests_to(TIP) == 2
+    assert state_of(hass, "hashprice_btc") != STATE_UNAVAILABLE
+
+
 async def test_rate_limited_too_long_makes_the_figures_unavailable(
     hass: HomeAssistant, mempool_mock: MempoolServer, freezer: FrozenDateTimeFactory
 ) -> None:

@@ -184,3 +184,14 @@ def test_titles() -> None:
         network_title("http://umbrel.local:3006/api")
         == "Bitcoin network (umbrel.local:3006)"
     )
+
+
+def test_an_options_form_needs_a_step_for_its_answers() -> None:
+    """A kind's options form whose answers would reach no step fails at import."""
+    from custom_components.hashwatt.config_flow import _EntryOptionsFlow
+
+    with pytest.raises(TypeError, match="async_step_fee = async_step_init"):
+
+        class _Forgotten(_EntryOptionsFlow):
+            form_step = "fee"
+            option_types = ()

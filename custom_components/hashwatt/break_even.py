@@ -50,8 +50,9 @@ price), so the fleet's price is what its day earns over what its day costs
 settled rate, so its efficiency right after a start says nothing about what mining
 costs. A reading counts once the miner has mined for ``STEADY_AFTER``
 (``clients/mining_economics.py``); while it warms up, is switched off or changes its
-power, the last steady reading stands (kept across restarts). So an automation that switches a miner off when electricity is dear still
-has a break-even price to switch it on again by.
+power, the last steady reading stands (kept across restarts). So an automation that
+switches a miner off when electricity is dear still has a break-even price to switch
+it on again by.
 
 While another miner answers at a miner's address (its slow poll reads another MAC),
 that miner has no price and counts for nothing in the fleet's; the readings taken

@@ -693,6 +693,14 @@ class _EntryOptionsFlow(OptionsFlowWithReload):
     # The options the form sets, each with the type it is stored as.
     option_types: ClassVar[tuple[tuple[str, Callable[[Any], Any]], ...]]
 
+    def __init_subclass__(cls, **kwargs: object) -> None:
+        """Make sure the form's answers have a step to come back to."""
+        super().__init_subclass__(**kwargs)
+        step = getattr(cls, f"async_step_{cls.form_step}", None)
+        if step is not _EntryOptionsFlow.async_step_init:
+            msg = f"{cls.__name__} needs async_step_{cls.form_step} = async_step_init"
+            raise TypeError(msg)
+
     async def async_step_init(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:

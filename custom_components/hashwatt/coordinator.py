@@ -1026,7 +1026,11 @@ class BitcoinNetworkCoordinator(
             return super()._poll_failed(error)
         # Honour Retry-After: no request before it passes.
         now = dt_util.utcnow()
-        wait = error.retry_after or BITCOIN_NETWORK_SCAN_INTERVAL.total_seconds()
+        # Asked after MAX_FIGURES_AGE at the latest: by then the figures are gone anyway.
+        wait = min(
+            error.retry_after or BITCOIN_NETWORK_SCAN_INTERVAL.total_seconds(),
+            MAX_FIGURES_AGE.total_seconds(),
+        )
         self._retry_at = now + timedelta(seconds=wait)
         LOGGER.info(
             "%s: the API asks to wait %d s before the next request", self.name, wait

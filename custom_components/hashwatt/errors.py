@@ -14,8 +14,9 @@ can surface:
 
 Every client's base class is a ``ClientError``: code that calls a client catches
 that one class, and three small adapters, ``poll_error``, ``flow_error`` and
-``action_error``, pick the table of the client that raised the error. The messages themselves live under ``exceptions`` and
-``config.error`` in translations/en.json.
+``action_error``, pick the table of the client that raised the error. The
+messages themselves live under ``exceptions`` and ``config.error`` in
+translations/en.json.
 """
 
 from __future__ import annotations
@@ -352,7 +353,10 @@ TABLES: Final[tuple[tuple[type[ClientError], ErrorTable], ...]] = (
 
 def error_keys(error: ClientError) -> ErrorKeys:
     """Return the row for ``error`` in its client's table (the last row is the base class)."""
-    table = next(table for base, table in TABLES if isinstance(error, base))
+    table = next((table for base, table in TABLES if isinstance(error, base)), None)
+    if table is None:
+        msg = f"no error table for {type(error).__name__}"
+        raise TypeError(msg)
     return next((row for row in table if row.applies(error)), table[-1])
 
 

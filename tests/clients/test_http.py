@@ -124,3 +124,7 @@ def test_retry_after_parsing() -> None:
     assert http.retry_after_seconds("2.5") == 2.5
     assert http.retry_after_seconds("-1") is None
     assert http.retry_after_seconds("Wed, 21 Oct 2015 07:28:00 GMT") is None
+    assert http.retry_after_seconds("86400") == 86400
+    # Garbage a float() takes: no wait of forever, no NaN.
+    for garbage in ("inf", "nan", "1e300", "86401"):
+        assert http.retry_after_seconds(garbage) is None

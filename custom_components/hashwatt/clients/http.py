@@ -10,9 +10,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Final
 
 import aiohttp
 from yarl import URL
+
+from custom_components.hashwatt.clients.errors import ClientError
+
+# The longest Retry-After taken at its word, in seconds.
+MAX_RETRY_AFTER: Final = 86400.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,8 +59,8 @@ async def request(  # noqa: PLR0913
     *,
     what: str,
     timeout: aiohttp.ClientTimeout,
-    timeout_error: Callable[[str], Exception],
-    connection_error: Callable[[str], Exception],
+    timeout_error: Callable[[str], ClientError],
+    connection_error: Callable[[str], ClientError],
     data: bytes | None = None,
     headers: Mapping[str, str] | None = None,
 ) -> HttpReply:
@@ -81,4 +87,5 @@ def retry_after_seconds(value: str | None) -> float | None:
         seconds = float(value)
     except ValueError:
         return None
-    return seconds if seconds >= 0 else None
+    # "inf", "nan" or a wait of centuries is garbage too.
+    return seconds if 0 <= seconds <= MAX_RETRY_AFTER else None

@@ -272,6 +272,26 @@ async def test_send_to_a_peer_that_stops_reading(raw_server: ServerFactory) -> N
             await connection.send(b"\x00" * (64 * 1024 * 1024), timeout=0.3)
 
 
+async def test_request_to_a_peer_that_stops_reading(raw_server: ServerFactory) -> None:
+    """A request that never went out in full is no request without a reply."""
+
+    async def handler(
+        _reader: asyncio.StreamReader, _writer: asyncio.StreamWriter
+    ) -> None:
+        await asyncio.sleep(10)  # never read
+
+    port = await raw_server(handler)
+    with pytest.raises(WhatsminerTimeoutError, match="stopped accepting data") as err:
+        await transport.request(
+            "127.0.0.1",
+            port,
+            b"\x00" * (64 * 1024 * 1024),
+            connect_timeout=1.0,
+            reply_timeout=0.3,
+        )
+    assert not isinstance(err.value, transport.ReplyTimeoutError)
+
+
 async def test_send_to_a_peer_that_reset(raw_server: ServerFactory) -> None:
     """Sending on a connection the peer reset is a connection error."""
 

@@ -37,7 +37,7 @@ def raise_connect_error(err: OSError, address: str, connect_timeout: float) -> N
     if isinstance(err, TimeoutError):
         msg = f"{address} did not accept a connection within {connect_timeout:g} s"
         raise WhatsminerTimeoutError(msg) from None
-    msg = f"cannot connect to {address}: {err.strerror or type(err).__name__}"
+    msg = f"cannot connect to {address}: {err.strerror or err or type(err).__name__}"
     raise WhatsminerConnectionError(msg) from err
 
 
@@ -269,8 +269,15 @@ class _ReplyToEof(asyncio.Protocol):
             and not self._transport.get_write_buffer_size()
         )
 
+    @property
+    def sending(self) -> bool:
+        """Whether part of the request still waits to go out (the miner reads none)."""
+        transport = self._transport
+        return transport is not None and transport.get_write_buffer_size() > 0
+
     @override
     def data_received(self, data: bytes) -> None:
+        self.sent = True  # a reply: the miner read the request
         self.received += len(data)
         if self.received > MAX_REPLY_BYTES:
             msg = f"{self._address} sent a reply over {MAX_REPLY_BYTES} bytes"
@@ -334,6 +341,9 @@ async def _reply_to_eof(
         async with asyncio.timeout(reply_timeout):
             await protocol.done
     except TimeoutError:
+        if protocol.sending:
+            msg = f"{address} stopped accepting data"
+            raise WhatsminerTimeoutError(msg) from None
         if not protocol.received:
             msg = f"{address} sent no reply within {reply_timeout:g} s"
             raise ReplyTimeoutError(msg) from None
