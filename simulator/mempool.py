@@ -25,6 +25,7 @@ from typing import Any, Final
 from aiohttp import web
 
 from .faultspec import parse_fault_spec
+from .httpmock import MockHttpServer
 
 API_PREFIX: Final = "/api"
 TIP_PATH: Final = "/api/blocks/tip/height"
@@ -63,13 +64,6 @@ class Fault(StrEnum):
 
 
 @dataclass
-class _Injection:
-    endpoint: str | None
-    fault: Fault
-    remaining: int | None
-
-
-@dataclass
 class NetworkState:
     """What the simulated network looks like; change it freely in a test."""
 
@@ -86,7 +80,7 @@ class NetworkState:
         return self.difficulty * HASHES_PER_DIFFICULTY / TARGET_BLOCK_SECONDS
 
 
-class MempoolServer:
+class MempoolServer(MockHttpServer[Fault]):
     """The mock API on a real TCP port; its root is :attr:`url` (``…/api``)."""
 
     def __init__(
@@ -97,6 +91,7 @@ class MempoolServer:
         retry_after: int = 60,
     ) -> None:
         """Find a block every ``block_interval`` seconds of ``clock`` (None: only by hand)."""
+        super().__init__(Fault)
         self.clock = clock
         self.block_interval = block_interval
         self.retry_after = retry_after
@@ -104,11 +99,6 @@ class MempoolServer:
         self.requests: list[str] = []
         self._started_at = clock()
         self._found_by_hand = 0
-        self._faults: list[_Injection] = []
-        self._stopping = asyncio.Event()
-        self._runner: web.AppRunner | None = None
-        self.host = "127.0.0.1"
-        self.port = 0
 
     # --- programmatic API ------------------------------------------------------------------
 
@@ -124,16 +114,6 @@ class MempoolServer:
         """Find a block now."""
         self._found_by_hand += 1
 
-    def inject(
-        self, endpoint: str | None, fault: Fault | str, count: int | None = 1
-    ) -> None:
-        """Answer ``fault`` for the next ``count`` requests to ``endpoint`` (a path or None: any)."""
-        self._faults.append(_Injection(endpoint, Fault(fault), count))
-
-    def clear_faults(self) -> None:
-        """Forget every injected fault."""
-        self._faults.clear()
-
     def requests_to(self, path: str) -> int:
         """How many requests one path received."""
         return self.requests.count(path)
@@ -143,8 +123,7 @@ class MempoolServer:
         """The API root to give the client."""
         return f"http://{self.host}:{self.port}{API_PREFIX}"
 
-    async def start(self, host: str = "127.0.0.1", port: int = 0) -> None:
-        """Listen on ``host``:``port`` (0: any free port)."""
+    def _build_app(self) -> web.Application:
         app = web.Application()
         app.router.add_get(TIP_PATH, self._tip)
         app.router.add_get(HASHRATE_PATH, self._hashrate)
@@ -152,24 +131,7 @@ class MempoolServer:
         app.router.add_get(REWARD_STATS_PATH, self._reward_stats)
         app.router.add_get(PRICES_PATH, self._prices)
         app.middlewares.append(self._record_and_fault)
-        self._stopping.clear()
-        self._runner = web.AppRunner(
-            app, access_log=None, handle_signals=False, shutdown_timeout=1.0
-        )
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, host, port)
-        await site.start()
-        server = site._server  # the only way to learn the bound port
-        sockets = getattr(server, "sockets", None) or []
-        self.host = host
-        self.port = sockets[0].getsockname()[1] if sockets else port
-
-    async def stop(self) -> None:
-        """Release hanging requests and stop listening."""
-        self._stopping.set()
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
+        return app
 
     # --- request pipeline ------------------------------------------------------------------
 
@@ -180,14 +142,8 @@ class MempoolServer:
         handler: Callable[[web.Request], Any],
     ) -> web.StreamResponse:
         self.requests.append(request.path)
-        for injection in self._faults:
-            if injection.endpoint not in (None, request.path):
-                continue
-            if injection.remaining is not None:
-                injection.remaining -= 1
-                if injection.remaining <= 0:
-                    self._faults.remove(injection)
-            return await self._fault(injection.fault)
+        if (fault := self._take_fault(request.path)) is not None:
+            return await self._fault(fault)
         response: web.StreamResponse = await handler(request)
         return response
 
@@ -214,7 +170,7 @@ class MempoolServer:
                     content_type="text/html",
                 )
             case Fault.TIMEOUT:
-                await self._stopping.wait()
+                await self._hang()
                 return web.Response(status=503, text="Server stopping")
 
     # --- endpoints -------------------------------------------------------------------------

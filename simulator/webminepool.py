@@ -23,6 +23,7 @@ from urllib.parse import unquote
 from aiohttp import web
 
 from .faultspec import parse_fault_spec
+from .httpmock import MockHttpServer
 
 ACTIVE_DAYS: Final = 3
 DAY: Final = 86400
@@ -74,13 +75,6 @@ class RecordedCall:
     params: tuple[str, ...]
 
 
-@dataclass
-class _Injection:
-    method: str | None
-    fault: Fault
-    remaining: int | None
-
-
 def _php_date(moment: float) -> dict[str, Any]:
     text = datetime.fromtimestamp(moment, UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
     return {"date": text, "timezone_type": 3, "timezone": "UTC"}
@@ -92,7 +86,7 @@ def _positive(text: str | None, default: int | None = None) -> int | None:
     return int(text) if text.isdigit() and int(text) > 0 else None
 
 
-class WebMinePoolServer:
+class WebMinePoolServer(MockHttpServer[Fault]):
     """The mock API on a real TCP port; the API root is :attr:`url`."""
 
     def __init__(
@@ -103,6 +97,7 @@ class WebMinePoolServer:
         seed: bool = True,
     ) -> None:
         """Serve one secret key; ``seed`` adds two active demo users."""
+        super().__init__(Fault)
         self.secret_key = secret_key
         self.clock = clock
         self.users: dict[str, SimUser] = {}
@@ -114,12 +109,7 @@ class WebMinePoolServer:
         self.hash_rate_cli = Decimal("1.3")  # satoshi per million desktop-mined hashes
         self.hashes_as_strings = False  # some API versions send hash counts as strings
         self.calls: list[RecordedCall] = []
-        self._faults: list[_Injection] = []
         self._token_counter = 0
-        self._stopping = asyncio.Event()
-        self._runner: web.AppRunner | None = None
-        self.host = "127.0.0.1"
-        self.port = 0
         if seed:
             self.mine("alice", 150_000)
             self.mine("bob", 42_000)
@@ -134,43 +124,15 @@ class WebMinePoolServer:
         self.account_hashes += hashes
         return user
 
-    def inject(
-        self, method: str | None, fault: Fault | str, count: int | None = 1
-    ) -> None:
-        """Answer ``fault`` for the next ``count`` calls of ``method`` (None: any; count None: forever)."""
-        self._faults.append(_Injection(method, Fault(fault), count))
-
-    def clear_faults(self) -> None:
-        """Forget every injected fault."""
-        self._faults.clear()
-
     @property
     def url(self) -> str:
         """The API root to give the client (ends in ``/api/``)."""
         return f"http://{self.host}:{self.port}/api/"
 
-    async def start(self, host: str = "127.0.0.1", port: int = 0) -> None:
-        """Listen on ``host``:``port`` (0: any free port)."""
+    def _build_app(self) -> web.Application:
         app = web.Application()
         app.router.add_get("/api/{tail:.*}", self._handle)
-        self._stopping.clear()
-        self._runner = web.AppRunner(
-            app, access_log=None, handle_signals=False, shutdown_timeout=1.0
-        )
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, host, port)
-        await site.start()
-        server = site._server  # noqa: SLF001  # the only way to learn the bound port
-        sockets = getattr(server, "sockets", None) or []
-        self.host = host
-        self.port = sockets[0].getsockname()[1] if sockets else port
-
-    async def stop(self) -> None:
-        """Release hanging requests and stop listening."""
-        self._stopping.set()
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
+        return app
 
     # --- request pipeline ------------------------------------------------------------------
 
@@ -199,17 +161,6 @@ class WebMinePoolServer:
             return self._fail("wrong number of parameters")
         return web.json_response(reply)
 
-    def _take_fault(self, method: str) -> Fault | None:
-        for injection in self._faults:
-            if injection.method not in (None, method):
-                continue
-            if injection.remaining is not None:
-                injection.remaining -= 1
-                if injection.remaining <= 0:
-                    self._faults.remove(injection)
-            return injection.fault
-        return None
-
     async def _fault_reply(
         self, fault: Fault, request: web.Request
     ) -> web.StreamResponse:
@@ -224,7 +175,7 @@ class WebMinePoolServer:
             case Fault.HTTP_404:
                 return web.Response(status=404, text=page, content_type="text/html")
             case Fault.TIMEOUT:
-                await self._stopping.wait()
+                await self._hang()
                 return web.Response(status=503)
             case Fault.INVALID_JSON:
                 return web.Response(status=200, text=page, content_type="text/html")

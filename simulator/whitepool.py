@@ -30,6 +30,7 @@ from typing import Any, Final
 from aiohttp import web
 
 from .faultspec import parse_fault_spec
+from .httpmock import MockHttpServer
 
 PRIVATE_PREFIX: Final = "/api/v4/mining/"
 TICKER_PATH: Final = "/api/v4/public/ticker"
@@ -175,13 +176,6 @@ class RecordedRequest:
             return None
 
 
-@dataclass
-class _Injection:
-    endpoint: str | None
-    fault: Fault
-    remaining: int | None
-
-
 class _Reply(Exception):  # noqa: N818  # control flow: "answer this now"
     def __init__(self, response: web.StreamResponse) -> None:
         super().__init__()
@@ -210,7 +204,7 @@ def _wobble(timestamp: int, step: int) -> Decimal:
     return Decimal(100 + (timestamp // step) % 7 - 3) / 100
 
 
-class WhitePoolServer:
+class WhitePoolServer(MockHttpServer[Fault]):
     """The mock API on a real TCP port."""
 
     def __init__(
@@ -224,6 +218,7 @@ class WhitePoolServer:
         rate_window: float = 10.0,
     ) -> None:
         """Serve one API key; ``seed`` adds the demo account ``my_miner_01`` with 5 workers."""
+        super().__init__(Fault)
         self.api_key = api_key
         self.api_secret = api_secret
         self.clock = clock
@@ -237,16 +232,10 @@ class WhitePoolServer:
         }
         self.requests: list[RecordedRequest] = []
         self.require_signature = True
-        self._faults: list[_Injection] = []
         self._hits: dict[tuple[str, str], deque[float]] = {}
         self._last_nonce: dict[str, int] = {}
         self._recent_nonces: dict[str, dict[int, float]] = {}
         self._link_counter = 0
-        self._stopping = asyncio.Event()
-        self._runner: web.AppRunner | None = None
-        self._site: web.TCPSite | None = None
-        self.host = "127.0.0.1"
-        self.port = 0
         if seed:
             self.add_account(
                 "my_miner_01",
@@ -287,16 +276,6 @@ class WhitePoolServer:
             total, count = account.day_samples.get(day, (Decimal(0), 0))
             account.day_samples[day] = (total + account.hashrate(), count + 1)
 
-    def inject(
-        self, endpoint: str | None, fault: Fault | str, count: int | None = 1
-    ) -> None:
-        """Answer ``fault`` for the next ``count`` requests to ``endpoint`` (None: any; count None: forever)."""
-        self._faults.append(_Injection(endpoint, Fault(fault), count))
-
-    def clear_faults(self) -> None:
-        """Forget every injected fault."""
-        self._faults.clear()
-
     def requests_to(self, path: str) -> list[RecordedRequest]:
         """The recorded requests for one path."""
         return [request for request in self.requests if request.path == path]
@@ -306,29 +285,11 @@ class WhitePoolServer:
         """The base URL to give the client."""
         return f"http://{self.host}:{self.port}"
 
-    async def start(self, host: str = "127.0.0.1", port: int = 0) -> None:
-        """Listen on ``host``:``port`` (0: any free port)."""
+    def _build_app(self) -> web.Application:
         app = web.Application()
         app.router.add_get(TICKER_PATH, self._handle)
         app.router.add_route("*", "/api/v4/mining/{tail:.*}", self._handle)
-        self._stopping.clear()
-        self._runner = web.AppRunner(
-            app, access_log=None, handle_signals=False, shutdown_timeout=1.0
-        )
-        await self._runner.setup()
-        self._site = web.TCPSite(self._runner, host, port)
-        await self._site.start()
-        server = self._site._server  # the only way to learn the bound port
-        sockets = getattr(server, "sockets", None) or []
-        self.host = host
-        self.port = sockets[0].getsockname()[1] if sockets else port
-
-    async def stop(self) -> None:
-        """Release hanging requests and stop listening."""
-        self._stopping.set()
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
+        return app
 
     # --- request pipeline ------------------------------------------------------------------
 
@@ -363,16 +324,12 @@ class WhitePoolServer:
 
     async def _apply_fault(self, path: str) -> bool:
         """Raise the injected fault for ``path``, if any; True means "unknown account"."""
-        for injection in self._faults:
-            if injection.endpoint not in (None, path):
-                continue
-            if injection.remaining is not None:
-                injection.remaining -= 1
-                if injection.remaining <= 0:
-                    self._faults.remove(injection)
-            if injection.fault is Fault.UNKNOWN_ACCOUNT:
-                return True
-            await self._raise_fault(injection.fault)
+        fault = self._take_fault(path)
+        if fault is None:
+            return False
+        if fault is Fault.UNKNOWN_ACCOUNT:
+            return True
+        await self._raise_fault(fault)
         return False
 
     async def _raise_fault(self, fault: Fault) -> None:
@@ -416,7 +373,7 @@ class WhitePoolServer:
                     )
                 )
             case Fault.TIMEOUT:
-                await self._stopping.wait()
+                await self._hang()
                 raise _error(503, "Server stopping.")
             case Fault.INVALID_JSON:
                 raise _Reply(

@@ -99,10 +99,19 @@ def miner_api() -> str:
 
 
 @pytest.fixture
+def miner_model() -> str:
+    """The model the simulated miner is; parametrize to change it."""
+    return "M50"
+
+
+@pytest.fixture
 async def simulated_miner(
-    miner_api: str, socket_enabled: None, freezer: FrozenDateTimeFactory
+    miner_api: str,
+    miner_model: str,
+    socket_enabled: None,
+    freezer: FrozenDateTimeFactory,
 ) -> AsyncIterator[SimulatedMiner]:
-    """Start a simulated M50 on 127.0.0.1 (ephemeral ports); stop it after the test.
+    """Start a simulated miner (an M50) on 127.0.0.1 (ephemeral ports), then stop it.
 
     The harness blocks socket creation; ``socket_enabled`` lifts that, while
     connections stay limited to 127.0.0.1. Time is frozen at ``START`` first:
@@ -112,7 +121,7 @@ async def simulated_miner(
     freezer.move_to(START)
     # The clock is looked up at every call, so the `freezer` fixture moves it too.
     miner = SimulatedMiner(
-        model="M50",
+        model=miner_model,
         api=miner_api,
         password=PASSWORD,
         seed=1,
@@ -121,6 +130,14 @@ async def simulated_miner(
     await miner.start(host="127.0.0.1")
     yield miner
     await miner.stop()
+
+
+async def set_up_entry(hass: HomeAssistant, entry: MockConfigEntry) -> MockConfigEntry:
+    """Add an entry and set it up; it must load."""
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    return entry
 
 
 async def tick(

@@ -50,6 +50,7 @@ from .conftest import (
     WHITEPOOL_API_KEY,
     WHITEPOOL_API_SECRET,
     miner_entry_data,
+    set_up_entry,
     tick,
     whitepool_entry,
 )
@@ -80,14 +81,6 @@ async def pool_then_miner(
 ) -> tuple[WhitePoolServer, SimulatedMiner]:
     """The mock pool and the simulated miner, the miner's clock last (it sets the time)."""
     return whitepool_mock, simulated_miner
-
-
-async def set_up(hass: HomeAssistant, entry: MockConfigEntry) -> MockConfigEntry:
-    """Add an entry and set it up."""
-    entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(entry.entry_id)
-    await hass.async_block_till_done()
-    return entry
 
 
 def miner_break_even(hass: HomeAssistant, miner: SimulatedMiner) -> str:
@@ -167,8 +160,8 @@ async def test_miner_break_even_price(
 ) -> None:
     """The pool's FPPS rate after its fee, at the BTC price, over the miner's kWh per TH/s."""
     server, miner = pool_then_miner
-    await set_up(hass, whitepool_entry())
-    await set_up(hass, mock_config_entry)
+    await set_up_entry(hass, whitepool_entry())
+    await set_up_entry(hass, mock_config_entry)
 
     entity_id = miner_break_even(hass, miner)
     state = hass.states.get(entity_id)
@@ -193,11 +186,11 @@ async def test_unavailable_without_a_pool_and_follows_pool_entries(
 ) -> None:
     """A pool entry loaded after the miner, unloaded before it, loaded again."""
     server, miner = pool_then_miner
-    await set_up(hass, mock_config_entry)
+    await set_up_entry(hass, mock_config_entry)
     entity_id = miner_break_even(hass, miner)
     assert hass.states.get(entity_id).state == STATE_UNAVAILABLE
 
-    pool = await set_up(hass, whitepool_entry())
+    pool = await set_up_entry(hass, whitepool_entry())
     price = price_of(hass, entity_id)
     assert price == pytest.approx(
         expected_price(
@@ -227,8 +220,8 @@ async def test_unavailable_while_the_miner_or_the_pool_fails(
 ) -> None:
     """A miner that does not answer, or a pool whose polls fail, leave no price."""
     server, miner = pool_then_miner
-    await set_up(hass, whitepool_entry())
-    await set_up(hass, mock_config_entry)
+    await set_up_entry(hass, whitepool_entry())
+    await set_up_entry(hass, mock_config_entry)
     entity_id = miner_break_even(hass, miner)
     price = price_of(hass, entity_id)
 
@@ -258,8 +251,8 @@ async def test_a_new_efficiency_counts_once_the_miner_is_steady(
 ) -> None:
     """A new power limit restarts mining: the price moves once it has warmed up."""
     server, miner = pool_then_miner
-    await set_up(hass, whitepool_entry())
-    await set_up(hass, mock_config_entry)
+    await set_up_entry(hass, whitepool_entry())
+    await set_up_entry(hass, mock_config_entry)
     entity_id = miner_break_even(hass, miner)
     before = price_of(hass, entity_id)
     old_efficiency = miner_efficiency(hass, miner)
@@ -291,8 +284,8 @@ async def test_the_last_steady_price_stands_while_the_miner_is_off(
 ) -> None:
     """Switched off (by an automation, say) it still says when mining would pay."""
     _server, miner = pool_then_miner
-    await set_up(hass, whitepool_entry())
-    await set_up(hass, mock_config_entry)
+    await set_up_entry(hass, whitepool_entry())
+    await set_up_entry(hass, mock_config_entry)
     entity_id = miner_break_even(hass, miner)
     before = price_of(hass, entity_id)
 
@@ -342,7 +335,7 @@ async def test_the_steady_reading_survives_a_restart(
         ],
     )
     # Setting up the integration sets up both entries.
-    await set_up(hass, whitepool_entry())
+    await set_up_entry(hass, whitepool_entry())
     assert mock_config_entry.state is ConfigEntryState.LOADED
 
     assert price_of(hass, entity_id) == pytest.approx(
@@ -369,8 +362,8 @@ async def test_nothing_to_restore_and_the_miner_off(
     """Never seen mining steadily: no efficiency, no price."""
     _server, miner = pool_then_miner
     miner.set_mining(miner.clock(), mining=False)
-    await set_up(hass, whitepool_entry())
-    await set_up(hass, mock_config_entry)
+    await set_up_entry(hass, whitepool_entry())
+    await set_up_entry(hass, mock_config_entry)
 
     assert hass.states.get(miner_break_even(hass, miner)).state == STATE_UNAVAILABLE
 
@@ -392,8 +385,8 @@ async def test_a_rate_in_another_unit_is_not_used(
         return [{**item, "fppsRate": "104.5"} for item in rewards(account)]
 
     monkeypatch.setattr(server, "_reward_items", as_percent)
-    pool = await set_up(hass, whitepool_entry())
-    await set_up(hass, mock_config_entry)
+    pool = await set_up_entry(hass, whitepool_entry())
+    await set_up_entry(hass, mock_config_entry)
     entity_id = miner_break_even(hass, miner)
     fleet_id = fleet_break_even(hass, pool)
 
@@ -422,10 +415,10 @@ async def test_fleet_break_even_price(
 ) -> None:
     """Every loaded miner's efficiency weighted by its hashrate, on the pool's device."""
     server, miner = pool_then_miner
-    pool = await set_up(hass, whitepool_entry())
+    pool = await set_up_entry(hass, whitepool_entry())
     fleet_id = fleet_break_even(hass, pool)
     assert hass.states.get(fleet_id).state == STATE_UNAVAILABLE  # no miner yet
-    await set_up(hass, mock_config_entry)
+    await set_up_entry(hass, mock_config_entry)
     other = SimulatedMiner(
         model="M60",
         api="v3",
@@ -435,7 +428,7 @@ async def test_fleet_break_even_price(
     )
     await other.start(host="127.0.0.1")
     try:
-        other_entry = await set_up(
+        other_entry = await set_up_entry(
             hass,
             MockConfigEntry(
                 domain=DOMAIN,
@@ -489,8 +482,8 @@ async def test_no_price_while_another_miner_answers(
     it warms up.
     """
     _server, miner = pool_then_miner
-    pool = await set_up(hass, whitepool_entry())
-    await set_up(hass, mock_config_entry)
+    pool = await set_up_entry(hass, whitepool_entry())
+    await set_up_entry(hass, mock_config_entry)
     runtime = mock_config_entry.runtime_data
     entity_id = miner_break_even(hass, miner)
     fleet_id = fleet_break_even(hass, pool)
@@ -532,8 +525,8 @@ async def test_the_currency_is_an_option_of_the_pool_entry(
     """Every currency WhiteBIT trades BTC in; the prices follow the one chosen."""
     server, miner = pool_then_miner
     server.prices |= {"BTC_USD": Decimal("64001.5"), "ETH_USDT": Decimal(3000)}
-    pool = await set_up(hass, whitepool_entry())
-    await set_up(hass, mock_config_entry)
+    pool = await set_up_entry(hass, whitepool_entry())
+    await set_up_entry(hass, mock_config_entry)
     entity_id = miner_break_even(hass, miner)
     assert hass.states.get(entity_id).attributes["unit_of_measurement"] == "EUR/kWh"
 
@@ -625,8 +618,8 @@ async def test_the_fleet_price_is_written_at_most_every_30_seconds(
 ) -> None:
     """Each poll of each miner moves it: with many miners that would be a flood."""
     _server, miner = pool_then_miner
-    pool = await set_up(hass, whitepool_entry())
-    await set_up(
+    pool = await set_up_entry(hass, whitepool_entry())
+    await set_up_entry(
         hass,
         MockConfigEntry(
             domain=DOMAIN,

@@ -27,7 +27,7 @@ from simulator.whatsminer import SimulatedMiner
 from simulator.whatsminer.state import PoolSetting
 from simulator.whitepool import WhitePoolServer
 
-from .conftest import tick, whitepool_entry
+from .conftest import set_up_entry, tick, whitepool_entry
 from .network_helpers import NETWORK_ENTRY_ID, network_entry
 
 EFFICIENCY = "sensor.miner_1_efficiency"
@@ -38,14 +38,6 @@ OTHER_POOL = "stratum+tcp://btc.viabtc.io:3333"
 def currency(hass: HomeAssistant) -> None:
     """Home Assistant's currency: one both mocks price BTC in."""
     hass.config.currency = "EUR"
-
-
-async def set_up(hass: HomeAssistant, entry: MockConfigEntry) -> MockConfigEntry:
-    """Add an entry and set it up."""
-    entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(entry.entry_id)
-    await hass.async_block_till_done()
-    return entry
 
 
 def sensor(hass: HomeAssistant, unique_id: str) -> str:
@@ -102,9 +94,9 @@ async def test_a_miner_on_any_pool_goes_by_the_network(
 ) -> None:
     """Mining on ViaBTC: the network's hashprice less 2 %, not WhiteBIT's rate."""
     mine_elsewhere(simulated_miner)
-    pool = await set_up(hass, whitepool_entry())
-    network = await set_up(hass, network_entry(mempool_mock.url))
-    await set_up(hass, mock_config_entry)
+    pool = await set_up_entry(hass, whitepool_entry())
+    network = await set_up_entry(hass, network_entry(mempool_mock.url))
+    await set_up_entry(hass, mock_config_entry)
 
     entity_id = miner_break_even(hass, simulated_miner)
     revenue = network_price(mempool_mock, 2, mempool_mock.network.prices["EUR"])
@@ -145,9 +137,9 @@ async def test_the_whitebit_account_it_mines_on_wins(
     freezer: FrozenDateTimeFactory,
 ) -> None:
     """On pool.whitebit.com: the account's FPPS rate; moved to ViaBTC: the network's."""
-    network = await set_up(hass, network_entry(mempool_mock.url))
-    await set_up(hass, whitepool_entry())
-    await set_up(hass, mock_config_entry)
+    network = await set_up_entry(hass, network_entry(mempool_mock.url))
+    await set_up_entry(hass, whitepool_entry())
+    await set_up_entry(hass, mock_config_entry)
     entity_id = miner_break_even(hass, simulated_miner)
     state = hass.states.get(entity_id)
     assert state is not None
@@ -171,8 +163,10 @@ async def test_the_pool_fee_option(
 ) -> None:
     """No WhitePool entry at all; a pool that keeps 4 %."""
     mine_elsewhere(simulated_miner)
-    await set_up(hass, network_entry(mempool_mock.url, options={CONF_POOL_FEE: 4.0}))
-    await set_up(hass, mock_config_entry)
+    await set_up_entry(
+        hass, network_entry(mempool_mock.url, options={CONF_POOL_FEE: 4.0})
+    )
+    await set_up_entry(hass, mock_config_entry)
     revenue = network_price(mempool_mock, 4, mempool_mock.network.prices["EUR"])
     assert value(hass, miner_break_even(hass, simulated_miner)) == pytest.approx(
         per_kwh(revenue, efficiency(hass, simulated_miner)), rel=1e-6
@@ -186,11 +180,11 @@ async def test_without_a_source_or_a_price_nothing_is_shown(
     mock_config_entry: MockConfigEntry,
 ) -> None:
     """No entry to price it by, then one without a BTC price: unavailable, not 0."""
-    await set_up(hass, mock_config_entry)
+    await set_up_entry(hass, mock_config_entry)
     entity_id = miner_break_even(hass, simulated_miner)
     assert hass.states.get(entity_id).state == STATE_UNAVAILABLE
     mempool_mock.network.prices["EUR"] = -1  # mempool's "no price yet"
-    network = await set_up(hass, network_entry(mempool_mock.url))
+    network = await set_up_entry(hass, network_entry(mempool_mock.url))
     assert hass.states.get(entity_id).state == STATE_UNAVAILABLE
     coordinator: BitcoinNetworkCoordinator = network.runtime_data.coordinator
     assert coordinator.last_update_success
@@ -205,8 +199,8 @@ async def test_the_shared_listener_goes_with_the_last_entry(
     signal = SIGNAL_CONFIG_ENTRY_CHANGED
     dispatcher = hass.data.get(DATA_DISPATCHER, {})
     listeners_before = len(dispatcher.get(signal, {}))
-    network = await set_up(hass, network_entry(mempool_mock.url))
-    await set_up(hass, mock_config_entry)
+    network = await set_up_entry(hass, network_entry(mempool_mock.url))
+    await set_up_entry(hass, mock_config_entry)
     assert DATA_BREAK_EVEN in hass.data
     assert len(hass.data[DATA_DISPATCHER][signal]) == listeners_before + 1
 
@@ -259,8 +253,8 @@ async def test_the_pool_mined_on_survives_a_restart(
             )
         ],
     )
-    await set_up(hass, network_entry(mempool_mock.url))
-    await set_up(hass, whitepool_entry())
+    await set_up_entry(hass, network_entry(mempool_mock.url))
+    await set_up_entry(hass, whitepool_entry())
     state = hass.states.get(entity_id)
     assert state is not None
     assert state.attributes["source"] == "pool_rate"

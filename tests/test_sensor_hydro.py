@@ -1,10 +1,6 @@
 """Liquid-cooled miners: a coolant temperature sensor, and no fan sensors that read 0 forever."""
 
-import time
-from collections.abc import AsyncIterator
-
 import pytest
-from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.device_registry import format_mac
@@ -13,38 +9,23 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from custom_components.hashwatt.const import DOMAIN
 from simulator.whatsminer import SimulatedMiner
 
-from .conftest import PASSWORD, START, TITLE, miner_entry_data
-
-
-@pytest.fixture
-async def hydro_miner(
-    miner_api: str, socket_enabled: None, freezer: FrozenDateTimeFactory
-) -> AsyncIterator[SimulatedMiner]:
-    """A simulated hydro M63S (no fans) on 127.0.0.1."""
-    freezer.move_to(START)
-    miner = SimulatedMiner(
-        model="M63S",
-        api=miner_api,
-        password=PASSWORD,
-        seed=1,
-        clock=lambda: time.time(),  # noqa: PLW0108
-    )
-    await miner.start(host="127.0.0.1")
-    yield miner
-    await miner.stop()
+from .conftest import TITLE, miner_entry_data
 
 
 @pytest.mark.usefixtures("entity_registry_enabled_by_default")
 @pytest.mark.parametrize("miner_api", ["v2", "v3"])
+@pytest.mark.parametrize("miner_model", ["M63S"])  # hydro: no fans
 async def test_hydro_miner_has_coolant_and_no_fans(
-    hass: HomeAssistant, hydro_miner: SimulatedMiner, entity_registry: er.EntityRegistry
+    hass: HomeAssistant,
+    simulated_miner: SimulatedMiner,
+    entity_registry: er.EntityRegistry,
 ) -> None:
     """Both fans stand while it hashes (and on v3 its model says hydro)."""
     entry = MockConfigEntry(
         domain=DOMAIN,
         title=TITLE,
-        unique_id=format_mac(hydro_miner.state.mac),
-        data=miner_entry_data(hydro_miner),
+        unique_id=format_mac(simulated_miner.state.mac),
+        data=miner_entry_data(simulated_miner),
     )
     entry.add_to_hass(hass)
     await hass.config_entries.async_setup(entry.entry_id)

@@ -680,10 +680,13 @@ async def test_old_firmware_wants_command_not_cmd(raw_server: ServerFactory) -> 
     )
 
 
-async def test_what_was_learned_is_relearned_after_an_outage(
+async def _old_firmware_that_learned(
     raw_server: ServerFactory,
-) -> None:
-    """A missing command is asked once; after the miner was gone, once more."""
+) -> tuple[Replay, WhatsminerV2, Callable[[str], int]]:
+    """An M20S-class miner without get_miner_info, and a client that learned it.
+
+    Also returns how often a command was asked.
+    """
     files = [
         "v1x/asic-rs__M20S-class__summary.raw",
         "v1x/asic-rs__M20S-class__devs.raw",
@@ -702,7 +705,16 @@ async def test_what_was_learned_is_relearned_after_an_outage(
 
     await client.fetch_slow()
     await client.fetch_slow()
-    assert asked("get_miner_info") == 1
+    assert asked("get_miner_info") == 1  # learned: asked once
+    return replay, client, asked
+
+
+async def test_what_was_learned_is_relearned_after_an_outage(
+    raw_server: ServerFactory,
+) -> None:
+    """A missing command is asked once; after the miner was gone, once more."""
+    _, client, asked = await _old_firmware_that_learned(raw_server)
+    v2_port = client.port
     client.port = 1  # the miner goes away (nothing listens there)
     with pytest.raises(WhatsminerConnectionError):
         await client.fetch_slow()
@@ -756,25 +768,7 @@ async def test_what_was_learned_is_relearned_after_a_firmware_change(
     raw_server: ServerFactory,
 ) -> None:
     """Other firmware in get_version: the missing commands are asked about again."""
-    files = [
-        "v1x/asic-rs__M20S-class__summary.raw",
-        "v1x/asic-rs__M20S-class__devs.raw",
-        "v1x/asic-rs__M20S-class__pools.raw",
-        "v1x/asic-rs__M20S-class__get_version.raw",
-    ]
-    replay = Replay(_exchanges(*files))
-    v2_port, _ = await replay.start(raw_server)
-    client = WhatsminerV2("127.0.0.1", port=v2_port, reply_timeout=2.0)
-
-    def asked(command: str) -> int:
-        return sum(
-            request.get("cmd", request.get("command")) == command
-            for _, request in replay.requests
-        )
-
-    await client.fetch_slow()
-    await client.fetch_slow()
-    assert asked("get_miner_info") == 1
+    replay, client, asked = await _old_firmware_that_learned(raw_server)
     key = next(key for key in replay.replies if "get_version" in key)
     replay.replies[key] = replay.replies[key].replace(
         b"20210322.22.REL", b"20220919.15.REL"
